@@ -1,0 +1,41 @@
+"""The `tournee` command line: thin wrappers over the services, one module per area.
+
+Each module in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds its
+sub-commands and sets ``func`` (``func(args) -> int`` exit status) on each parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = [
+    "dispatch.cli_data",  # demo, import, migrate
+    "dispatch.cli_vrptw",  # solve-vrptw
+]
+
+
+class CommandError(Exception):
+    """A refusal to report on one line, with a non-zero exit status."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tournee", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"tournee {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
