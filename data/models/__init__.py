@@ -1,0 +1,36 @@
+"""All mapped classes, importable from one place."""
+
+from data.models.customers import (
+    Customer as Customer,
+)
+from data.models.customers import (
+    CustomerMachine as CustomerMachine,
+)
+from data.models.customers import (
+    GeocodeCache as GeocodeCache,
+)
+from data.models.customers import (
+    LoyaltyAccount as LoyaltyAccount,
+)
+from data.models.customers import (
+    PurchaseOrder as PurchaseOrder,
+)
+from data.models.deliveries import DeliveryOrder as DeliveryOrder
+from data.models.loaners import Loan as Loan
+from data.models.loaners import Loaner as Loaner
+from data.models.loaners import LoanerEvent as LoanerEvent
+from data.models.network import Courier as Courier
+from data.models.network import Site as Site
+from data.models.network import Technician as Technician
+from data.models.network import TechnicianAbsence as TechnicianAbsence
+from data.models.plans import Plan as Plan
+from data.models.plans import PlanPin as PlanPin
+from data.models.plans import PlanRoute as PlanRoute
+from data.models.plans import PlanRun as PlanRun
+from data.models.plans import PlanStop as PlanStop
+from data.models.plans import UnassignedJob as UnassignedJob
+from data.models.repairs import RepairTicket as RepairTicket
+from data.models.repairs import TicketEvent as TicketEvent
+from data.models.repairs import Visit as Visit
+from data.models.users import AuditLog as AuditLog
+from data.models.users import User as User
