@@ -180,16 +180,14 @@ class PointsLot:
 
 
 def _band_label(b: PerkBand, upper: Decimal | None) -> str:
-    pct = f"{b.percent.normalize():f} % off"
+    text = f"{b.percent.normalize():f} % off"
+    if b.min_eur != 0:
+        text += f" from {b.min_eur.normalize():f} €"
+    if upper is not None:
+        text += f" below {upper.normalize():f} €"
     if b.max_base_eur is not None:
-        pct += f" (on at most {b.max_base_eur.normalize():f} €)"
-    if upper is None and b.min_eur == 0:
-        return pct
-    if upper is None:
-        return f"{pct} from {b.min_eur.normalize():f} €"
-    if b.min_eur == 0:
-        return f"{pct} below {upper.normalize():f} €"
-    return f"{pct} from {b.min_eur.normalize():f} € below {upper.normalize():f} €"
+        text += f" (on at most {b.max_base_eur.normalize():f} €)"
+    return text
 
 
 def _step_from(row: dict[str, Any]) -> PerkStep:
