@@ -1,0 +1,391 @@
+"""Problem -> OR-Tools RoutingModel -> Solution: the only module importing ortools.
+
+Idioms follow ECOSYSTEM.md §3 for OR-Tools 9.15: matrices registered with
+``RegisterTransitMatrix`` / ``RegisterUnaryTransitVector`` (no Python callbacks
+in the search), skills through ``VehicleVar(i).SetValues`` (the span-taking
+``SetAllowedVehiclesForIndex`` is broken from Python), every visit optional with
+a priority-weighted penalty that dominates any travel saving, re-planning with
+``CloseModelWithParameters`` before ``ReadAssignmentFromRoutes``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from routing.matrix import COST_SCALE, Matrix, arc_costs
+from routing.model import Job, Objective, Problem, Route, Solution, Stop, Unassigned
+from routing.params import FirstSolution, SolveParams
+from routing.progress import CancelToken, Progress, ProgressCallback
+from routing.reasons import (
+    explain,
+    fits_capacity,
+    shift_reaches,
+    skilled_vehicles,
+    structural_reasons,
+)
+
+STATUS = {
+    0: "NOT_SOLVED",
+    1: "SUCCESS",
+    2: "PARTIAL_SUCCESS",
+    3: "FAIL",
+    4: "FAIL_TIMEOUT",
+    5: "INVALID",
+    6: "INFEASIBLE",
+    7: "OPTIMAL",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchConfig:
+    """One search of a portfolio: first solution and GLS settings."""
+
+    strategy: FirstSolution = FirstSolution.PATH_CHEAPEST_ARC
+    gls_lambda: float = 0.1
+    name: str = ""
+
+
+@dataclass(slots=True)
+class _Built:
+    problem: Problem
+    matrix: Matrix
+    jobs: list[Job]
+    excluded: set[str]
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time: pywrapcp.RoutingDimension
+    node_loc: np.ndarray
+    penalty_unit: int
+    breaks: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
+
+
+def _allowed(problem: Problem, job: Job, matrix: Matrix) -> list[int]:
+    """Vehicle numbers that could serve this job alone (skills, pin, shift, capacity)."""
+    index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    return [
+        index[v.id]
+        for v in skilled_vehicles(problem, job)
+        if shift_reaches(v, job, matrix) and fits_capacity(v, job)
+    ]
+
+
+def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
+    """Build the model for every job not in ``excluded`` (structurally impossible ones)."""
+    jobs = [j for j in problem.jobs if j.id not in excluded]
+    vehicles = problem.vehicles
+    depots = sorted({v.start for v in vehicles} | {v.end for v in vehicles})
+    depot_node = {loc: len(jobs) + k for k, loc in enumerate(depots)}
+    node_loc = np.array([j.location for j in jobs] + depots, dtype=np.int64)
+    n = len(node_loc)
+    manager = pywrapcp.RoutingIndexManager(
+        n,
+        len(vehicles),
+        [depot_node[v.start] for v in vehicles],
+        [depot_node[v.end] for v in vehicles],
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+    sub = matrix.take(node_loc.tolist())
+    service = np.array([j.service_s for j in jobs] + [0] * len(depots), dtype=np.int64)
+
+    # Arc costs: one registered matrix per distinct (cost/km, cost/h) pair.
+    max_arc = 1
+    by_rate: dict[tuple[float, float], int] = {}
+    for k, v in enumerate(vehicles):
+        rate = (v.cost_per_km, v.cost_per_hour)
+        if rate not in by_rate:
+            costs = arc_costs(sub, *rate)
+            max_arc = max(max_arc, int(costs.max(initial=0)))
+            by_rate[rate] = routing.RegisterTransitMatrix(costs.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(by_rate[rate], k)
+    # Dropping a visit saves at most 2 arcs and inserting one costs at most 2 arcs
+    # even without the triangle inequality, so 3 arcs + 1 makes one priority
+    # unit worth more than any travel change a swap of two visits can bring.
+    penalty_unit = 3 * max_arc + 1
+
+    # Time: transit = service at the origin + driving; waiting is slack.
+    horizon = max(v.shift.end_s for v in vehicles)
+    transit = (sub.durations_s + service[:, None]).tolist()
+    time_cb = routing.RegisterTransitMatrix(transit)
+    routing.AddDimension(time_cb, horizon, horizon, False, "Time")
+    tdim = routing.GetDimensionOrDie("Time")
+    for k, v in enumerate(vehicles):
+        for idx in (routing.Start(k), routing.End(k)):
+            tdim.CumulVar(idx).SetRange(v.shift.start_s, v.shift.end_s)
+
+    by_id = {j.id: i for i, j in enumerate(jobs)}
+    all_vehicles = list(range(len(vehicles)))
+    allowed = {j.id: _allowed(problem, j, matrix) for j in jobs}
+    for j in jobs:
+        if j.pickup_of is not None and j.pickup_of in by_id:
+            both = sorted(set(allowed[j.id]) & set(allowed[j.pickup_of]))
+            allowed[j.id] = allowed[j.pickup_of] = both
+
+    for i, j in enumerate(jobs):
+        idx = manager.NodeToIndex(i)
+        routing.AddDisjunction([idx], j.priority * penalty_unit)
+        if allowed[j.id] != all_vehicles:
+            # SetAllowedVehiclesForIndex is broken in 9.15 Python; -1 keeps it droppable.
+            routing.VehicleVar(idx).SetValues([-1, *allowed[j.id]])
+        ws = j.allowed_starts()
+        cumul = tdim.CumulVar(idx)
+        cumul.SetRange(min(ws[0].start_s, horizon), min(ws[-1].end_s, horizon))
+        for a, b in zip(ws, ws[1:], strict=False):
+            if a.end_s + 1 <= b.start_s - 1:
+                cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
+
+    for j in jobs:
+        if j.pickup_of is not None and j.pickup_of in by_id:
+            p = manager.NodeToIndex(by_id[j.pickup_of])
+            d = manager.NodeToIndex(by_id[j.id])
+            routing.AddPickupAndDelivery(p, d)
+            solver.Add(routing.ActiveVar(p) == routing.ActiveVar(d))
+            solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+            solver.Add(tdim.CumulVar(p) <= tdim.CumulVar(d))
+
+    if any(j.demand for j in jobs):
+        big = int(sum(abs(j.demand) for j in jobs)) + 1
+        demand_cb = routing.RegisterUnaryTransitVector(
+            [j.demand for j in jobs] + [0] * len(depots)
+        )
+        routing.AddDimensionWithVehicleCapacity(
+            demand_cb, 0, [v.capacity or big for v in vehicles], True, "Load"
+        )
+
+    if any(v.max_visits is not None for v in vehicles) or any(
+        j.pinned_position is not None for j in jobs
+    ):
+        # Visits cumul at a stop = number of visits before it = its 0-based position.
+        count_cb = routing.RegisterUnaryTransitVector([1] * len(jobs) + [0] * len(depots))
+        routing.AddDimensionWithVehicleCapacity(
+            count_cb,
+            0,
+            [len(jobs) if v.max_visits is None else v.max_visits for v in vehicles],
+            True,
+            "Visits",
+        )
+        vdim = routing.GetDimensionOrDie("Visits")
+        for i, j in enumerate(jobs):
+            if j.pinned_position is not None:
+                vdim.CumulVar(manager.NodeToIndex(i)).SetValue(j.pinned_position)
+
+    built = _Built(
+        problem=problem,
+        matrix=matrix,
+        jobs=jobs,
+        excluded=excluded,
+        manager=manager,
+        routing=routing,
+        time=tdim,
+        node_loc=node_loc,
+        penalty_unit=penalty_unit,
+    )
+
+    if any(v.breaks for v in vehicles):
+        visit = [0] * routing.Size()
+        for index in range(routing.Size()):
+            visit[index] = int(service[manager.IndexToNode(index)])
+        for k, v in enumerate(vehicles):
+            if not v.breaks:
+                continue
+            ivs = [
+                solver.FixedDurationIntervalVar(
+                    b.window.start_s,
+                    b.window.end_s - b.duration_s,
+                    b.duration_s,
+                    False,
+                    f"break {k} {q}",
+                )
+                for q, b in enumerate(v.breaks)
+            ]
+            tdim.SetBreakIntervalsOfVehicle(ivs, k, visit)
+            built.breaks[k] = ivs
+
+    # Sensible times: serve early, leave home late, come back early.
+    for i in range(len(jobs)):
+        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(manager.NodeToIndex(i)))
+    for k in range(len(vehicles)):
+        routing.AddVariableMaximizedByFinalizer(tdim.CumulVar(routing.Start(k)))
+        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.End(k)))
+    return built
+
+
+def search_parameters(
+    config: SearchConfig, time_limit_s: float, params: SolveParams
+) -> pywrapcp.DefaultRoutingSearchParameters:
+    """OR-Tools search parameters: first solution, then guided local search."""
+    sp = pywrapcp.DefaultRoutingSearchParameters()
+    sp.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, config.strategy.value
+    )
+    sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    sp.guided_local_search_lambda_coefficient = config.gls_lambda
+    sp.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    if params.solution_limit is not None:
+        sp.solution_limit = params.solution_limit
+    sp.log_search = params.log_search
+    return sp
+
+
+def _count_placed(routing: pywrapcp.RoutingModel, n_jobs: int, manager: pywrapcp.RoutingIndexManager) -> int:
+    return sum(
+        1
+        for i in range(n_jobs)
+        if routing.NextVar(manager.NodeToIndex(i)).Value() != manager.NodeToIndex(i)
+    )
+
+
+def run(
+    problem: Problem,
+    matrix: Matrix,
+    params: SolveParams,
+    config: SearchConfig,
+    *,
+    deadline: float,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    initial: Sequence[Sequence[str]] | None = None,
+) -> Solution:
+    """Build, search until ``deadline`` (``time.monotonic()``) and convert the best solution.
+
+    ``initial`` is a job-id list per vehicle (in ``problem.vehicles`` order) to
+    start from; unknown or excluded ids are skipped. With no time left, the
+    initial routes are returned as read.
+    """
+    t0 = time.monotonic()
+    structural = structural_reasons(problem, matrix)
+    b = build(problem, matrix, set(structural))
+    routing, manager = b.routing, b.manager
+    n_jobs = len(b.jobs)
+    total = len(problem.jobs)
+    remaining = max(0.0, deadline - time.monotonic())
+    sp = search_parameters(config, remaining, params)
+    best = [float("inf")]
+
+    def on_solution() -> None:
+        cost = routing.CostVar().Value()
+        if cost < best[0]:
+            best[0] = cost
+            if progress is not None:
+                progress(
+                    Progress(
+                        elapsed_s=time.monotonic() - t0,
+                        objective=cost / COST_SCALE,
+                        jobs_placed=_count_placed(routing, n_jobs, manager),
+                        jobs_total=total,
+                        source=config.name,
+                    )
+                )
+        if cancel is not None and cancel.is_cancelled():
+            routing.solver().FinishCurrentSearch()
+
+    routing.AddAtSolutionCallback(on_solution)
+    notes: dict[str, str] = {}
+    if initial is not None:
+        routing.CloseModelWithParameters(sp)
+        node_of = {j.id: i for i, j in enumerate(b.jobs)}
+        routes = [
+            [manager.NodeToIndex(node_of[jid]) for jid in r if jid in node_of] for r in initial
+        ]
+        routes += [[] for _ in range(len(problem.vehicles) - len(routes))]
+        start = routing.ReadAssignmentFromRoutes(routes, True)
+        if start is None:
+            notes["initial"] = "initial routes infeasible under the constraints; solved from scratch"
+            assignment = routing.SolveWithParameters(sp)
+        elif remaining <= 0.0 or (cancel is not None and cancel.is_cancelled()):
+            assignment = start
+        else:
+            assignment = routing.SolveFromAssignmentWithParameters(start, sp)
+            if assignment is None:
+                assignment = start
+    else:
+        assignment = routing.SolveWithParameters(sp)
+    status = STATUS.get(routing.status(), str(routing.status()))
+    if cancel is not None and cancel.is_cancelled():
+        status = "CANCELLED"
+    return to_solution(b, assignment, structural, status, time.monotonic() - t0, notes)
+
+
+def to_solution(
+    b: _Built,
+    assignment: pywrapcp.Assignment | None,
+    structural: dict[str, Unassigned],
+    status: str,
+    elapsed_s: float,
+    notes: dict[str, str],
+) -> Solution:
+    """Convert an assignment (or None: nothing placed) into a Solution."""
+    problem, routing, manager = b.problem, b.routing, b.manager
+    dur, dist = b.matrix.durations_s, b.matrix.distances_m
+    routes: list[Route] = []
+    placed: set[str] = set()
+    cost = 0.0
+    for k, v in enumerate(problem.vehicles):
+        if assignment is None:
+            break
+        idx = routing.Start(k)
+        start_s = assignment.Value(b.time.CumulVar(idx))
+        brk = [assignment.StartValue(iv) for iv in b.breaks.get(k, [])]
+        stops: list[Stop] = []
+        prev_loc, prev_dep = v.start, start_s
+        distance = 0
+        rate_cost = 0.0
+        idx = assignment.Value(routing.NextVar(idx))
+        while not routing.IsEnd(idx):
+            job = b.jobs[manager.IndexToNode(idx)]
+            s = assignment.Value(b.time.CumulVar(idx))
+            travel = int(dur[prev_loc, job.location])
+            rest = sum(q.duration_s for q, bs in zip(v.breaks, brk, strict=True) if prev_dep <= bs < s)
+            stops.append(
+                Stop(
+                    job_id=job.id,
+                    arrival_s=min(s, prev_dep + travel + rest),
+                    start_s=s,
+                    departure_s=s + job.service_s,
+                )
+            )
+            distance += int(dist[prev_loc, job.location])
+            rate_cost += v.cost_per_km * dist[prev_loc, job.location] / 1000 + v.cost_per_hour * travel / 3600
+            prev_loc, prev_dep = job.location, s + job.service_s
+            idx = assignment.Value(routing.NextVar(idx))
+        if not stops:
+            continue
+        end_s = assignment.Value(b.time.CumulVar(idx))
+        distance += int(dist[prev_loc, v.end])
+        rate_cost += v.cost_per_km * dist[prev_loc, v.end] / 1000 + v.cost_per_hour * dur[prev_loc, v.end] / 3600
+        cost += float(rate_cost)
+        placed.update(s.job_id for s in stops)
+        routes.append(
+            Route(
+                vehicle_id=v.id,
+                stops=tuple(stops),
+                start_s=start_s,
+                end_s=end_s,
+                distance_m=distance,
+                duration_s=end_s - start_s,
+                break_starts_s=tuple(brk),
+            )
+        )
+    dropped = [j.id for j in problem.jobs if j.id not in placed]
+    unassigned = explain(problem, b.matrix, dropped, structural=structural)
+    pri = {j.id: j.priority for j in problem.jobs}
+    return Solution(
+        routes=tuple(routes),
+        unassigned=unassigned,
+        objective=Objective(
+            cost=round(cost, 3),
+            distance_m=sum(r.distance_m for r in routes),
+            duration_s=sum(r.duration_s for r in routes),
+            penalty=float(sum(pri[u] for u in dropped)),
+            jobs_placed=len(placed),
+            jobs_total=len(problem.jobs),
+        ),
+        status=status,
+        elapsed_s=round(elapsed_s, 3),
+        details=notes,
+    )

@@ -1,0 +1,134 @@
+"""Why a job is unassigned: pure checks on the Problem, testable by hand.
+
+A job that no vehicle could ever serve alone gets a *structural* reason (skill,
+shift/window, capacity) and is kept out of the solver model altogether; a job
+the solver dropped while it was structurally possible gets ``NO_ROOM``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from routing.matrix import Matrix
+from routing.model import Job, Problem, Unassigned, UnassignedReason, Vehicle
+
+
+def skilled_vehicles(problem: Problem, job: Job) -> list[Vehicle]:
+    """Vehicles holding all the job's skills (and its pinned one only, if pinned)."""
+    return [
+        v
+        for v in problem.vehicles
+        if job.skills <= v.skills
+        and (job.pinned_vehicle is None or v.id == job.pinned_vehicle)
+        and v.max_visits != 0
+    ]
+
+
+def shift_reaches(vehicle: Vehicle, job: Job, matrix: Matrix) -> bool:
+    """Whether the vehicle can leave at shift start, serve the job in a window and get back in time."""
+    d = matrix.durations_s
+    arrival = vehicle.shift.start_s + int(d[vehicle.start, job.location])
+    back = int(d[job.location, vehicle.end])
+    for w in job.allowed_starts():
+        start = max(arrival, w.start_s)
+        if start <= w.end_s and start + job.service_s + back <= vehicle.shift.end_s:
+            return True
+    return False
+
+
+def fits_capacity(vehicle: Vehicle, job: Job) -> bool:
+    """Whether the job's load fits the vehicle (capacity 0 = unlimited)."""
+    return vehicle.capacity == 0 or abs(job.demand) <= vehicle.capacity
+
+
+def _alone(problem: Problem, job: Job, matrix: Matrix) -> tuple[Unassigned | None, set[str]]:
+    """The structural reason for one job ignoring its partner, and the vehicles that could do it."""
+    if job.pinned_start is not None and not job.allowed_starts():
+        return Unassigned(
+            job_id=job.id,
+            reason=UnassignedReason.PIN_IMPOSSIBLE,
+            detail="pinned start is outside every window",
+        ), set()
+    skilled = skilled_vehicles(problem, job)
+    if not skilled:
+        need = ", ".join(sorted(job.skills)) or "none"
+        pin = f"; pinned to {job.pinned_vehicle}" if job.pinned_vehicle else ""
+        return Unassigned(
+            job_id=job.id, reason=UnassignedReason.NO_SKILL, detail=f"needs {need}{pin}"
+        ), set()
+    reach = [v for v in skilled if shift_reaches(v, job, matrix)]
+    if not reach:
+        return Unassigned(
+            job_id=job.id,
+            reason=UnassignedReason.NO_SHIFT_REACHES_WINDOW,
+            detail=f"{len(skilled)} skilled vehicle(s), none can reach a window and return in shift",
+        ), set()
+    fit = [v for v in reach if fits_capacity(v, job)]
+    if not fit:
+        biggest = max(v.capacity for v in reach)
+        return Unassigned(
+            job_id=job.id,
+            reason=UnassignedReason.OVER_CAPACITY,
+            detail=f"demand {abs(job.demand)} > largest capacity {biggest}",
+        ), set()
+    return None, {v.id for v in fit}
+
+
+def structural_reasons(problem: Problem, matrix: Matrix) -> dict[str, Unassigned]:
+    """Jobs that no vehicle can serve, whatever else is planned, by job id.
+
+    A pickup-and-delivery pair is impossible as a whole when either leg is, or
+    when no single vehicle can do both legs.
+    """
+    out: dict[str, Unassigned] = {}
+    can: dict[str, set[str]] = {}
+    for job in problem.jobs:
+        reason, vehicles = _alone(problem, job, matrix)
+        if reason is not None:
+            out[job.id] = reason
+        can[job.id] = vehicles
+    for job in problem.jobs:
+        if job.pickup_of is None:
+            continue
+        pair = (job.pickup_of, job.id)
+        for a, b in (pair, pair[::-1]):
+            if a in out and b not in out:
+                out[b] = Unassigned(
+                    job_id=b,
+                    reason=UnassignedReason.PARTNER_UNPLACED,
+                    detail=f"partner {a}: {out[a].reason.value}",
+                )
+        if not out.keys() & set(pair) and not can[pair[0]] & can[pair[1]]:
+            for a, b in (pair, pair[::-1]):
+                out[a] = Unassigned(
+                    job_id=a,
+                    reason=UnassignedReason.PARTNER_UNPLACED,
+                    detail=f"no single vehicle can do both {a} and {b}",
+                )
+    return out
+
+
+def explain(
+    problem: Problem,
+    matrix: Matrix,
+    dropped: Iterable[str],
+    *,
+    structural: dict[str, Unassigned] | None = None,
+) -> tuple[Unassigned, ...]:
+    """A reason for each dropped job id: structural if any, else ``NO_ROOM``."""
+    if structural is None:
+        structural = structural_reasons(problem, matrix)
+    priority = {j.id: j.priority for j in problem.jobs}
+    out = []
+    for job_id in dropped:
+        if job_id in structural:
+            out.append(structural[job_id])
+        else:
+            out.append(
+                Unassigned(
+                    job_id=job_id,
+                    reason=UnassignedReason.NO_ROOM,
+                    detail=f"priority {priority[job_id]}",
+                )
+            )
+    return tuple(out)

@@ -1,0 +1,153 @@
+"""Solomon-format VRPTW instances: read into a Problem, check answers with real distances.
+
+Convention (shared/benchmarks/README.md): minimise total unrounded Euclidean
+distance, travel time = distance, fleet size and capacity from the file, the
+depot's due time ends every route. Coordinates are scaled by :data:`SCALE` and
+travel times rounded up, so an answer feasible on integers is feasible on reals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from routing.matrix import euclidean_matrix
+from routing.model import Job, Problem, TimeWindow, Vehicle
+
+SCALE = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Customer:
+    """One row of the file (number 0 is the depot)."""
+
+    number: int
+    x: float
+    y: float
+    demand: int
+    ready: float
+    due: float
+    service: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Instance:
+    """A parsed file."""
+
+    name: str
+    vehicles: int
+    capacity: int
+    customers: tuple[Customer, ...]
+
+
+def parse(path: Path) -> Instance:
+    """Parse the classic text format (name, VEHICLE table, CUSTOMER table)."""
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln]
+    name = lines[0]
+    fleet = capacity = None
+    rows: list[Customer] = []
+    for i, ln in enumerate(lines):
+        if ln.upper().startswith("NUMBER") and fleet is None:
+            fleet, capacity = (int(float(t)) for t in lines[i + 1].split()[:2])
+        parts = ln.split()
+        if len(parts) == 7 and all(_is_number(t) for t in parts):
+            n, x, y, q, r, d, s = (float(t) for t in parts)
+            rows.append(
+                Customer(number=int(n), x=x, y=y, demand=int(q), ready=r, due=d, service=s)
+            )
+    if fleet is None or capacity is None or not rows or rows[0].number != 0:
+        raise ValueError(f"{path}: not a Solomon-format instance (fleet/capacity/depot row missing)")
+    return Instance(name=name, vehicles=fleet, capacity=capacity, customers=tuple(rows))
+
+
+def _is_number(t: str) -> bool:
+    try:
+        float(t)
+    except ValueError:
+        return False
+    return True
+
+
+def to_problem(inst: Instance) -> Problem:
+    """The routing Problem: depot = location 0, job id = customer number as text."""
+    pts = [(c.x, c.y) for c in inst.customers]
+    depot = inst.customers[0]
+    shift = TimeWindow(start_s=_up(depot.ready * SCALE), end_s=_down(depot.due * SCALE))
+    vehicles = tuple(
+        Vehicle(id=f"v{k + 1}", start=0, end=0, shift=shift, capacity=inst.capacity)
+        for k in range(inst.vehicles)
+    )
+    jobs = tuple(
+        Job(
+            id=str(c.number),
+            location=i,
+            service_s=_up(c.service * SCALE),
+            windows=(TimeWindow(start_s=_up(c.ready * SCALE), end_s=_down(c.due * SCALE)),),
+            demand=c.demand,
+        )
+        for i, c in enumerate(inst.customers)
+        if i > 0
+    )
+    return Problem(
+        locations=tuple(pts),
+        vehicles=vehicles,
+        jobs=jobs,
+        matrix=euclidean_matrix(pts, SCALE),
+        name=inst.name,
+    )
+
+
+def read(path: Path) -> Problem:
+    """Read a file straight into a Problem."""
+    return to_problem(parse(path))
+
+
+def _up(x: float) -> int:
+    return math.ceil(round(x, 6))
+
+
+def _down(x: float) -> int:
+    return math.floor(round(x, 6))
+
+
+def distance(inst: Instance, routes: list[list[int]]) -> float:
+    """Total unrounded Euclidean distance of routes given as customer numbers."""
+    by = {c.number: c for c in inst.customers}
+    total = 0.0
+    for r in routes:
+        seq = [0, *r, 0]
+        total += sum(
+            math.hypot(by[a].x - by[b].x, by[a].y - by[b].y) for a, b in zip(seq, seq[1:], strict=False)
+        )
+    return total
+
+
+def check(inst: Instance, routes: list[list[int]], tol: float = 1e-3) -> list[str]:
+    """Problems of an answer with real distances: windows, capacity, fleet, coverage."""
+    by = {c.number: c for c in inst.customers}
+    depot = inst.customers[0]
+    errors: list[str] = []
+    if len([r for r in routes if r]) > inst.vehicles:
+        errors.append(f"{len(routes)} routes > fleet {inst.vehicles}")
+    seen = [n for r in routes for n in r]
+    missing = set(by) - {0} - set(seen)
+    if missing:
+        errors.append(f"customers not served: {sorted(missing)}")
+    if len(seen) != len(set(seen)):
+        errors.append("a customer is served twice")
+    for k, r in enumerate(routes):
+        if sum(by[n].demand for n in r) > inst.capacity:
+            errors.append(f"route {k}: load over capacity {inst.capacity}")
+        t, prev = depot.ready, depot
+        for n in r:
+            c = by[n]
+            t = max(c.ready, t + prev.service + math.hypot(prev.x - c.x, prev.y - c.y))
+            if t > c.due + tol:
+                errors.append(f"route {k}: customer {n} served at {t:.3f} > due {c.due}")
+            prev = c
+        back = t + prev.service + math.hypot(prev.x - depot.x, prev.y - depot.y)
+        if r and back > depot.due + tol:
+            errors.append(f"route {k}: back at depot at {back:.3f} > {depot.due}")
+    return errors
