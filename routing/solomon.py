@@ -14,6 +14,8 @@ from pathlib import Path
 
 from routing.matrix import euclidean_matrix
 from routing.model import Job, Problem, TimeWindow, Vehicle
+from routing.params import SolveParams
+from routing.progress import ProgressCallback
 
 SCALE = 1000
 
@@ -151,3 +153,36 @@ def check(inst: Instance, routes: list[list[int]], tol: float = 1e-3) -> list[st
         if r and back > depot.due + tol:
             errors.append(f"route {k}: back at depot at {back:.3f} > {depot.due}")
     return errors
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """A solved instance: routes as customer numbers, real distance, problems found."""
+
+    instance: Instance
+    routes: list[list[int]]
+    distance: float
+    errors: list[str]
+    status: str
+    elapsed_s: float
+
+
+def solve_file(
+    path: Path,
+    params: SolveParams,
+    progress: ProgressCallback | None = None,
+) -> Answer:
+    """Read, solve with the product's engine, recompute the distance unrounded and check."""
+    from routing.solve import solve
+
+    inst = parse(path)
+    sol = solve(to_problem(inst), params, progress=progress)
+    routes = [[int(j) for j in r.job_ids] for r in sol.routes]
+    return Answer(
+        instance=inst,
+        routes=routes,
+        distance=distance(inst, routes),
+        errors=check(inst, routes),
+        status=sol.status,
+        elapsed_s=sol.elapsed_s,
+    )
