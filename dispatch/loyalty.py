@@ -21,6 +21,7 @@ Decisions
 from __future__ import annotations
 
 import calendar
+import itertools
 import math
 import tomllib
 from collections.abc import Sequence
@@ -201,16 +202,18 @@ def _step_from(row: dict[str, Any]) -> PerkStep:
         )
         for b in row.get("bands", [])
     )
-    if bands and (bands[0].min_eur != 0 or any(
-        a.min_eur >= b.min_eur for a, b in zip(bands, bands[1:], strict=False)
-    )):
+    if bands and (
+        bands[0].min_eur != 0
+        or any(a.min_eur >= b.min_eur for a, b in itertools.pairwise(bands))
+    ):
         raise ValueError(f"perk bands must start at 0 and ascend: {row!r}")
     label = row.get("label") or ", ".join(
         _band_label(b, nxt.min_eur if nxt else None)
         for b, nxt in zip(bands, (*bands[1:], None), strict=True)
     )
-    return PerkStep(position=int(row["position"]), kind=str(row["kind"]),
-                    label=label, bands=bands)
+    return PerkStep(
+        position=int(row["position"]), kind=str(row["kind"]), label=label, bands=bands
+    )
 
 
 def load_config(path: str | Path | None = None) -> LoyaltyConfig:
@@ -219,7 +222,10 @@ def load_config(path: str | Path | None = None) -> LoyaltyConfig:
         raw = tomllib.load(f)
     thresholds = tuple(
         sorted(
-            ((Tier.parse(k), Decimal(str(v))) for k, v in raw["tiers"]["thresholds"].items()),
+            (
+                (Tier.parse(k), Decimal(str(v)))
+                for k, v in raw["tiers"]["thresholds"].items()
+            ),
             key=lambda kv: kv[1],
         )
     )
@@ -228,11 +234,14 @@ def load_config(path: str | Path | None = None) -> LoyaltyConfig:
             "tier thresholds must list Member (0), Silver, Gold, Platinum ascending"
         )
     cycle = int(raw["perks"]["cycle_length"])
-    steps = tuple(sorted((_step_from(r) for r in raw["perks"]["step"]),
-                         key=lambda s: s.position))
+    steps = tuple(
+        sorted((_step_from(r) for r in raw["perks"]["step"]), key=lambda s: s.position)
+    )
     positions = [s.position for s in steps]
-    if not steps or len(set(positions)) != len(positions) or not all(
-        1 <= p <= cycle for p in positions
+    if (
+        not steps
+        or len(set(positions)) != len(positions)
+        or not all(1 <= p <= cycle for p in positions)
     ):
         raise ValueError(f"perk positions must be distinct, within 1..{cycle}")
     return LoyaltyConfig(
@@ -281,7 +290,9 @@ def tier_for(
             if i + 1 < len(cfg.thresholds):
                 nxt = cfg.thresholds[i + 1][0]
                 missing = (cfg.thresholds[i + 1][1] - spend).quantize(CENT)
-    return TierStatus(tier=tier, spend_12m=spend, next_tier=nxt, missing_to_next=missing)
+    return TierStatus(
+        tier=tier, spend_12m=spend, next_tier=nxt, missing_to_next=missing
+    )
 
 
 # --- points -----------------------------------------------------------------
@@ -290,7 +301,9 @@ def tier_for(
 def points_earned(amount: Decimal | float, config: LoyaltyConfig | None = None) -> int:
     """Points for one purchase: ``floor(amount x per_euro)`` (49.99 EUR -> 49)."""
     cfg = config or DEFAULT_CONFIG
-    return int((to_money(amount) * cfg.points_per_euro).to_integral_value("ROUND_FLOOR"))
+    return int(
+        (to_money(amount) * cfg.points_per_euro).to_integral_value("ROUND_FLOOR")
+    )
 
 
 def points_lots(
@@ -360,7 +373,8 @@ def expiring_points(
     """
     limit = on + timedelta(days=within_days)
     return tuple(
-        lot for lot in points_lots(purchases, redemptions, on, config)
+        lot
+        for lot in points_lots(purchases, redemptions, on, config)
         if lot.expires_on <= limit
     )
 
@@ -403,8 +417,13 @@ def perk_for_order(
     label = f"{band.percent.normalize():f} % off"
     if cap is not None:
         label += f" (at most {cap:f} €)"
-    return Perk(position=position, kind=step.kind, label=label,
-                percent=band.percent, max_discount_eur=cap)
+    return Perk(
+        position=position,
+        kind=step.kind,
+        label=label,
+        percent=band.percent,
+        max_discount_eur=cap,
+    )
 
 
 def cycle_position(
@@ -418,11 +437,17 @@ def cycle_position(
     cfg = config or DEFAULT_CONFIG
     if n_online_orders < 0:
         raise ValueError(f"order count must be >= 0, got {n_online_orders}")
-    position = 0 if n_online_orders == 0 else (n_online_orders - 1) % cfg.cycle_length + 1
+    position = (
+        0 if n_online_orders == 0 else (n_online_orders - 1) % cfg.cycle_length + 1
+    )
     for ahead in range(1, cfg.cycle_length + 1):
         nxt = (position + ahead - 1) % cfg.cycle_length + 1
         step = _step_at(nxt, cfg)
         if step is not None:
-            return CyclePosition(position=position, next_perk=step,
-                                 next_perk_position=nxt, orders_to_next=ahead)
+            return CyclePosition(
+                position=position,
+                next_perk=step,
+                next_perk_position=nxt,
+                orders_to_next=ahead,
+            )
     raise AssertionError("load_config guarantees at least one step")

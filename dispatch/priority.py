@@ -22,6 +22,7 @@ evening job due Monday morning is "later", not "due soon").
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,9 +60,13 @@ class PriorityWeights:
 
     def __post_init__(self) -> None:
         if self.base < 1:
-            raise ValueError(f"base must be >= 1 so every score is >= 1, got {self.base}")
+            raise ValueError(
+                f"base must be >= 1 so every score is >= 1, got {self.base}"
+            )
         if self.weight_exponent < 1:
-            raise ValueError(f"weight_exponent must be >= 1, got {self.weight_exponent}")
+            raise ValueError(
+                f"weight_exponent must be >= 1, got {self.weight_exponent}"
+            )
         missing = {t.value for t in Tier} - set(self.tier)
         if missing:
             raise ValueError(f"tier points missing for {sorted(missing)}")
@@ -69,20 +74,30 @@ class PriorityWeights:
         if missing:
             raise ValueError(f"severity points missing for {sorted(missing)}")
         slack = [getattr(self, b) for b in SLACK_BUCKETS]
-        if any(a < b for a, b in zip(slack, slack[1:], strict=False)):
+        if any(a < b for a, b in itertools.pairwise(slack)):
             raise ValueError(
                 f"slack points must not increase from overdue to later: {slack}"
             )
-        values = [*self.tier.values(), *self.severity.values(), *slack,
-                  self.no_date, self.waiting_per_day, self.waiting_cap_days]
+        values = [
+            *self.tier.values(),
+            *self.severity.values(),
+            *slack,
+            self.no_date,
+            self.waiting_per_day,
+            self.waiting_cap_days,
+        ]
         if any(v < 0 for v in values):
             raise ValueError("priority points must be >= 0")
 
     @property
     def max_score(self) -> int:
-        return (self.base + max(self.tier.values()) + max(self.severity.values())
-                + max(self.overdue, self.no_date)
-                + self.waiting_per_day * self.waiting_cap_days)
+        return (
+            self.base
+            + max(self.tier.values())
+            + max(self.severity.values())
+            + max(self.overdue, self.no_date)
+            + self.waiting_per_day * self.waiting_cap_days
+        )
 
 
 def load_weights(path: str | Path | None = None) -> PriorityWeights:
@@ -94,7 +109,9 @@ def load_weights(path: str | Path | None = None) -> PriorityWeights:
         base=int(raw.get("base", 1)),
         weight_exponent=int(raw.get("weight_exponent", 2)),
         tier={Tier.parse(k).value: int(v) for k, v in raw["tier"].items()},
-        severity={Severity(k.lower()).value: int(v) for k, v in raw["severity"].items()},
+        severity={
+            Severity(k.lower()).value: int(v) for k, v in raw["severity"].items()
+        },
         overdue=int(slack["overdue"]),
         due_soon=int(slack["due_soon"]),
         due_soon_hours=float(slack["due_soon_hours"]),
@@ -108,7 +125,7 @@ def load_weights(path: str | Path | None = None) -> PriorityWeights:
 
 
 DEFAULT_WEIGHTS = load_weights()
-MAX_WEIGHT = DEFAULT_WEIGHTS.max_score ** DEFAULT_WEIGHTS.weight_exponent
+MAX_WEIGHT = DEFAULT_WEIGHTS.max_score**DEFAULT_WEIGHTS.weight_exponent
 
 
 def _aware(name: str, value: datetime | None) -> None:
@@ -131,12 +148,16 @@ class PriorityInput:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown job kind {self.kind!r}; known: {', '.join(KINDS)}")
+            raise ValueError(
+                f"unknown job kind {self.kind!r}; known: {', '.join(KINDS)}"
+            )
         Tier.parse(self.tier)
         for name in ("waiting_since", "now", "sla_due_at"):
             _aware(name, getattr(self, name))
         if self.kind == "delivery" and (self.severity or self.sla_due_at):
-            raise ValueError("a delivery has no severity or SLA due time; use promised_on")
+            raise ValueError(
+                "a delivery has no severity or SLA due time; use promised_on"
+            )
         if self.kind == "repair" and self.promised_on is not None:
             raise ValueError("a repair has an SLA due time, not promised_on")
         if self.severity is not None:
@@ -162,7 +183,9 @@ class PriorityInput:
 class Priority:
     score: int  # >= 1
     weight: int  # >= 1, strictly increasing in score: drop penalty unit multiplier
-    explanation: str  # e.g. "Gold member · SLA due in 5 h · machine unusable · waiting 3 days"
+    explanation: (
+        str  # e.g. "Gold member · SLA due in 5 h · machine unusable · waiting 3 days"
+    )
     parts: tuple[tuple[str, int], ...]  # (label, points), the base included
 
 
@@ -234,7 +257,7 @@ def score(inp: PriorityInput, weights: PriorityWeights | None = None) -> Priorit
     shown = [label for label, _ in parts[1:] if not (label.startswith("waiting 0"))]
     return Priority(
         score=total,
-        weight=total ** w.weight_exponent,
+        weight=total**w.weight_exponent,
         explanation=" · ".join(shown),
         parts=tuple(parts),
     )

@@ -107,8 +107,13 @@ def rank_sites(
         km = distance_km(customer_lat, customer_lon, site.lat, site.lon)
         if max_km is not None and km > max_km:
             continue
-        r = RankedSite(site_id=site.site_id, distance_km=round(km, 3),
-                       available=total, name=site.name, family=best)
+        r = RankedSite(
+            site_id=site.site_id,
+            distance_km=round(km, 3),
+            available=total,
+            name=site.name,
+            family=best,
+        )
         ranked.append(((km, families.index(best), -total, site.site_id), r))
     ranked.sort(key=lambda kr: kr[0])
     return [r for _, r in ranked]
@@ -167,8 +172,10 @@ def why_above(a: LoanRequest, b: LoanRequest, now: datetime) -> str:
     if tier_rank(a.tier) != tier_rank(b.tier):
         why = "higher loyalty tier first"
     elif a.waiting_since != b.waiting_since:
-        why = (f"same tier, longer wait first (since "
-               f"{a.waiting_since:%Y-%m-%d %H:%M} vs {b.waiting_since:%Y-%m-%d %H:%M})")
+        why = (
+            f"same tier, longer wait first (since "
+            f"{a.waiting_since:%Y-%m-%d %H:%M} vs {b.waiting_since:%Y-%m-%d %H:%M})"
+        )
     else:
         why = "same tier and same wait, lower ticket number first"
     return f"{da} ranks above {db}: {why}"

@@ -73,6 +73,4 @@ class NaiveDatetimeError(RepairsError, ValueError):
     def __init__(self, name: str, value: object) -> None:
         self.name = name
         self.value = value
-        super().__init__(
-            f"{name} must be timezone-aware, got naive datetime {value!r}"
-        )
+        super().__init__(f"{name} must be timezone-aware, got naive datetime {value!r}")

@@ -229,6 +229,9 @@ def sla_status(
     _require_aware("now", now)
     if now > due_at:
         return SlaStatus.BREACHED
-    if not scheduled and business_hours_between(now, due_at, calendar) <= at_risk_within_h:
+    if (
+        not scheduled
+        and business_hours_between(now, due_at, calendar) <= at_risk_within_h
+    ):
         return SlaStatus.AT_RISK
     return SlaStatus.OK

@@ -119,18 +119,16 @@ TRANSITIONS: Mapping[TicketState, Mapping[TicketState, frozenset[ResolutionPath]
 TERMINAL_STATES: frozenset[TicketState] = frozenset(
     s for s, moves in TRANSITIONS.items() if not moves
 )
-OPEN_STATES: frozenset[TicketState] = frozenset(TicketState) - TERMINAL_STATES - {
-    TicketState.RESOLVED
-}
+OPEN_STATES: frozenset[TicketState] = (
+    frozenset(TicketState) - TERMINAL_STATES - {TicketState.RESOLVED}
+)
 
 
 def _as_path(path: str | None) -> ResolutionPath | None:
     return None if path is None else ResolutionPath(path)
 
 
-def allowed_next(
-    current: str, path: str | None = None
-) -> tuple[TicketState, ...]:
+def allowed_next(current: str, path: str | None = None) -> tuple[TicketState, ...]:
     """States reachable in one move from ``current`` on ``path``, in lifecycle order.
 
     ``path=None`` (not triaged yet) allows only moves legal on every path.

@@ -34,8 +34,8 @@ class TriageRule:
 
     @property
     def name(self) -> str:
-        """Readable id, e.g. ``leak × *``."""
-        return f"{self.fault} × {self.family}"
+        """Readable id, e.g. ``leak/*``."""
+        return f"{self.fault}/{self.family}"
 
     @property
     def specificity(self) -> int:
@@ -44,7 +44,7 @@ class TriageRule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TriageDecision:
-    """What to do with a ticket: ``rule`` is the matched rule's name (``leak × *``)."""
+    """What to do with a ticket: ``rule`` is the matched rule's name (``leak/*``)."""
 
     path: ResolutionPath
     skill: str
@@ -62,9 +62,10 @@ class TriageRules:
     rules: tuple[TriageRule, ...]
 
 
-def _rule_from(row: dict[str, Any], i: int, faults: set[str], families: set[str],
-               skills: set[str]) -> TriageRule:
-    where = f"rule #{i + 1} ({row.get('fault')!r} × {row.get('family')!r})"
+def _rule_from(
+    row: dict[str, Any], i: int, faults: set[str], families: set[str], skills: set[str]
+) -> TriageRule:
+    where = f"rule #{i + 1} ({row.get('fault')!r} x {row.get('family')!r})"
     try:
         rule = TriageRule(
             fault=str(row["fault"]),
@@ -119,7 +120,9 @@ def load_rules(path: str | Path | None = None) -> TriageRules:
     for fault in faults:
         for family in families:
             if _match(loaded, fault, family) is None:
-                raise TriageRulesError(f"no rule covers {fault!r} × {family!r}")
+                raise TriageRulesError(
+                    f"no rule covers fault {fault!r} on family {family!r}"
+                )
     return loaded
 
 

@@ -38,8 +38,16 @@ def test_foreign_number_is_kept_in_e164():
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "06 12 34 56", "06 12 34 56 78 9", "06 12 AB 56 78", "00 12 34 56 78",
-     "+33 1234", "012345678", "+1 23"],
+    [
+        "",
+        "06 12 34 56",
+        "06 12 34 56 78 9",
+        "06 12 AB 56 78",
+        "00 12 34 56 78",
+        "+33 1234",
+        "012345678",
+        "+1 23",
+    ],
 )
 def test_invalid_numbers_raise_naming_the_input(raw):
     """Wrong length, letters or a zero after the trunk prefix raise ValueError with the input."""
@@ -55,8 +63,18 @@ def test_normalize_email_strips_and_lowercases():
 
 
 @pytest.mark.parametrize(
-    "raw", ["", "jean", "jean@", "@example.fr", "jean@example", "jean dupont@example.fr",
-            "jean..dupont@example.fr", "jean@exa_mple.fr", "a@b@c.fr"],
+    "raw",
+    [
+        "",
+        "jean",
+        "jean@",
+        "@example.fr",
+        "jean@example",
+        "jean dupont@example.fr",
+        "jean..dupont@example.fr",
+        "jean@exa_mple.fr",
+        "a@b@c.fr",
+    ],
 )
 def test_invalid_emails_raise_naming_the_input(raw):
     """Malformed addresses raise ValueError naming the input."""

@@ -60,8 +60,12 @@ def test_rolling_window_edge():
 
 def test_future_purchases_and_all_channels():
     """Purchases after 'on' are ignored; store, phone and online all count."""
-    ps = [Purchase(date(2026, 1, 5), 100, "store"), Purchase(date(2026, 2, 5), 150.5, "phone"),
-          Purchase(date(2026, 3, 5), 49.5, "online"), Purchase(date(2026, 12, 1), 5000, "online")]
+    ps = [
+        Purchase(date(2026, 1, 5), 100, "store"),
+        Purchase(date(2026, 2, 5), 150.5, "phone"),
+        Purchase(date(2026, 3, 5), 49.5, "online"),
+        Purchase(date(2026, 12, 1), 5000, "online"),
+    ]
     # 100 + 150.50 + 49.50 = 300.00 -> Silver exactly
     status = tier_for(ps, date(2026, 11, 24))
     assert status.spend_12m == D("300.00") and status.tier is Tier.SILVER
@@ -69,7 +73,9 @@ def test_future_purchases_and_all_channels():
 
 def test_float_amounts_do_not_drift():
     """Three purchases of 0.1 EUR add up to exactly 0.30."""
-    assert tier_for([Purchase(date(2026, 1, 1), 0.1)] * 3, date(2026, 1, 2)).spend_12m == D("0.30")
+    assert tier_for(
+        [Purchase(date(2026, 1, 1), 0.1)] * 3, date(2026, 1, 2)
+    ).spend_12m == D("0.30")
 
 
 def test_purchase_validation():
@@ -117,13 +123,17 @@ def test_redemption_consumes_oldest_points_first():
     lots = points_lots(ps, [Redemption(date(2025, 7, 1), 120)], date(2025, 12, 31))
     assert [(lot.earned_on, lot.points) for lot in lots] == [(date(2025, 6, 1), 30)]
     # When January's points expire (2026-01-10) nothing more is lost: they were used first.
-    assert points_balance(ps, [Redemption(date(2025, 7, 1), 120)], date(2026, 1, 10)) == 30
+    assert (
+        points_balance(ps, [Redemption(date(2025, 7, 1), 120)], date(2026, 1, 10)) == 30
+    )
 
 
 def test_redemption_cannot_use_expired_points():
     """Redeeming 150 on 2026-01-10 fails: January's 100 expired that morning, only 50 left."""
     ps = [Purchase(date(2025, 1, 10), 100), Purchase(date(2025, 6, 1), 50)]
-    with pytest.raises(ValueError, match="150 points on 2026-01-10 exceeds the 50 available"):
+    with pytest.raises(
+        ValueError, match="150 points on 2026-01-10 exceeds the 50 available"
+    ):
         points_balance(ps, [Redemption(date(2026, 1, 10), 150)], date(2026, 2, 1))
 
 
@@ -140,7 +150,10 @@ def test_expiring_points_within_days():
     assert [(lot.expires_on, lot.points) for lot in soon] == [(date(2026, 1, 10), 100)]
     assert expiring_points(ps, [], date(2025, 12, 31), within_days=9) == ()
     # 2025-12-31 + 10 days = 2026-01-10: the edge day is included.
-    assert sum(lot.points for lot in expiring_points(ps, [], date(2025, 12, 31), 10)) == 100
+    assert (
+        sum(lot.points for lot in expiring_points(ps, [], date(2025, 12, 31), 10))
+        == 100
+    )
 
 
 def test_expiring_points_after_partial_redemption():
@@ -155,8 +168,18 @@ def test_expiring_points_after_partial_redemption():
 
 @pytest.mark.parametrize(
     ("before", "kind"),
-    [(0, "gift"), (1, "free_shipping"), (2, None), (3, "discount"), (4, None), (5, None),
-     (6, "gift"), (7, None), (8, None), (9, "discount")],
+    [
+        (0, "gift"),
+        (1, "free_shipping"),
+        (2, None),
+        (3, "discount"),
+        (4, None),
+        (5, None),
+        (6, "gift"),
+        (7, None),
+        (8, None),
+        (9, "discount"),
+    ],
 )
 def test_perk_cycle_positions(before, kind):
     """1st gift, 2nd free shipping, 4th 5 % off, 7th gift, 10th discount; others none."""
@@ -177,7 +200,11 @@ def test_fourth_order_is_five_percent():
         ("200", "15", "30.00"),  # "from 200 EUR": 200.00 included -> 15 %
         ("200.00", "15", "30.00"),
         ("500", "15", "75.00"),  # 15 % of 500
-        ("500.01", "15", "75.00"),  # capped: 15 % of at most 500 EUR (documented choice)
+        (
+            "500.01",
+            "15",
+            "75.00",
+        ),  # capped: 15 % of at most 500 EUR (documented choice)
         ("1200", "15", "75.00"),
         ("0", "10", "0.00"),
     ],
@@ -236,7 +263,11 @@ def test_perk_rejects_negative_inputs():
 def test_cycle_position(n, position, next_position, to_next):
     """Position of the last order, the next perk's position and orders to reach it."""
     cp = cycle_position(n)
-    assert (cp.position, cp.next_perk_position, cp.orders_to_next) == (position, next_position, to_next)
+    assert (cp.position, cp.next_perk_position, cp.orders_to_next) == (
+        position,
+        next_position,
+        to_next,
+    )
     assert cp.next_perk.position == next_position
 
 
@@ -250,7 +281,10 @@ def test_cycle_position_describes_banded_perk():
 def test_config_is_read_from_toml():
     """Thresholds, window, expiry and cycle length come from loyalty.toml."""
     assert [str(v) for _, v in DEFAULT_CONFIG.thresholds] == ["0", "300", "800", "2000"]
-    assert (DEFAULT_CONFIG.window_months, DEFAULT_CONFIG.points_expiry_months) == (12, 12)
+    assert (DEFAULT_CONFIG.window_months, DEFAULT_CONFIG.points_expiry_months) == (
+        12,
+        12,
+    )
     assert DEFAULT_CONFIG.cycle_length == 10
 
 
@@ -258,7 +292,7 @@ def test_config_rejects_bad_perk_positions(tmp_path):
     """A perk at position 11 in a 10-order cycle is refused."""
     bad = tmp_path / "loyalty.toml"
     bad.write_text(CONFIG_PATH.read_text().replace("position = 7", "position = 11"))
-    with pytest.raises(ValueError, match="1..10"):
+    with pytest.raises(ValueError, match=r"1\.\.10"):
         load_config(bad)
 
 

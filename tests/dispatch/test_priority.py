@@ -1,7 +1,8 @@
 """Priority score, drop-penalty weight, explanation and tie-break order."""
 
+import itertools
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -23,31 +24,49 @@ H = timedelta(hours=1)
 
 def repair(tier="Gold", severity="normal", due_in=None, waited=timedelta(0), now=NOW):
     return PriorityInput(
-        kind="repair", tier=tier, severity=severity,
+        kind="repair",
+        tier=tier,
+        severity=severity,
         sla_due_at=None if due_in is None else now + due_in,
-        waiting_since=now - waited, now=now,
+        waiting_since=now - waited,
+        now=now,
     )
 
 
 def delivery(tier="Member", promised_on=None, waited=timedelta(0)):
-    return PriorityInput(kind="delivery", tier=tier, promised_on=promised_on,
-                         waiting_since=NOW - waited, now=NOW)
+    return PriorityInput(
+        kind="delivery",
+        tier=tier,
+        promised_on=promised_on,
+        waiting_since=NOW - waited,
+        now=NOW,
+    )
 
 
 def test_brief_example_explanation_and_score():
     """Gold, critical, due in 5 h today, waiting 3 days: 1 + 20 + 20 + 40 + 6 = 87, weight 87² = 7569."""
     p = score(repair("Gold", "critical", due_in=5 * H, waited=timedelta(days=3)))
-    assert p.explanation == "Gold member · SLA due in 5 h · machine unusable · waiting 3 days"
+    assert (
+        p.explanation
+        == "Gold member · SLA due in 5 h · machine unusable · waiting 3 days"
+    )
     assert (p.score, p.weight) == (87, 7569)
-    assert p.parts == (("base", 1), ("Gold member", 20), ("SLA due in 5 h", 20),
-                       ("machine unusable", 40), ("waiting 3 days", 6))
+    assert p.parts == (
+        ("base", 1),
+        ("Gold member", 20),
+        ("SLA due in 5 h", 20),
+        ("machine unusable", 40),
+        ("waiting 3 days", 6),
+    )
     assert sum(points for _, points in p.parts) == p.score
 
 
 def test_overdue_platinum_with_capped_wait():
     """Platinum, high, 2 h overdue, waiting 12 days (capped at 10):
-    1 + 30 + 50 + 25 + 2 × 10 = 126."""
-    p = score(repair("platinum", "high", due_in=-2 * H, waited=timedelta(days=12, hours=3)))
+    1 + 30 + 50 + 25 + 2 x 10 = 126."""
+    p = score(
+        repair("platinum", "high", due_in=-2 * H, waited=timedelta(days=12, hours=3))
+    )
     assert p.score == 126
     assert p.explanation == (
         "Platinum member · SLA overdue by 2 h · degraded service · waiting 12 days (counted 10)"
@@ -73,10 +92,18 @@ def test_sla_slack_buckets(due_in, points, label):
 
 def test_today_and_tomorrow_are_paris_calendar_days():
     """At 23:30 UTC (00:30 Paris, Wednesday), a 17:00 Paris due time is 'today'."""
-    now = datetime(2026, 11, 24, 23, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
     due = datetime(2026, 11, 25, 17, 0, tzinfo=PARIS)
-    p = score(PriorityInput(kind="repair", tier="Member", severity="low",
-                            sla_due_at=due, waiting_since=now, now=now))
+    p = score(
+        PriorityInput(
+            kind="repair",
+            tier="Member",
+            severity="low",
+            sla_due_at=due,
+            waiting_since=now,
+            now=now,
+        )
+    )
     assert p.parts[2][1] == 20
 
 
@@ -106,7 +133,10 @@ def test_member_delivery_tomorrow():
 
 def test_one_day_wait_is_singular():
     """'waiting 1 day', 2 points."""
-    assert score(delivery(waited=timedelta(days=1, hours=5))).parts[-1] == ("waiting 1 day", 2)
+    assert score(delivery(waited=timedelta(days=1, hours=5))).parts[-1] == (
+        "waiting 1 day",
+        2,
+    )
 
 
 def _random_inputs(n):
@@ -117,8 +147,14 @@ def _random_inputs(n):
         waited = timedelta(hours=rng.randrange(0, 24 * 20))
         if rng.random() < 0.5:
             due = rng.choice([None, timedelta(hours=rng.randrange(-48, 96))])
-            out.append(repair(rng.choice(tiers), rng.choice(["low", "normal", "high", "critical"]),
-                              due_in=due, waited=waited))
+            out.append(
+                repair(
+                    rng.choice(tiers),
+                    rng.choice(["low", "normal", "high", "critical"]),
+                    due_in=due,
+                    waited=waited,
+                )
+            )
         else:
             day = rng.choice([None, NOW.date() + timedelta(days=rng.randrange(-3, 6))])
             out.append(delivery(rng.choice(tiers), day, waited))
@@ -131,13 +167,15 @@ def test_weight_is_at_least_one_and_strictly_monotone_in_score():
     assert all(p.score >= 1 and p.weight >= 1 for p in ps)
     by_score = {p.score: p.weight for p in ps}
     ordered = [by_score[s] for s in sorted(by_score)]
-    assert all(a < b for a, b in zip(ordered, ordered[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(ordered))
     assert max(p.weight for p in ps) <= MAX_WEIGHT
 
 
 def test_weight_scale_lets_one_high_job_outweigh_two_much_lower_ones():
-    """Convex weights: a score-100 job (10000) beats two score-70 jobs (2 × 4900 = 9800)."""
-    assert 100**DEFAULT_WEIGHTS.weight_exponent > 2 * 70**DEFAULT_WEIGHTS.weight_exponent
+    """Convex weights: a score-100 job (10000) beats two score-70 jobs (2 x 4900 = 9800)."""
+    assert (
+        100**DEFAULT_WEIGHTS.weight_exponent > 2 * 70**DEFAULT_WEIGHTS.weight_exponent
+    )
     assert MAX_WEIGHT == 141**2  # 1 + 30 + 40 + 50 + 20 = 141
 
 
@@ -173,7 +211,10 @@ def test_load_weights_from_another_file(tmp_path):
     p.write_text(CONFIG_PATH.read_text().replace("per_day = 2", "per_day = 5"))
     w = load_weights(p)
     assert w.waiting_per_day == 5
-    assert score(delivery(waited=timedelta(days=3)), w).parts[-1] == ("waiting 3 days", 15)
+    assert score(delivery(waited=timedelta(days=3)), w).parts[-1] == (
+        "waiting 3 days",
+        15,
+    )
 
 
 def test_weights_reject_slack_that_rewards_more_slack():
@@ -189,9 +230,13 @@ def test_input_validation():
     with pytest.raises(ValueError, match="'pickup'"):
         PriorityInput(kind="pickup", tier="Gold", waiting_since=NOW, now=NOW)
     with pytest.raises(ValueError, match="now must be timezone-aware"):
-        PriorityInput(kind="repair", tier="Gold", waiting_since=NOW, now=datetime(2026, 1, 1))
+        PriorityInput(
+            kind="repair", tier="Gold", waiting_since=NOW, now=datetime(2026, 1, 1)
+        )
     with pytest.raises(ValueError, match="delivery has no severity"):
-        PriorityInput(kind="delivery", tier="Gold", severity="high", waiting_since=NOW, now=NOW)
+        PriorityInput(
+            kind="delivery", tier="Gold", severity="high", waiting_since=NOW, now=NOW
+        )
     with pytest.raises(ValueError, match="'Diamond'"):
         PriorityInput(kind="repair", tier="Diamond", waiting_since=NOW, now=NOW)
 

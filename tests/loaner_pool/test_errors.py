@@ -5,8 +5,13 @@ from loaner_pool.errors import LoanerPoolError, LoanerStateError, NoLoanerAvaila
 
 def test_no_loaner_available_names_ticket_family_and_reason():
     """The message names the ticket, the family and the reason."""
-    err = NoLoanerAvailable("none in stock within 50 km", ticket_id=42, family="bean_to_cup")
-    assert str(err) == "no loaner available for ticket 42 (bean_to_cup): none in stock within 50 km"
+    err = NoLoanerAvailable(
+        "none in stock within 50 km", ticket_id=42, family="bean_to_cup"
+    )
+    assert (
+        str(err)
+        == "no loaner available for ticket 42 (bean_to_cup): none in stock within 50 km"
+    )
     assert err.reason == "none in stock within 50 km"
     assert isinstance(err, LoanerPoolError)
 

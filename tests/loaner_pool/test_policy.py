@@ -1,6 +1,6 @@
 """Loaner policy: who needs one, which site lends it, who gets scarce loaners."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from loaner_pool.policy import (
 from repairs.states import ResolutionPath
 from repairs.triage import FAMILIES
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 # Paris (Notre-Dame) and three sites; distances by haversine, rounded:
@@ -31,8 +31,13 @@ PARIS_STORE = SiteStock(2, "Paris Opéra", 48.871, 2.332, {"capsule": 3})  # ~2.
 
 @pytest.mark.parametrize(
     ("path", "same_day", "expected"),
-    [("workshop", False, True), ("onsite", False, True), ("onsite", True, False),
-     ("remote", True, False), ("remote", False, False)],
+    [
+        ("workshop", False, True),
+        ("onsite", False, True),
+        ("onsite", True, False),
+        ("remote", True, False),
+        ("remote", False, False),
+    ],
 )
 def test_needs_loaner(path, same_day, expected):
     """Workshop always; on-site only when not finished the same day; remote never."""
@@ -55,7 +60,9 @@ def test_distance_paris_lyon():
 def test_rank_sites_nearest_first_with_compatible_stock():
     """For an espresso_manual machine: Orléans (exact, ~111 km) then Lyon (bean-to-cup
     substitute, ~392 km); the Paris store only has capsules and is skipped."""
-    ranked = rank_sites(PARIS_LAT, PARIS_LON, [LYON, PARIS_STORE, ORLEANS], "espresso_manual")
+    ranked = rank_sites(
+        PARIS_LAT, PARIS_LON, [LYON, PARIS_STORE, ORLEANS], "espresso_manual"
+    )
     assert [r.site_id for r in ranked] == [3, 1]
     assert [r.family for r in ranked] == ["espresso_manual", "bean_to_cup"]
     assert ranked[0].distance_km == pytest.approx(111, abs=2)
@@ -64,14 +71,18 @@ def test_rank_sites_nearest_first_with_compatible_stock():
 
 def test_rank_sites_bean_to_cup_cannot_be_replaced_by_manual():
     """Compatibility is one-way: a bean-to-cup owner does not get a manual machine."""
-    ranked = rank_sites(PARIS_LAT, PARIS_LON, [LYON, PARIS_STORE, ORLEANS], "bean_to_cup")
+    ranked = rank_sites(
+        PARIS_LAT, PARIS_LON, [LYON, PARIS_STORE, ORLEANS], "bean_to_cup"
+    )
     assert [r.site_id for r in ranked] == [1]
 
 
 def test_rank_sites_empty_when_no_stock_and_max_km():
     """No compatible stock -> empty list; max_km drops far sites."""
     assert rank_sites(PARIS_LAT, PARIS_LON, [LYON, ORLEANS], "milk_frother") == []
-    near = rank_sites(PARIS_LAT, PARIS_LON, [LYON, ORLEANS], "espresso_manual", max_km=200)
+    near = rank_sites(
+        PARIS_LAT, PARIS_LON, [LYON, ORLEANS], "espresso_manual", max_km=200
+    )
     assert [r.site_id for r in near] == [3]
 
 
@@ -100,7 +111,7 @@ def test_compat_table_covers_the_triage_families():
 
 def test_tier_order_matches_the_loyalty_enum():
     """loaner_pool cannot import dispatch, so its copy of the tiers is checked here."""
-    assert TIER_ORDER == tuple(t.value for t in Tier)
+    assert tuple(t.value for t in Tier) == TIER_ORDER
     assert tier_rank(Tier.GOLD) == 2 and tier_rank("platinum") == 3
 
 
@@ -111,8 +122,11 @@ def test_shortage_higher_tier_beats_longer_wait():
     a = allocate_shortage([silver, gold], 1, NOW)
     assert a.granted == [12]
     assert a.refused == [
-        (9, "Gold member waiting 4 days (ticket 12) ranks above Silver member waiting "
-            "6 days (ticket 9): higher loyalty tier first")
+        (
+            9,
+            "Gold member waiting 4 days (ticket 12) ranks above Silver member waiting "
+            "6 days (ticket 9): higher loyalty tier first",
+        )
     ]
     assert "1 granted, 1 refused" in a.explanation
 
@@ -120,7 +134,12 @@ def test_shortage_higher_tier_beats_longer_wait():
 def test_shortage_same_tier_longer_wait_first():
     """Two Silver members: the one waiting 5 days beats the one waiting 2 days."""
     a = allocate_shortage(
-        [LoanRequest(1, "Silver", NOW - 2 * DAY), LoanRequest(2, "silver", NOW - 5 * DAY)], 1, NOW
+        [
+            LoanRequest(1, "Silver", NOW - 2 * DAY),
+            LoanRequest(2, "silver", NOW - 5 * DAY),
+        ],
+        1,
+        NOW,
     )
     assert a.granted == [2]
     assert "same tier, longer wait first" in a.refused[0][1]
@@ -128,8 +147,12 @@ def test_shortage_same_tier_longer_wait_first():
 
 def test_shortage_full_ranking_and_enough_stock():
     """Platinum > Gold (older) > Gold (newer) > Member; with 3 loaners only the Member is refused."""
-    reqs = [LoanRequest(4, "Member", NOW - 9 * DAY), LoanRequest(3, "Gold", NOW - DAY),
-            LoanRequest(2, "Gold", NOW - 3 * DAY), LoanRequest(1, "Platinum", NOW - timedelta(hours=5))]
+    reqs = [
+        LoanRequest(4, "Member", NOW - 9 * DAY),
+        LoanRequest(3, "Gold", NOW - DAY),
+        LoanRequest(2, "Gold", NOW - 3 * DAY),
+        LoanRequest(1, "Platinum", NOW - timedelta(hours=5)),
+    ]
     a = allocate_shortage(reqs, 3, NOW)
     assert a.granted == [1, 2, 3]
     assert [t for t, _ in a.refused] == [4]
@@ -140,13 +163,17 @@ def test_shortage_full_ranking_and_enough_stock():
 def test_shortage_with_no_loaner():
     """With nothing available every request is refused with 'no loaner available'."""
     a = allocate_shortage([LoanRequest(5, "Gold", NOW - DAY)], 0, NOW)
-    assert a.granted == [] and a.refused == [(5, "Gold member waiting 1 day (ticket 5): no loaner available")]
+    assert a.granted == [] and a.refused == [
+        (5, "Gold member waiting 1 day (ticket 5): no loaner available")
+    ]
 
 
 def test_shortage_exact_tie_goes_to_lower_ticket_id():
     """Same tier and same wait: the lower ticket id wins, deterministically."""
     since = NOW - 2 * DAY
-    a = allocate_shortage([LoanRequest(8, "Gold", since), LoanRequest(7, "Gold", since)], 1, NOW)
+    a = allocate_shortage(
+        [LoanRequest(8, "Gold", since), LoanRequest(7, "Gold", since)], 1, NOW
+    )
     assert a.granted == [7] and "lower ticket number first" in a.refused[0][1]
 
 

@@ -14,7 +14,10 @@ from repairs.errors import (
 def test_illegal_transition_str_without_allowed_list():
     """Built by hand without 'allowed', it says the state is final."""
     err = IllegalTransition(9, "closed", "new")
-    assert str(err) == "ticket 9: cannot go from 'closed' to 'new'; allowed from 'closed': nothing (final state)"
+    assert (
+        str(err)
+        == "ticket 9: cannot go from 'closed' to 'new'; allowed from 'closed': nothing (final state)"
+    )
     assert isinstance(err, RepairsError)
 
 
@@ -23,4 +26,6 @@ def test_input_errors_are_value_errors():
     assert isinstance(UnknownFault("x", ["a"]), ValueError)
     assert "'y'" in str(UnknownModelFamily("y", ["b"]))
     err = NaiveDatetimeError("due_at", datetime(2026, 1, 1))
-    assert isinstance(err, ValueError) and str(err).startswith("due_at must be timezone-aware")
+    assert isinstance(err, ValueError) and str(err).startswith(
+        "due_at must be timezone-aware"
+    )

@@ -1,7 +1,7 @@
 """Business-hours arithmetic, French holidays and SLA due times / statuses."""
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -80,13 +80,18 @@ def test_ascension():
 def test_holidays_come_from_the_holidays_package():
     """French 2026 holidays include Easter Monday, Ascension, 14 July, Christmas."""
     h = french_holidays(2026)
-    assert {date(2026, 4, 6), date(2026, 5, 14), date(2026, 7, 14), date(2026, 12, 25)} <= h
+    assert {
+        date(2026, 4, 6),
+        date(2026, 5, 14),
+        date(2026, 7, 14),
+        date(2026, 12, 25),
+    } <= h
     assert date(2026, 12, 24) not in h
 
 
 def test_result_is_paris_time_even_from_utc_input():
     """A UTC start gives the same instant as its Paris equivalent."""
-    start = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)  # 09:00 Paris (UTC+1)
+    start = datetime(2026, 11, 23, 8, tzinfo=UTC)  # 09:00 Paris (UTC+1)
     got = add_business_hours(start, 1)
     assert got == paris(2026, 11, 23, 10) and got.tzinfo == PARIS
 
@@ -121,12 +126,16 @@ def test_hours_between_over_a_weekend_and_backwards():
 
 def test_hours_between_over_christmas():
     """Thu 24 Dec 10:00 -> Tue 29 Dec 10:00 is 8 + 10 + 2 = 20 business hours."""
-    assert business_hours_between(paris(2026, 12, 24, 10), paris(2026, 12, 29, 10)) == 20.0
+    assert (
+        business_hours_between(paris(2026, 12, 24, 10), paris(2026, 12, 29, 10)) == 20.0
+    )
 
 
 def test_sla_targets_per_tier():
     """Platinum 10 h, Gold 20 h, Silver 30 h, Member 50 h; critical halves them."""
-    assert [sla_hours("normal", t) for t in ("Platinum", "Gold", "Silver", "Member")] == [10, 20, 30, 50]
+    assert [
+        sla_hours("normal", t) for t in ("Platinum", "Gold", "Silver", "Member")
+    ] == [10, 20, 30, 50]
     assert sla_hours("critical", "Gold") == 10
 
 
@@ -138,7 +147,9 @@ def test_member_due_after_five_business_days():
 
 def test_critical_shortens_the_target():
     """Gold critical (10 h) opened Monday 10:00 is due Tuesday 10:00."""
-    assert sla_due(paris(2026, 11, 23, 10), "critical", "Gold") == paris(2026, 11, 24, 10)
+    assert sla_due(paris(2026, 11, 23, 10), "critical", "Gold") == paris(
+        2026, 11, 24, 10
+    )
 
 
 def test_unknown_tier_or_severity():
@@ -153,7 +164,10 @@ def test_status_breached_only_after_due_time():
     """At the due instant the ticket is still not breached; one minute later it is."""
     due = paris(2026, 11, 24, 12)
     assert sla_status(due, due, scheduled=True) is SlaStatus.OK
-    assert sla_status(due, due + timedelta(minutes=1), scheduled=True) is SlaStatus.BREACHED
+    assert (
+        sla_status(due, due + timedelta(minutes=1), scheduled=True)
+        is SlaStatus.BREACHED
+    )
 
 
 def test_status_at_risk_uses_business_hours():
@@ -175,7 +189,9 @@ def test_configurable_calendar():
     from datetime import time
 
     cal = BusinessCalendar(workdays=frozenset(range(6)), opens=time(9), closes=time(17))
-    assert add_business_hours(paris(2026, 11, 27, 16), 2, cal) == paris(2026, 11, 28, 10)
+    assert add_business_hours(paris(2026, 11, 27, 16), 2, cal) == paris(
+        2026, 11, 28, 10
+    )
     with pytest.raises(ValueError, match="open before it closes"):
         BusinessCalendar(opens=time(18), closes=time(8))
 
@@ -210,4 +226,6 @@ def test_property_adding_a_holiday_never_makes_due_earlier():
         extra = start.date() + timedelta(days=rng.randrange(0, 21))
         cal = BusinessCalendar(extra_holidays=frozenset({extra}))
         for tier in ("Platinum", "Member"):
-            assert sla_due(start, "normal", tier, calendar=cal) >= sla_due(start, "normal", tier)
+            assert sla_due(start, "normal", tier, calendar=cal) >= sla_due(
+                start, "normal", tier
+            )

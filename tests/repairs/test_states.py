@@ -1,5 +1,7 @@
 """Ticket lifecycle: the transition table and its error messages."""
 
+import itertools
+
 import pytest
 
 from repairs.errors import IllegalTransition
@@ -21,7 +23,7 @@ P = ResolutionPath
 
 
 def _walk(path: ResolutionPath, states: list[TicketState]) -> None:
-    for current, nxt in zip(states, states[1:], strict=False):
+    for current, nxt in itertools.pairwise(states):
         check_transition(1, current, nxt, path)
 
 
@@ -32,15 +34,25 @@ def test_remote_happy_path_is_legal():
 
 def test_onsite_happy_path_is_legal():
     """An on-site repair goes through scheduled and in progress."""
-    _walk(P.ONSITE, [S.NEW, S.TRIAGED, S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED])
+    _walk(
+        P.ONSITE, [S.NEW, S.TRIAGED, S.SCHEDULED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED]
+    )
 
 
 def test_workshop_happy_path_is_legal():
     """A workshop repair goes pickup -> workshop -> repaired -> returning -> resolved."""
     _walk(
         P.WORKSHOP,
-        [S.NEW, S.TRIAGED, S.AWAITING_PICKUP, S.AT_WORKSHOP, S.REPAIRED,
-         S.RETURNING, S.RESOLVED, S.CLOSED],
+        [
+            S.NEW,
+            S.TRIAGED,
+            S.AWAITING_PICKUP,
+            S.AT_WORKSHOP,
+            S.REPAIRED,
+            S.RETURNING,
+            S.RESOLVED,
+            S.CLOSED,
+        ],
     )
 
 
@@ -51,12 +63,19 @@ def test_illegal_transition_message_names_ticket_states_and_allowed():
     assert str(info.value) == (
         "ticket 42: cannot go from 'new' to 'closed'; allowed from 'new': triaged, cancelled"
     )
-    assert (info.value.ticket_id, info.value.current, info.value.attempted) == (42, "new", "closed")
+    assert (info.value.ticket_id, info.value.current, info.value.attempted) == (
+        42,
+        "new",
+        "closed",
+    )
 
 
 def test_path_restricts_the_next_state_after_triage():
     """A remote ticket cannot be scheduled for a visit; the message names the path."""
-    with pytest.raises(IllegalTransition, match="on the remote path; allowed from 'triaged': remote fix, cancelled"):
+    with pytest.raises(
+        IllegalTransition,
+        match="on the remote path; allowed from 'triaged': remote fix, cancelled",
+    ):
         check_transition(7, S.TRIAGED, S.SCHEDULED, P.REMOTE)
 
 
@@ -68,7 +87,7 @@ def test_untriaged_ticket_without_path_can_only_be_triaged_or_cancelled():
 
 def test_terminal_states_allow_nothing():
     """Closed and cancelled are final; the message says so."""
-    assert TERMINAL_STATES == {S.CLOSED, S.CANCELLED}
+    assert {S.CLOSED, S.CANCELLED} == TERMINAL_STATES
     assert is_terminal("closed") and not is_terminal("resolved")
     with pytest.raises(IllegalTransition, match="nothing \\(final state\\)"):
         check_transition(3, S.CANCELLED, S.NEW, P.ONSITE)

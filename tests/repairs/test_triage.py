@@ -13,33 +13,46 @@ def test_constants_come_from_the_rules_file():
     """Faults, families and skills are the lists in triage_rules.toml."""
     assert "descaling" in FAULTS and "other" in FAULTS and len(FAULTS) == 10
     assert FAMILIES == ("espresso_manual", "bean_to_cup", "capsule", "milk_frother")
-    assert set(SKILLS) == {"espresso_unit", "milk_system", "grinder", "electronics", "descaling"}
+    assert set(SKILLS) == {
+        "espresso_unit",
+        "milk_system",
+        "grinder",
+        "electronics",
+        "descaling",
+    }
 
 
 def test_family_specific_rule_beats_fault_wildcard():
-    """descaling × espresso_manual (on site) overrides descaling × * (remote)."""
+    """descaling x espresso_manual (on site) overrides descaling x * (remote)."""
     d = triage("descaling", "espresso_manual")
-    assert (d.path, d.skill, d.duration_min, d.same_day) == (ResolutionPath.ONSITE, "descaling", 60, True)
-    assert d.rule == "descaling × espresso_manual"
-    assert triage("descaling", "bean_to_cup").rule == "descaling × *"
+    assert (d.path, d.skill, d.duration_min, d.same_day) == (
+        ResolutionPath.ONSITE,
+        "descaling",
+        60,
+        True,
+    )
+    assert d.rule == "descaling/espresso_manual"
+    assert triage("descaling", "bean_to_cup").rule == "descaling/*"
     assert triage("descaling", "bean_to_cup").path is ResolutionPath.REMOTE
 
 
 def test_fault_rule_beats_family_wildcard():
-    """display_error × * outranks * × capsule (fault counts more than family)."""
-    assert triage("display_error", "capsule").rule == "display_error × *"
+    """display_error x * outranks * x capsule (fault counts more than family)."""
+    assert triage("display_error", "capsule").rule == "display_error/*"
 
 
 def test_family_wildcard_catches_other_on_small_machines():
-    """'other' on a capsule machine falls to * × capsule: workshop."""
+    """'other' on a capsule machine falls to * x capsule: workshop."""
     d = triage("other", "capsule")
-    assert d.rule == "* × capsule" and d.path is ResolutionPath.WORKSHOP and not d.same_day
+    assert (
+        d.rule == "*/capsule" and d.path is ResolutionPath.WORKSHOP and not d.same_day
+    )
 
 
 def test_catch_all_is_remote_diagnosis():
-    """'other' on a bean-to-cup machine uses the * × * rule."""
+    """'other' on a bean-to-cup machine uses the * x * rule."""
     d = triage("other", "bean_to_cup")
-    assert (d.rule, d.path, d.skill) == ("* × *", ResolutionPath.REMOTE, "electronics")
+    assert (d.rule, d.path, d.skill) == ("*/*", ResolutionPath.REMOTE, "electronics")
 
 
 def test_onsite_repair_that_cannot_finish_same_day():
@@ -49,7 +62,7 @@ def test_onsite_repair_that_cannot_finish_same_day():
 
 
 def test_every_pair_has_a_decision_with_known_skill():
-    """All 10 × 4 pairs decide; workshop decisions are never same day."""
+    """All 10 x 4 pairs decide; workshop decisions are never same day."""
     for fault in FAULTS:
         for family in FAMILIES:
             d = triage(fault, family)
@@ -60,12 +73,16 @@ def test_every_pair_has_a_decision_with_known_skill():
 
 def test_inputs_are_normalised():
     """Case, spaces and hyphens do not matter."""
-    assert triage(" Grinder-Jam ", "Bean To Cup") == triage("grinder_jam", "bean_to_cup")
+    assert triage(" Grinder-Jam ", "Bean To Cup") == triage(
+        "grinder_jam", "bean_to_cup"
+    )
 
 
 def test_unknown_fault_names_the_value():
     """An unknown fault is a ValueError naming it and listing known faults."""
-    with pytest.raises(UnknownFault, match="unknown fault 'smoke'; known faults: descaling"):
+    with pytest.raises(
+        UnknownFault, match="unknown fault 'smoke'; known faults: descaling"
+    ):
         triage("smoke", "capsule")
     with pytest.raises(ValueError):
         triage("smoke", "capsule")
@@ -80,7 +97,8 @@ def test_unknown_family_names_the_value():
 def _write(tmp_path: Path, rules: str) -> Path:
     p = tmp_path / "rules.toml"
     p.write_text(
-        'faults = ["leak", "noise"]\nfamilies = ["capsule"]\nskills = ["electronics"]\n' + rules
+        'faults = ["leak", "noise"]\nfamilies = ["capsule"]\nskills = ["electronics"]\n'
+        + rules
     )
     return p
 
@@ -91,7 +109,9 @@ RULE = '[[rule]]\nfault = "{f}"\nfamily = "{fam}"\npath = "{p}"\nskill = "electr
 def test_load_rejects_uncovered_pair(tmp_path):
     """A (fault, family) pair with no rule is reported at load."""
     p = _write(tmp_path, RULE.format(f="leak", fam="*", p="remote", sd="true"))
-    with pytest.raises(TriageRulesError, match="no rule covers 'noise' × 'capsule'"):
+    with pytest.raises(
+        TriageRulesError, match="no rule covers fault 'noise' on family 'capsule'"
+    ):
         load_rules(p)
 
 
@@ -105,12 +125,18 @@ def test_load_rejects_duplicate_rule(tmp_path):
 def test_load_rejects_same_day_workshop_and_unknown_values(tmp_path):
     """A same-day workshop rule and an unknown path are refused."""
     with pytest.raises(TriageRulesError, match="workshop"):
-        load_rules(_write(tmp_path, RULE.format(f="*", fam="*", p="workshop", sd="true")))
+        load_rules(
+            _write(tmp_path, RULE.format(f="*", fam="*", p="workshop", sd="true"))
+        )
     with pytest.raises(TriageRulesError, match="teleport"):
-        load_rules(_write(tmp_path, RULE.format(f="*", fam="*", p="teleport", sd="true")))
+        load_rules(
+            _write(tmp_path, RULE.format(f="*", fam="*", p="teleport", sd="true"))
+        )
 
 
 def test_custom_rules_can_be_passed(tmp_path):
     """triage() uses the rules it is given."""
-    rules = load_rules(_write(tmp_path, RULE.format(f="*", fam="*", p="remote", sd="true")))
-    assert triage("noise", "capsule", rules).rule == "* × *"
+    rules = load_rules(
+        _write(tmp_path, RULE.format(f="*", fam="*", p="remote", sd="true"))
+    )
+    assert triage("noise", "capsule", rules).rule == "*/*"
