@@ -53,8 +53,8 @@ class SlaStatus(StrEnum):
 
 @functools.lru_cache(maxsize=64)
 def french_holidays(year: int) -> frozenset[date]:
-    """Public holidays of metropolitan France for ``year`` (from ``holidays``)."""
-    return frozenset(holidays.France(years=year))
+    """Public holidays of metropolitan France for ``year`` (``holidays.France``)."""
+    return frozenset(holidays.country_holidays("FR", years=year))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
