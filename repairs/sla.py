@@ -62,8 +62,9 @@ class BusinessCalendar:
     """When the SLA clock runs.
 
     ``workdays`` are ``date.weekday()`` numbers (Mon=0). ``extra_holidays`` adds
-    closures (company days off); ``public_holidays=False`` ignores French
-    public holidays.
+    closures (company days off); ``worked_holidays`` lists public holidays the
+    company works (e.g. Pentecost Monday as "journée de solidarité");
+    ``public_holidays=False`` ignores French public holidays altogether.
     """
 
     tz: ZoneInfo = PARIS
@@ -72,6 +73,7 @@ class BusinessCalendar:
     closes: time = time(18, 0)
     public_holidays: bool = True
     extra_holidays: frozenset[date] = frozenset()
+    worked_holidays: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.opens < self.closes:
@@ -90,7 +92,17 @@ class BusinessCalendar:
     def is_business_day(self, day: date) -> bool:
         if day.weekday() not in self.workdays or day in self.extra_holidays:
             return False
-        return not (self.public_holidays and day in french_holidays(day.year))
+        if not self.public_holidays or day in self.worked_holidays:
+            return True
+        return day not in french_holidays(day.year)
+
+    def is_business_time(self, at: datetime) -> bool:
+        """True when ``at`` (aware) falls within business hours, closing time included."""
+        _require_aware("at", at)
+        local = at.astimezone(self.tz)
+        return self.is_business_day(local.date()) and (
+            self.opens <= local.time().replace(tzinfo=None) <= self.closes
+        )
 
 
 DEFAULT_CALENDAR = BusinessCalendar()

@@ -7,6 +7,7 @@ import pytest
 
 from repairs.errors import NaiveDatetimeError
 from repairs.sla import (
+    DEFAULT_CALENDAR,
     PARIS,
     BusinessCalendar,
     SlaStatus,
@@ -194,6 +195,30 @@ def test_configurable_calendar():
     )
     with pytest.raises(ValueError, match="open before it closes"):
         BusinessCalendar(opens=time(18), closes=time(8))
+
+
+def test_worked_public_holiday():
+    """Pentecost Monday 2026-05-25 is a holiday unless the company works it."""
+    start = paris(2026, 5, 22, 17)  # Friday
+    assert add_business_hours(start, 2) == paris(2026, 5, 26, 9)  # Fri 1 h, Tue 1 h
+    cal = BusinessCalendar(worked_holidays=frozenset({date(2026, 5, 25)}))
+    assert add_business_hours(start, 2, cal) == paris(2026, 5, 25, 9)
+
+
+def test_is_business_time():
+    """Open Monday 08:00-18:00 inclusive, closed on 14 July and on Saturday."""
+    cal = BusinessCalendar()
+    assert cal.is_business_time(paris(2026, 11, 23, 8))
+    assert cal.is_business_time(paris(2026, 11, 23, 18))
+    assert not cal.is_business_time(paris(2026, 11, 23, 18, 1))
+    assert not cal.is_business_time(paris(2026, 7, 14, 10))
+    assert not cal.is_business_time(paris(2026, 11, 28, 10))
+
+
+def test_property_results_are_within_business_hours():
+    """Every computed due time falls within business hours."""
+    for start in _random_starts(200):
+        assert DEFAULT_CALENDAR.is_business_time(add_business_hours(start, 7.5))
 
 
 def _random_starts(n: int) -> list[datetime]:
