@@ -21,6 +21,7 @@ Decisions
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import itertools
 import math
 import tomllib
@@ -320,34 +321,33 @@ def points_lots(
         A redemption spends more points than were available that day.
     """
     cfg = config or DEFAULT_CONFIG
-    # (day, order) where order 0 = earning, 1 = redemption: earn before spending.
-    events: list[tuple[date, int, int]] = [
-        (p.on, 0, points_earned(p.amount, cfg)) for p in purchases if p.on <= on
-    ] + [(r.on, 1, r.points) for r in redemptions if r.on <= on]
-    events.sort(key=lambda e: (e[0], e[1]))
-    lots: list[list[Any]] = []  # [earned_on, expires_on, points]
+    # (day, order, points): order 0 = earning, 1 = redemption, so a day's
+    # earnings are usable by that day's redemptions.
+    events = sorted(
+        [(p.on, 0, points_earned(p.amount, cfg)) for p in purchases if p.on <= on]
+        + [(r.on, 1, r.points) for r in redemptions if r.on <= on],
+        key=lambda e: (e[0], e[1]),
+    )
+    lots: list[PointsLot] = []  # oldest first: events are in date order
     for day, kind, pts in events:
-        lots = [lot for lot in lots if lot[1] > day and lot[2] > 0]
+        lots = [lot for lot in lots if lot.expires_on > day and lot.points > 0]
         if kind == 0:
             if pts > 0:
-                lots.append([day, add_months(day, cfg.points_expiry_months), pts])
+                expires = add_months(day, cfg.points_expiry_months)
+                lots.append(PointsLot(earned_on=day, expires_on=expires, points=pts))
             continue
-        available = sum(lot[2] for lot in lots)
+        available = sum(lot.points for lot in lots)
         if pts > available:
             raise ValueError(
                 f"redemption of {pts} points on {day} exceeds the {available} available"
             )
-        for lot in lots:  # oldest first: lots are appended in date order
-            used = min(lot[2], pts)
-            lot[2] -= used
+        for i, lot in enumerate(lots):
+            used = min(lot.points, pts)
+            lots[i] = dataclasses.replace(lot, points=lot.points - used)
             pts -= used
             if pts == 0:
                 break
-    return tuple(
-        PointsLot(earned_on=e, expires_on=x, points=p)
-        for e, x, p in lots
-        if x > on and p > 0
-    )
+    return tuple(lot for lot in lots if lot.expires_on > on and lot.points > 0)
 
 
 def points_balance(
