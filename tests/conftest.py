@@ -95,3 +95,47 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session whose work the test commits itself (services never commit)."""
     with sessionmaker(bind=engine, expire_on_commit=False)() as s:
         yield s
+
+
+DEMO_DAY = "2026-11-24"  # a Tuesday
+
+
+def seed_small_demo(url: str) -> None:
+    from datetime import date
+
+    from data.demo import seed_demo
+    from dispatch.demo_rules import demo_rules
+
+    eng = make_engine(url)
+    with sessionmaker(bind=eng).begin() as s:
+        seed_demo(s, scale="small", seed=7, day=date.fromisoformat(DEMO_DAY), rules=demo_rules())
+    eng.dispose()  # closes the last connection: SQLite checkpoints its WAL into the file
+
+
+@pytest.fixture(scope="session")
+def _sqlite_demo_template(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(_sqlite_template, path)
+    seed_small_demo(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a database holding the small demo network (day ``DEMO_DAY``)."""
+    if request.param == "sqlite":
+        path = tmp_path / "demo.db"
+        shutil.copy(request.getfixturevalue("_sqlite_demo_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        for url in _pg_schema_url():
+            seed_small_demo(url)
+            yield url
+
+
+@pytest.fixture
+def demo_session(demo_url: str) -> Iterator[Session]:
+    eng = make_engine(demo_url)
+    with sessionmaker(bind=eng, expire_on_commit=False)() as s:
+        yield s
+    eng.dispose()
