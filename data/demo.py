@@ -98,17 +98,8 @@ MODELS: dict[str, tuple[str, ...]] = {
     "milk_frother": ("Aeroccino Duo", "Lattè Whisk"),
 }
 FAMILY_WEIGHTS = {"bean_to_cup": 0.45, "espresso_manual": 0.2, "capsule": 0.25, "milk_frother": 0.1}
-FIRST = ("Camille Léa Manon Chloé Inès Jade Louise Emma Alice Lina Hugo Lucas Louis Gabriel "
-         "Arthur Jules Léo Raphaël Adam Nathan Paul Thomas Sarah Julie Claire Élodie Marc "
-         "Nicolas Pierre Sophie Anne Jean Marie François Isabelle Philippe Nathalie Olivier "
-         "Yasmine Mehdi Karim Aïcha Fatou Mamadou Kevin Océane Maël Noé Zoé").split()
-LAST = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent "
-        "Lefèvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Mercier "
-        "Dupont Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc Guérin "
-        "Muller Henry Roussel Nicolas Perrin Morin Mathieu Clément Gauthier Dumont Lopez "
-        "Fontaine Chevalier Robin Masson Sanchez Gérard Nguyen Boyer Denis Lemaire Duval "
-        "Joly Gautier Roger Roche Roy Noël Meyer Lucas Meunier Jean Perez Marchand Dufour "
-        "Blanchard Brun Giraud Le Gall Le Goff Kerhervé Castellani Santoni Benali Haddad").split()
+FIRST = ["Camille", "Léa", "Manon", "Chloé", "Inès", "Jade", "Louise", "Emma", "Alice", "Lina", "Hugo", "Lucas", "Louis", "Gabriel", "Arthur", "Jules", "Léo", "Raphaël", "Adam", "Nathan", "Paul", "Thomas", "Sarah", "Julie", "Claire", "Élodie", "Marc", "Nicolas", "Pierre", "Sophie", "Anne", "Jean", "Marie", "François", "Isabelle", "Philippe", "Nathalie", "Olivier", "Yasmine", "Mehdi", "Karim", "Aïcha", "Fatou", "Mamadou", "Kevin", "Océane", "Maël", "Noé", "Zoé"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet", "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu", "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Masson", "Sanchez", "Gérard", "Nguyen", "Boyer", "Denis", "Lemaire", "Duval", "Joly", "Gautier", "Roger", "Roche", "Roy", "Noël", "Meyer", "Lucas", "Meunier", "Jean", "Perez", "Marchand", "Dufour", "Blanchard", "Brun", "Giraud", "Le", "Gall", "Le", "Goff", "Kerhervé", "Castellani", "Santoni", "Benali", "Haddad"]
 STREETS = ("rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "place de la Mairie",
            "rue des Écoles", "boulevard Pasteur", "rue du Moulin", "chemin des Vignes",
            "rue de l'Église", "allée des Tilleuls", "rue Gambetta", "impasse des Lilas",
@@ -200,7 +191,7 @@ class _Gen:
     def spread(self, total: int, weights: dict[str, float], minimum: int = 0) -> dict[str, int]:
         """Split ``total`` over keys by weight (largest remainder), each at least ``minimum``."""
         keys = sorted(weights)
-        base = {k: minimum for k in keys}
+        base = dict.fromkeys(keys, minimum)
         rest = total - minimum * len(keys)
         wsum = sum(weights.values())
         raw = {k: rest * weights[k] / wsum for k in keys}

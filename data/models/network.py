@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.base import Base

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-24 14:26:20.740823
 """
-from alembic import op
 import sqlalchemy as sa
-import data.base
+from alembic import op
 
+import data.base
 
 revision = '0001'
 down_revision = None
