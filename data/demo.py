@@ -322,7 +322,7 @@ def _technicians(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> list[dict[s
                              home_site_id=depot["id"] if g.rng.random() < 0.2 else None,
                              home_town=p.name, home_lat=lat, home_lon=lon, skills=sorted(own),
                              shift_start=time(7, 30) if early else time(8, 0),
-                             shift_end=time(16, 30) if early else time(17, 30),
+                             shift_end=time(17, 0) if early else time(18, 0),
                              break_earliest=time(11, 45), break_latest=time(13, 45), break_minutes=45,
                              days_off=[5, 6], max_visits=None, cost_per_km=0.35, cost_per_hour=32.0,
                              active=True))
