@@ -208,6 +208,24 @@ def clean(geom, min_hole: float = 1e-3, min_part: float = 2e-4):
     return MultiPolygon(out) if len(out) > 1 else out[0]
 
 
+def fill_gaps(geoms: list) -> list:
+    """Give every gap of the coverage (communes without a polygon, slivers) to the
+    neighbouring polygon that touches it most, so the land layer has no holes.
+
+    Real enclaves (the Enclave des Papes, Vaucluse, inside the Drôme) are covered by
+    another polygon and stay. Spain's 12 km² Llívia is filled into the
+    Pyrénées-Orientales: a known inaccuracy of this background map.
+    """
+    geoms = list(geoms)
+    everything = shapely.union_all(geoms)
+    parts = list(everything.geoms) if isinstance(everything, MultiPolygon) else [everything]
+    for gap in (Polygon(h) for p in parts for h in p.interiors):
+        probe = gap.buffer(0.002)
+        i = max(range(len(geoms)), key=lambda i: probe.intersection(geoms[i]).area)
+        geoms[i] = clean(shapely.union_all([geoms[i], gap.buffer(1e-6)]).buffer(0))
+    return geoms
+
+
 def rounded(geom) -> dict:
     gj = mapping(shapely.set_precision(geom, 10**-COORD_DECIMALS))
 
@@ -255,7 +273,7 @@ def build_boundaries(regions: dict, depts: dict, communes: dict) -> None:
             polys[dep].append(shapely.from_wkb(bytes.fromhex(c["geometry"])))
     dept_rows = sorted((d for d in depts.values() if d["code"] in METRO_DEPTS),
                        key=lambda d: d["code"])
-    raw = [clean(shapely.union_all(polys[d["code"]]).buffer(0)) for d in dept_rows]
+    raw = fill_gaps([clean(shapely.union_all(polys[d["code"]]).buffer(0)) for d in dept_rows])
     simple = [clean(g) for g in simplify_coverage(raw, DEPT_TOLERANCE)]
     write_geojson(OUT / "departements.geojson",
                   [(d["code"], d["nom"], g) for d, g in zip(dept_rows, simple, strict=True)])

@@ -45,6 +45,8 @@ ENV_ATTRIBUTION = "TOURNEE_MAP_ATTRIBUTION"
 FRANCE_BOUNDS: list[list[float]] = [[41.33, -5.15], [51.09, 9.56]]
 FRANCE_CENTER: tuple[float, float] = (46.6, 2.45)
 
+MIN_ZOOM = 4
+MAX_ZOOM = 18
 SEA_COLOUR = "#dde8ee"
 BOUNDARIES_ATTRIBUTION = "Limites administratives : INSEE, IGN"
 BASEMAP_PANE = "tournee-basemap"  # below Leaflet's overlay pane (z-index 400)
@@ -94,21 +96,26 @@ def base_map(
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
-        min_zoom=4,
-        max_zoom=18,
         zoom_snap=0.25,
+        # On the L.map itself, not only on a tile layer: with no tiles (offline)
+        # Leaflet.markercluster throws "Map has no maxZoom specified" and the
+        # st_folium iframe then stays 0 px high.
+        minZoom=MIN_ZOOM,
+        maxZoom=MAX_ZOOM,
     )
     if setting == "offline":
         _add_offline_background(m)
     elif setting.lower() == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False,
+                         max_zoom=MAX_ZOOM).add_to(m)
     else:
         attribution = os.environ.get(ENV_ATTRIBUTION, "").strip()
         if not attribution:
             host = urlparse(setting).netloc or "local tiles"
             log.warning("%s is set without %s; crediting %s", ENV_TILES, ENV_ATTRIBUTION, host)
             attribution = f"Tiles: {host}"
-        folium.TileLayer(tiles=setting, attr=attribution, name="Tiles", control=False).add_to(m)
+        folium.TileLayer(tiles=setting, attr=attribution, name="Tiles", control=False,
+                         max_zoom=MAX_ZOOM).add_to(m)
     if center is None:
         m.fit_bounds(FRANCE_BOUNDS)
     return m

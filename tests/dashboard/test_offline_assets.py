@@ -54,6 +54,9 @@ def test_offline_map_has_no_remote_url_at_all(monkeypatch):
     assert "/app/static/geo/departements.geojson" in _local_files(html)
     assert "/app/static/geo/regions.geojson" in _local_files(html)
     assert "preferCanvas" in html and "fitBounds" in html
+    # Without tiles the map itself needs maxZoom, or markercluster throws in the browser.
+    map_options = html[html.index("L.map(") : html.index("L.map(") + 600]
+    assert '"maxZoom": 18' in map_options
 
 
 def test_osm_tiles_only_when_asked():
