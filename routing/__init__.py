@@ -21,3 +21,6 @@ from routing.progress import CancelToken as CancelToken
 from routing.progress import Progress as Progress
 from routing.progress import ProgressCallback as ProgressCallback
 from routing.solve import solve as solve
+from routing.partition import solve_partitioned as solve_partitioned
+from routing.validate import Violation as Violation
+from routing.validate import validate as validate

@@ -259,6 +259,18 @@ def run(
     """
     t0 = time.monotonic()
     structural = structural_reasons(problem, matrix)
+    if not problem.vehicles:
+        return Solution(
+            routes=(),
+            unassigned=explain(problem, matrix, [j.id for j in problem.jobs], structural=structural),
+            objective=Objective(
+                cost=0.0, distance_m=0, duration_s=0,
+                penalty=float(sum(j.priority for j in problem.jobs)),
+                jobs_placed=0, jobs_total=len(problem.jobs),
+            ),
+            status="NO_VEHICLE",
+            elapsed_s=0.0,
+        )  # fmt: skip
     b = build(problem, matrix, set(structural))
     routing, manager = b.routing, b.manager
     n_jobs = len(b.jobs)

@@ -74,20 +74,30 @@ def _alone(problem: Problem, job: Job, matrix: Matrix) -> tuple[Unassigned | Non
     return None, {v.id for v in fit}
 
 
-def structural_reasons(problem: Problem, matrix: Matrix) -> dict[str, Unassigned]:
+def structural_reasons(
+    problem: Problem, matrix: Matrix, only: Iterable[str] | None = None
+) -> dict[str, Unassigned]:
     """Jobs that no vehicle can serve, whatever else is planned, by job id.
 
     A pickup-and-delivery pair is impossible as a whole when either leg is, or
-    when no single vehicle can do both legs.
+    when no single vehicle can do both legs. ``only`` limits the (jobs x
+    vehicles) work to some jobs and their partners.
     """
+    jobs = list(problem.jobs)
+    if only is not None:
+        wanted = set(only)
+        partner = {j.pickup_of: j.id for j in jobs if j.pickup_of is not None}
+        wanted |= {partner[i] for i in wanted if i in partner}
+        wanted |= {j.pickup_of for j in jobs if j.id in wanted and j.pickup_of is not None}
+        jobs = [j for j in jobs if j.id in wanted]
     out: dict[str, Unassigned] = {}
     can: dict[str, set[str]] = {}
-    for job in problem.jobs:
+    for job in jobs:
         reason, vehicles = _alone(problem, job, matrix)
         if reason is not None:
             out[job.id] = reason
         can[job.id] = vehicles
-    for job in problem.jobs:
+    for job in jobs:
         if job.pickup_of is None:
             continue
         pair = (job.pickup_of, job.id)
@@ -114,10 +124,11 @@ def explain(
     dropped: Iterable[str],
     *,
     structural: dict[str, Unassigned] | None = None,
+    only: Iterable[str] | None = None,
 ) -> tuple[Unassigned, ...]:
     """A reason for each dropped job id: structural if any, else ``NO_ROOM``."""
     if structural is None:
-        structural = structural_reasons(problem, matrix)
+        structural = structural_reasons(problem, matrix, only)
     priority = {j.id: j.priority for j in problem.jobs}
     out = []
     for job_id in dropped:

@@ -50,3 +50,30 @@ def make_problem(jobs: list[Job], vehicles: list[Vehicle] | None = None, n: int 
 def lunch(a_h: float = 12, b_h: float = 14, minutes: float = 45) -> Break:
     """A lunch break somewhere between two hours."""
     return Break(window=window(a_h, b_h), duration_s=int(minutes * MIN))
+
+
+CITIES = ((48.86, 2.35), (45.76, 4.84), (43.30, 5.37), (44.84, -0.58), (47.22, -1.55))
+"""Paris, Lyon, Marseille, Bordeaux, Nantes."""
+
+
+def national(n_cities: int = 3, techs: int = 3, jobs: int = 20, seed: int = 0,
+             shift: tuple[float, float] = (8, 18)) -> Problem:
+    """Technicians living around big cities, jobs scattered within ~30 km; haversine travel."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    locs: list[tuple[float, float]] = []
+    vehicles, job_list = [], []
+    for c in range(n_cities):
+        lat, lon = CITIES[c]
+        for t in range(techs):
+            locs.append((lat + rng.normal(0, 0.05), lon + rng.normal(0, 0.05)))
+            vehicles.append(make_vehicle(f"c{c}t{t}", start=len(locs) - 1, shift=shift,
+                                         skills=frozenset({"gas"}) if t == 0 else frozenset()))
+        for k in range(jobs):
+            locs.append((lat + rng.normal(0, 0.15), lon + rng.normal(0, 0.2)))
+            job_list.append(Job(id=f"c{c}j{k}", location=len(locs) - 1, service_s=30 * MIN,
+                                skills=frozenset({"gas"}) if k % 7 == 0 else frozenset(),
+                                priority=1 + k % 3,
+                                windows=(window(8, 12),) if k % 4 == 0 else ()))
+    return Problem(locations=tuple(locs), vehicles=tuple(vehicles), jobs=tuple(job_list), name="fr")
