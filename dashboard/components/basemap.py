@@ -106,16 +106,24 @@ def base_map(
     if setting == "offline":
         _add_offline_background(m)
     elif setting.lower() == "osm":
-        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False,
-                         max_zoom=MAX_ZOOM).add_to(m)
+        folium.TileLayer(
+            "OpenStreetMap", name="OpenStreetMap", control=False, max_zoom=MAX_ZOOM
+        ).add_to(m)
     else:
         attribution = os.environ.get(ENV_ATTRIBUTION, "").strip()
         if not attribution:
             host = urlparse(setting).netloc or "local tiles"
-            log.warning("%s is set without %s; crediting %s", ENV_TILES, ENV_ATTRIBUTION, host)
+            log.warning(
+                "%s is set without %s; crediting %s", ENV_TILES, ENV_ATTRIBUTION, host
+            )
             attribution = f"Tiles: {host}"
-        folium.TileLayer(tiles=setting, attr=attribution, name="Tiles", control=False,
-                         max_zoom=MAX_ZOOM).add_to(m)
+        folium.TileLayer(
+            tiles=setting,
+            attr=attribution,
+            name="Tiles",
+            control=False,
+            max_zoom=MAX_ZOOM,
+        ).add_to(m)
     if center is None:
         m.fit_bounds(FRANCE_BOUNDS)
     return m
@@ -135,12 +143,19 @@ class StaticGeoJson(folium.GeoJson):
 
 
 def _add_offline_background(m: folium.Map) -> None:
-    m.get_root().header.add_child(
-        folium.Element(f"<style>.leaflet-container {{ background: {SEA_COLOUR}; }}</style>"),
+    root = m.get_root()
+    assert isinstance(root, folium.Figure)
+    root.header.add_child(
+        folium.Element(
+            f"<style>.leaflet-container {{ background: {SEA_COLOUR}; }}</style>"
+        ),
         name="tournee_sea_colour",
     )
     folium.map.CustomPane(BASEMAP_PANE, z_index=200, pointer_events=False).add_to(m)
-    for level, style in (("departements", DEPARTEMENT_STYLE), ("regions", REGION_STYLE)):
+    for level, style in (
+        ("departements", DEPARTEMENT_STYLE),
+        ("regions", REGION_STYLE),
+    ):
         StaticGeoJson(
             static_url(f"geo/{level}.geojson"),
             name=level,

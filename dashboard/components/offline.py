@@ -60,8 +60,10 @@ def static_url(relative: str) -> str:
 
 def configure_folium_offline() -> None:
     """Point folium's Map and the clustering plugins at the vendored assets."""
-    folium.Map.default_js = [("leaflet", static_url(VENDOR["leaflet"])),
-                             ("jquery", static_url(VENDOR["jquery"]))]
+    folium.Map.default_js = [
+        ("leaflet", static_url(VENDOR["leaflet"])),
+        ("jquery", static_url(VENDOR["jquery"])),
+    ]
     folium.Map.default_css = [("leaflet_css", static_url(VENDOR["leaflet_css"]))]
     for cls in OFFLINE_PLUGINS:
         cls.default_js = [("markerclusterjs", static_url(VENDOR["markerclusterjs"]))]

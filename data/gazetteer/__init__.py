@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import difflib
 import gzip
-import io
 import json
 import math
 import re
@@ -172,10 +171,15 @@ def boundaries(level: Literal["regions", "departements"]) -> dict[str, Any]:
     return data
 
 
-def _haversine_km(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+def _haversine_km(
+    lat: float, lon: float, lats: np.ndarray, lons: np.ndarray
+) -> np.ndarray:
     la1, lo1 = math.radians(lat), math.radians(lon)
     la2, lo2 = np.radians(lats), np.radians(lons)
-    a = np.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    a = (
+        np.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2
+    )
     result: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
     return result
 
@@ -272,7 +276,9 @@ class Gazetteer:
 
     def nearest(self, lat: float, lon: float) -> Place:
         """The place closest to a point (great-circle distance)."""
-        return self.places[int(np.argmin(_haversine_km(lat, lon, self._lats, self._lons)))]
+        return self.places[
+            int(np.argmin(_haversine_km(lat, lon, self._lats, self._lons)))
+        ]
 
     def distance_to_nearest_km(self, lat: float, lon: float) -> float:
         return float(np.min(_haversine_km(lat, lon, self._lats, self._lons)))
@@ -292,7 +298,11 @@ class Gazetteer:
     @cached_property
     def _outline_rings(self) -> list[np.ndarray]:
         geom = json.loads(OUTLINE_FILE.read_text(encoding="utf-8"))
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        polys = (
+            geom["coordinates"]
+            if geom["type"] == "MultiPolygon"
+            else [geom["coordinates"]]
+        )
         return [np.asarray(ring, dtype=float) for poly in polys for ring in poly]
 
     # -- reference lists -----------------------------------------------------------
@@ -313,8 +323,11 @@ class Gazetteer:
     def departments_of(self, region: str) -> list[tuple[str, str]]:
         """(code, name) of the départements of a region given by name or code."""
         return sorted(
-            {(p.dep_code, p.dep_name) for p in self.places
-             if region in (p.region_name, p.region_code)}
+            {
+                (p.dep_code, p.dep_name)
+                for p in self.places
+                if region in (p.region_name, p.region_code)
+            }
         )
 
     def towns_weighted_by_population(self) -> tuple[tuple[Place, int], ...]:
@@ -331,7 +344,9 @@ class Gazetteer:
         for p in self.places:
             if p.population and p.insee and p.insee not in PLM_COMMUNES:
                 seen.setdefault(p.insee, p)
-        ranked = sorted(seen.values(), key=lambda p: (-(p.population or 0), p.insee or ""))
+        ranked = sorted(
+            seen.values(), key=lambda p: (-(p.population or 0), p.insee or "")
+        )
         return tuple((p, p.population or 0) for p in ranked)
 
 

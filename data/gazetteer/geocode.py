@@ -115,7 +115,9 @@ class GeopyGeocoder:
         geocode_fn: Callable[[Any], Any] | None = None,
     ) -> None:
         if provider not in ("ban", "nominatim"):
-            raise ValueError(f"unknown online geocoder {provider!r}: use 'ban' or 'nominatim'")
+            raise ValueError(
+                f"unknown online geocoder {provider!r}: use 'ban' or 'nominatim'"
+            )
         self.provider = provider
         if geocode_fn is None:
             from geopy.extra.rate_limiter import RateLimiter
@@ -132,8 +134,11 @@ class GeopyGeocoder:
                     return service.geocode(query, country_codes="fr", exactly_one=True)
 
             geocode_fn = RateLimiter(
-                call, min_delay_seconds=min_delay_seconds, max_retries=1,
-                swallow_exceptions=True, return_value_on_exception=None,
+                call,
+                min_delay_seconds=min_delay_seconds,
+                max_retries=1,
+                swallow_exceptions=True,
+                return_value_on_exception=None,
             )
         self._geocode_fn = geocode_fn
 
@@ -147,8 +152,15 @@ class GeopyGeocoder:
         if self.provider == "ban":
             query = " ".join(parts)
         else:
-            query = {k: v for k, v in (("street", address), ("postalcode", postcode),
-                                       ("city", town)) if v and v.strip()}
+            query = {
+                k: v
+                for k, v in (
+                    ("street", address),
+                    ("postalcode", postcode),
+                    ("city", town),
+                )
+                if v and v.strip()
+            }
             query["country"] = "France"
         try:
             location = self._geocode_fn(query)
@@ -159,13 +171,19 @@ class GeopyGeocoder:
             return None
         lat, lon = float(location.latitude), float(location.longitude)
         if not gazetteer().in_country(lat, lon):
-            log.info("online geocoder %s: %r is outside France, ignored", self.provider, query)
+            log.info(
+                "online geocoder %s: %r is outside France, ignored",
+                self.provider,
+                query,
+            )
             return None
         raw = getattr(location, "raw", None) or {}
         return GeoPoint(
             lat=lat,
             lon=lon,
-            precision=self._precision(raw, has_address=bool(address and address.strip())),
+            precision=self._precision(
+                raw, has_address=bool(address and address.strip())
+            ),
             source=self.provider,
             label=str(getattr(location, "address", "") or ""),
             insee=(raw.get("properties") or {}).get("citycode"),
@@ -176,7 +194,10 @@ class GeopyGeocoder:
             kind = (raw.get("properties") or {}).get("type", "")
             return _BAN_PRECISION.get(kind, "town")
         kind = raw.get("addresstype") or raw.get("type") or ""
-        if kind in ("house", "building", "residential") or raw.get("class") == "building":
+        if (
+            kind in ("house", "building", "residential")
+            or raw.get("class") == "building"
+        ):
             return "address"
         if kind in ("road", "street", "pedestrian") or raw.get("class") == "highway":
             return "street"
@@ -210,6 +231,8 @@ def default_geocoder(environ: dict[str, str] | None = None) -> Geocoder:
     if provider in ("", "0", "off", "none", "offline"):
         return OfflineGeocoder()
     if provider not in ("ban", "nominatim"):
-        raise ValueError(f"{ENV_ONLINE_GEOCODER}={provider!r}: use 'ban' or 'nominatim'")
+        raise ValueError(
+            f"{ENV_ONLINE_GEOCODER}={provider!r}: use 'ban' or 'nominatim'"
+        )
     online = GeopyGeocoder(provider)  # type: ignore[arg-type]
     return ChainGeocoder(online, OfflineGeocoder())

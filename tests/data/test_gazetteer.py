@@ -19,8 +19,8 @@ from data.gazetteer import (
 )
 from data.gazetteer.geocode import (
     ChainGeocoder,
-    GeoPoint,
     Geocoder,
+    GeoPoint,
     GeopyGeocoder,
     OfflineGeocoder,
     default_geocoder,
@@ -57,7 +57,9 @@ def test_paris_75001_resolves_to_central_paris(gaz: Gazetteer):
     assert place.region_name == "Île-de-France"
 
 
-@pytest.mark.parametrize("town", ["st etienne", "Saint-Étienne", "SAINT ETIENNE", "St-Etienne"])
+@pytest.mark.parametrize(
+    "town", ["st etienne", "Saint-Étienne", "SAINT ETIENNE", "St-Etienne"]
+)
 def test_saint_etienne_spellings(gaz: Gazetteer, town: str):
     """Accents, case, hyphens and St/Saint do not matter."""
     place = gaz.lookup("42000", town)
@@ -68,7 +70,11 @@ def test_saint_etienne_spellings(gaz: Gazetteer, town: str):
 
 def test_postcode_with_or_without_leading_zero(gaz: Gazetteer):
     """1000, "1000" and "01000" are the same postcode: Bourg-en-Bresse."""
-    a, b, c = gaz.lookup(1000, None), gaz.lookup("1000", None), gaz.lookup("01000", None)
+    a, b, c = (
+        gaz.lookup(1000, None),
+        gaz.lookup("1000", None),
+        gaz.lookup("01000", None),
+    )
     assert a is not None and a == b == c
     assert a.name == "Bourg-en-Bresse"
     assert normalize_postcode("01000 CEDEX") == "01000"
@@ -179,9 +185,15 @@ def test_boundaries(level, count: int):
 
 
 def test_region_codes_agree_between_places_and_boundaries(gaz: Gazetteer):
-    codes = {f["properties"]["code"]: f["properties"]["name"] for f in boundaries("regions")["features"]}
+    codes = {
+        f["properties"]["code"]: f["properties"]["name"]
+        for f in boundaries("regions")["features"]
+    }
     assert codes == gaz.region_codes()
-    deps = {(f["properties"]["code"], f["properties"]["name"]) for f in boundaries("departements")["features"]}
+    deps = {
+        (f["properties"]["code"], f["properties"]["name"])
+        for f in boundaries("departements")["features"]
+    }
     assert deps == set(gaz.departments())
 
 
@@ -199,7 +211,9 @@ def test_dashboard_copies_of_boundaries_are_identical():
 def test_offline_geocoder():
     geocoder: Geocoder = OfflineGeocoder()
     point = geocoder.geocode("1 rue de la République", "42000", "st etienne")
-    assert point == GeoPoint(45.4339, 4.39, "town", "gazetteer", "42000 Saint-Étienne", "42218")
+    assert point == GeoPoint(
+        45.4339, 4.39, "town", "gazetteer", "42000 Saint-Étienne", "42218"
+    )
     assert geocoder.geocode(None, "42000", None).precision == "postcode"  # type: ignore[union-attr]
     assert geocoder.geocode(None, "99999", None) is None
 
@@ -214,9 +228,13 @@ def test_geopy_geocoder_with_a_fake_ban():
 
     def fake(query):
         queries.append(query)
-        return _location(48.39, -4.49, {"properties": {"type": "housenumber", "citycode": "29019"}})
+        return _location(
+            48.39, -4.49, {"properties": {"type": "housenumber", "citycode": "29019"}}
+        )
 
-    point = GeopyGeocoder("ban", geocode_fn=fake).geocode("2 rue de Siam", "29200", "Brest")
+    point = GeopyGeocoder("ban", geocode_fn=fake).geocode(
+        "2 rue de Siam", "29200", "Brest"
+    )
     assert queries == ["2 rue de Siam 29200 Brest"]
     assert point is not None and point.precision == "address" and point.insee == "29019"
 
@@ -233,7 +251,9 @@ def test_geopy_geocoder_rejects_foreign_results_and_errors():
 
 def test_chain_falls_back_to_offline():
     offline_only = GeopyGeocoder("ban", geocode_fn=lambda q: None)
-    point = ChainGeocoder(offline_only, OfflineGeocoder()).geocode(None, "29200", "Brest")
+    point = ChainGeocoder(offline_only, OfflineGeocoder()).geocode(
+        None, "29200", "Brest"
+    )
     assert point is not None and point.source == "gazetteer"
 
 
@@ -246,7 +266,15 @@ def test_default_geocoder_is_offline():
 
 
 def test_place_fields():
-    assert [f for f in Place.__dataclass_fields__] == [
-        "postcode", "name", "insee", "dep_code", "dep_name",
-        "region_code", "region_name", "lat", "lon", "population",
+    assert list(Place.__dataclass_fields__) == [
+        "postcode",
+        "name",
+        "insee",
+        "dep_code",
+        "dep_name",
+        "region_code",
+        "region_name",
+        "lat",
+        "lon",
+        "population",
     ]
