@@ -4,7 +4,8 @@
 
 - ``offline`` (default): no tile layer; the département and region boundaries
   (``dashboard/static/geo/``, copies of ``data/gazetteer/*.geojson``) drawn as a
-  light, non-interactive land layer under everything else, on a pale sea colour;
+  light, non-interactive land layer under everything else, on a neutral grey-blue
+  (sea and neighbouring countries alike);
 - ``osm``: OpenStreetMap's tile server, with its attribution (mind the OSM tile
   usage policy: light use only);
 - any XYZ template (``https://tiles.example.org/{z}/{x}/{y}.png`` or a locally served
@@ -47,7 +48,7 @@ FRANCE_CENTER: tuple[float, float] = (46.6, 2.45)
 
 MIN_ZOOM = 4
 MAX_ZOOM = 18
-SEA_COLOUR = "#dde8ee"
+OUTSIDE_COLOUR = "#e3e7ea"  # sea and neighbouring countries alike
 BOUNDARIES_ATTRIBUTION = "Limites administratives : INSEE, IGN"
 BASEMAP_PANE = "tournee-basemap"  # below Leaflet's overlay pane (z-index 400)
 
@@ -147,7 +148,7 @@ def _add_offline_background(m: folium.Map) -> None:
     assert isinstance(root, folium.Figure)
     root.header.add_child(
         folium.Element(
-            f"<style>.leaflet-container {{ background: {SEA_COLOUR}; }}</style>"
+            f"<style>.leaflet-container {{ background: {OUTSIDE_COLOUR}; }}</style>"
         ),
         name="tournee_sea_colour",
     )
