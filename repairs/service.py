@@ -1,0 +1,138 @@
+"""Opening a ticket: triage it and give it its SLA due time, in one transaction.
+
+The decisions are the pure modules' (``repairs.triage`` from the rules file,
+``repairs.sla`` from the customer's loyalty tier and the severity); this module
+reads what they need from the database and stores what they decide.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import CustomerMachine, LoyaltyAccount, RepairTicket
+from repairs.errors import RepairsError
+from repairs.lifecycle import TicketView, record_event, transition, view
+from repairs.sla import sla_due
+from repairs.states import ResolutionPath, Severity, TicketState
+from repairs.triage import triage
+
+#: The tier of a customer without a loyalty account.
+DEFAULT_TIER = "Member"
+
+
+class MachineNotFound(RepairsError, LookupError):
+    """The machine is unknown, or belongs to another customer."""
+
+    def __init__(self, machine_id: int, customer_id: int) -> None:
+        self.machine_id = machine_id
+        self.customer_id = customer_id
+        super().__init__(
+            f"machine {machine_id} is not a machine of customer {customer_id}"
+        )
+
+
+def customer_tier(session: Session, customer_id: int) -> str:
+    """The customer's cached loyalty tier; ``Member`` without an account."""
+    tier = session.scalar(
+        select(LoyaltyAccount.tier).where(LoyaltyAccount.customer_id == customer_id)
+    )
+    return tier or DEFAULT_TIER
+
+
+def _machine(session: Session, machine_id: int, customer_id: int) -> CustomerMachine:
+    machine = session.get(CustomerMachine, machine_id)
+    if machine is None or machine.customer_id != customer_id:
+        raise MachineNotFound(machine_id, customer_id)
+    return machine
+
+
+def open_ticket(
+    session: Session,
+    customer_id: int,
+    fault: str,
+    severity: Severity | str,
+    *,
+    machine_id: int,
+    description: str = "",
+    actor: str,
+    opened_at: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+) -> TicketView:
+    """Create a ticket, triage it and compute its SLA due time.
+
+    The ticket is written as ``new`` then moved to ``triaged`` through the
+    lifecycle, so its history shows both steps with their audit rows.
+
+    Parameters
+    ----------
+    severity
+        A ``Severity`` value (``low``, ``normal``, ``high``, ``critical``).
+    opened_at
+        When the customer called (aware); defaults to now. The SLA clock
+        starts there, in business hours.
+    window
+        The customer's preferred visit window ``(start, end)``, aware datetimes.
+
+    Raises
+    ------
+    MachineNotFound, UnknownFault, UnknownModelFamily, ValueError
+    """
+    sev = Severity(severity)
+    at = opened_at or datetime.now(UTC)
+    if window is not None and not window[0] < window[1]:
+        raise ValueError(f"window ends before it starts: {window[0]} - {window[1]}")
+    machine = _machine(session, machine_id, customer_id)
+    decision = triage(fault, machine.model_family)
+    tier = customer_tier(session, customer_id)
+    ticket = RepairTicket(
+        ref=f"N-{uuid.uuid4().hex[:12]}",  # replaced by R<id> once the id is known
+        customer_id=customer_id,
+        machine_id=machine_id,
+        fault=fault,
+        severity=sev.value,
+        description=description,
+        opened_at=at,
+        sla_due_at=sla_due(at, sev, tier),
+        window_start=window[0] if window else None,
+        window_end=window[1] if window else None,
+        status=TicketState.NEW.value,
+    )
+    session.add(ticket)
+    session.flush()
+    ticket.ref = f"R{ticket.id}"
+    record_event(session, ticket, None, actor=actor, why="opened", at=at, tier=tier)
+    _apply_triage(ticket, decision.path, decision.skill, decision.duration_min,
+                  decision.same_day)
+    session.flush()
+    transition(
+        session,
+        ticket.id,
+        TicketState.TRIAGED,
+        actor=actor,
+        why=f"triage rule {decision.rule}: {decision.path.value}, "
+        f"{decision.skill}, {decision.duration_min} min",
+        now=at,
+    )
+    return view(ticket)
+
+
+def _apply_triage(
+    ticket: RepairTicket,
+    path: ResolutionPath,
+    skill: str,
+    duration_min: int,
+    same_day: bool,
+) -> None:
+    ticket.resolution_path = path.value
+    ticket.required_skill = skill
+    ticket.duration_min = duration_min
+    ticket.same_day_fix = same_day
+    # Same rule as loaner_pool.policy.needs_loaner (siblings do not import each
+    # other): the machine goes away, or the on-site repair spans several days.
+    ticket.loaner_needed = path is ResolutionPath.WORKSHOP or (
+        path is ResolutionPath.ONSITE and not same_day
+    )
