@@ -1,0 +1,107 @@
+"""The dashboard's pages, and which role sees which: data, not code.
+
+Each page is a module of this package exposing ``render()``. To add one:
+
+1. write ``dashboard/app_pages/<module>.py`` with a module docstring and ``render()``
+   that starts with ``user = require_role(Role.X, ...)`` (``dashboard.auth_ui``);
+2. list it in :data:`PAGES` (title, icon, URL path) and name it in :data:`ROLE_PAGES`
+   for each role that may open it.
+
+A page listed here whose module does not exist yet is skipped, so the registry can
+name pages before they are written (board, deliveries, store, loaners, tickets).
+Modules are imported only when their page runs, so a broken page breaks only itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from data.enums import Role
+
+__all__ = [
+    "PAGES",
+    "ROLE_PAGES",
+    "PageSpec",
+    "page_exists",
+    "pages_for",
+    "specs_for",
+]
+
+PACKAGE = __name__
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    """One page: its module under ``dashboard.app_pages`` and how the menu shows it."""
+
+    module: str  # "board" -> dashboard.app_pages.board
+    title: str
+    icon: str  # emoji or ":material/name:"
+    url_path: str  # unique, no slashes; the module name, so AppTest.switch_page finds it
+
+    @property
+    def qualified(self) -> str:
+        return f"{PACKAGE}.{self.module}"
+
+
+#: Every page the dashboard knows, by key (the key is also the module name).
+PAGES: dict[str, PageSpec] = {
+    spec.module: spec
+    for spec in (
+        PageSpec("home", "Today", ":material/today:", "home"),
+        PageSpec("board", "Dispatch board", ":material/route:", "board"),
+        PageSpec("deliveries", "Deliveries", ":material/local_shipping:", "deliveries"),
+        PageSpec("store", "Store pick-ups", ":material/storefront:", "store"),
+        PageSpec("loaners", "Loaners", ":material/coffee_maker:", "loaners"),
+        PageSpec("tickets", "Tickets", ":material/build:", "tickets"),
+        PageSpec("service_map", "Service level", ":material/map:", "service_map"),
+    )
+}
+
+#: Role -> the pages in its menu, in menu order. The first existing one is the default.
+ROLE_PAGES: dict[Role, tuple[str, ...]] = {
+    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners"),
+    Role.STORE_STAFF: ("home", "store", "loaners"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners"),
+    Role.ADMIN: ("home", "board", "deliveries", "store", "loaners", "tickets", "service_map"),
+}
+
+
+def page_exists(spec: PageSpec) -> bool:
+    """True when the page's module is present (it is not imported)."""
+    return importlib.util.find_spec(spec.qualified) is not None
+
+
+def specs_for(role: str) -> list[PageSpec]:
+    """The pages a role sees, in menu order, skipping modules not written yet.
+
+    An unknown role sees nothing.
+    """
+    try:
+        keys = ROLE_PAGES[Role(role)]
+    except ValueError:
+        return []
+    return [PAGES[k] for k in keys if page_exists(PAGES[k])]
+
+
+def _runner(spec: PageSpec) -> Callable[[], None]:
+    def run() -> None:
+        importlib.import_module(spec.qualified).render()
+
+    run.__name__ = f"render_{spec.module}"
+    return run
+
+
+def pages_for(role: str) -> list[StreamlitPage]:
+    """``st.Page`` objects for ``st.navigation``: the role's pages, the first as default."""
+    return [
+        st.Page(_runner(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                default=(i == 0))
+        for i, spec in enumerate(specs_for(role))
+    ]

@@ -1,0 +1,27 @@
+"""Tournée's dashboard: page setup, sign-in, and each role's pages.
+
+Run with ``streamlit run dashboard/app.py`` from the repository root (so
+``.streamlit/config.toml`` applies: static files, usage statistics off).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.app_pages import login, pages_for
+from dashboard.auth_ui import sidebar_user
+from dashboard.components.offline import configure_folium_offline
+from dashboard.resources import prepare_database
+from dashboard.state import current_user
+
+st.set_page_config(page_title="Tournée", page_icon=":material/coffee:", layout="wide")
+configure_folium_offline()
+prepare_database()  # migrate once per process (cached)
+
+user = current_user()
+if user is None:
+    st.navigation([st.Page(login.render, title="Sign in", icon=":material/login:",
+                           url_path="login", default=True)], position="hidden").run()
+else:
+    sidebar_user(user)
+    st.navigation(pages_for(user.role), position="sidebar").run()
