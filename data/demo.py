@@ -298,6 +298,33 @@ def _sites(g: _Gen) -> dict[str, list[dict[str, Any]]]:
     return {"depot": depots, "store": stores, "relay": relays, "workshop": [workshop]}
 
 
+def _territory_centres(g: _Gen, region: str, n: int) -> list[tuple[float, float]]:
+    """Where a region's ``n`` technicians live: centres of equal-demand territories.
+
+    A real network places technicians where the customers are, one territory each;
+    weighted k-means over the region's population does the same.
+    """
+    import numpy as np
+
+    towns = g.by_region[region]
+    pts = np.array([(p.lat, p.lon * math.cos(math.radians(p.lat))) for p in towns])
+    w = np.array(g.by_region_w[region], dtype=float)
+    order = np.argsort(-w)
+    centres = pts[order[:n]].copy()  # start from the largest towns
+    for _ in range(30):
+        d = ((pts[:, None, :] - centres[None, :, :]) ** 2).sum(-1)
+        lab = d.argmin(1)
+        for k in range(n):
+            m = lab == k
+            if m.any():
+                centres[k] = (pts[m] * w[m, None]).sum(0) / w[m].sum()
+    out = []
+    for c in centres:
+        i = int(((pts - c) ** 2).sum(1).argmin())  # live in a real town near the centre
+        out.append((towns[i].lat, towns[i].lon))
+    return out
+
+
 def _technicians(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     sc = g.scale
     per_region = g.spread(sc.technicians, {r: float(g.region_pop[r]) for r in g.regions}, minimum=1)
@@ -306,21 +333,20 @@ def _technicians(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> list[dict[s
     tid = 0
     for region in sorted(per_region):
         n = per_region[region]
-        for k in range(n):
+        for k, (clat, clon) in enumerate(_territory_centres(g, region, n)):
             tid += 1
-            p = g.town(region)
-            lat, lon = g.jitter(p, 2)
-            # Everyone descales and knows the espresso unit; specialities rotate so each
-            # region has every skill as soon as it has three technicians.
-            own = {"descaling", "espresso_unit"} & set(skills)
-            own.add(skills[k % len(skills)])
-            own.update(g.rng.sample(skills, g.rng.choice((0, 1, 1, 2))))
+            p = gazetteer().nearest(clat, clon)
+            lat, lon = g.jitter(p, 1)
+            # Everyone descales and knows the espresso unit; most are generalists, the
+            # others miss one speciality (rotating, so each region covers every skill).
+            own = set(skills)
+            if k % 3:
+                own.discard([s for s in skills if s not in ("descaling", "espresso_unit")][k % 3])
             first, last = g.name()
-            depot = g.nearest(lat, lon, [d for d in sites["depot"] if d["region"] == region] or sites["depot"])[0]
             early = g.rng.random() < 0.3
             rows.append(dict(id=tid, code=f"TEC-{tid:03d}", name=f"{first} {last}", region=region,
-                             home_site_id=depot["id"] if g.rng.random() < 0.2 else None,
-                             home_town=p.name, home_lat=lat, home_lon=lon, skills=sorted(own),
+                             home_site_id=None, home_town=p.name, home_lat=lat, home_lon=lon,
+                             skills=sorted(own),
                              shift_start=time(7, 30) if early else time(8, 0),
                              shift_end=time(17, 0) if early else time(18, 0),
                              break_earliest=time(11, 45), break_latest=time(13, 45), break_minutes=45,
@@ -483,7 +509,7 @@ def _day_tickets(
         elif g.rng.random() < 0.7:  # keep the day's mix mostly on-site
             continue
         severity = _severity(g)
-        opened = g.now - timedelta(hours=g.rng.randint(4, 24 * 9))
+        opened = g.now - timedelta(hours=g.rng.randint(4, 24 * 4))
         tid = 100_000 + len(tickets) + 1
         status = {"onsite": "triaged", "remote": "remote fix", "workshop": "awaiting pickup"}[tri.path]
         ws = we = None

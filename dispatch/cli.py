@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "dispatch.cli_data",  # demo, import, migrate
     "dispatch.cli_vrptw",  # solve-vrptw
+    "dispatch.cli_plan",  # plan
 ]
 
 
