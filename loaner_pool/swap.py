@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 
 from data import audit
 from data.enums import DeliveryKind, DeliveryMode, SiteKind
-from data.models import Customer, CustomerMachine, DeliveryOrder, Loan, Loaner, RepairTicket, Site
+from data.models import (
+    Customer,
+    CustomerMachine,
+    DeliveryOrder,
+    Loan,
+    Loaner,
+    RepairTicket,
+    Site,
+)
 from loaner_pool.errors import LoanerPoolError
 from loaner_pool.policy import distance_km
 

@@ -13,7 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from data.models import Customer, Loan, Loaner, LoyaltyAccount, RepairTicket, TicketEvent
+from data.models import (
+    Customer,
+    Loan,
+    Loaner,
+    LoyaltyAccount,
+    RepairTicket,
+    TicketEvent,
+)
 from repairs.lifecycle import TicketView, get_ticket, view
 from repairs.sla import (
     AT_RISK_WITHIN_H,

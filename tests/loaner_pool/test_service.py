@@ -285,8 +285,9 @@ def test_reserved_and_retired_loaners_are_not_lent(session, net):
 
 def test_stale_edit_is_reported_as_changed_by_someone_else(db_url, net):
     """Two sessions read the same loaner; the second writer gets LoanerChanged."""
-    from data.db import make_engine
     from sqlalchemy.orm import sessionmaker
+
+    from data.db import make_engine
 
     eng = make_engine(db_url)
     make = sessionmaker(bind=eng, expire_on_commit=False)
