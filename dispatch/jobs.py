@@ -93,10 +93,10 @@ def start_plan(*, kind: str, day: date, region: str | None, seconds: float, acto
 
 
 def status(session: Session, run_id: int) -> RunView:
-    run = session.get(PlanRun, run_id)
+    """The run as recorded; poll with a fresh session (a long transaction sees a stale snapshot)."""
+    run = session.get(PlanRun, run_id, populate_existing=True)
     if run is None:
         raise LookupError(f"plan run {run_id} does not exist")
-    session.refresh(run)
     return _view(run)
 
 
