@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "dispatch.cli_data",  # demo, import, migrate
     "dispatch.cli_vrptw",  # solve-vrptw
     "dispatch.cli_plan",  # plan
+    "dispatch.cli_loaner",  # loaner lend/return/overdue/...
+    "dispatch.cli_ticket",  # ticket show/move
 ]
 
 
