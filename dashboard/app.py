@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.app_pages import login, pages_for
+from dashboard.app_pages import login, pages_for, preload
 from dashboard.auth_ui import sidebar_user
 from dashboard.components.offline import configure_folium_offline
-from dashboard.resources import prepare_database
+from dashboard.resources import favicon, prepare_database
 from dashboard.state import current_user
 
-st.set_page_config(page_title="Tournée", page_icon=":material/coffee:", layout="wide")
+st.set_page_config(page_title="Tournée", page_icon=favicon(), layout="wide")
 configure_folium_offline()
 prepare_database()  # migrate once per process (cached)
+
+
+@st.cache_resource(show_spinner=False)
+def _preloaded() -> list[str]:
+    return preload()  # page imports paid at start-up, not by a page's first user
+
+
+_preloaded()
 
 user = current_user()
 if user is None:

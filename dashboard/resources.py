@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from sqlalchemy import select
@@ -28,6 +29,7 @@ __all__ = [
     "SiteRef",
     "TechnicianRef",
     "database_url",
+    "favicon",
     "prepare_database",
     "regions",
     "session_scope",
@@ -85,6 +87,19 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
 def write_scope() -> AbstractContextManager[Session]:
     """Shorthand for ``session_scope(write=True)``."""
     return session_scope(write=True)
+
+
+@st.cache_resource(show_spinner=False)
+def favicon() -> Any:
+    """The tab icon, drawn here: a Material icon or emoji favicon would be fetched
+    from Google's font CDN, which an offline site cannot reach."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((4, 4, 60, 60), fill=(139, 69, 19, 255))
+    draw.ellipse((20, 20, 44, 44), fill=(245, 230, 210, 255))
+    return img
 
 
 # --- reference data ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,10 +31,12 @@ __all__ = [
     "PageSpec",
     "page_exists",
     "pages_for",
+    "preload",
     "specs_for",
 ]
 
 PACKAGE = __name__
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +108,23 @@ def pages_for(role: str) -> list[StreamlitPage]:
                 default=(i == 0))
         for i, spec in enumerate(specs_for(role))
     ]
+
+
+def preload() -> list[str]:
+    """Import every existing page module now (once per process, at start-up), so the
+    first user of a page does not wait for its imports (altair, folium, h3...).
+
+    A page that fails to import is logged and left for its own run to report.
+    Returns the modules loaded.
+    """
+    loaded = []
+    for spec in PAGES.values():
+        if not page_exists(spec):
+            continue
+        try:
+            importlib.import_module(spec.qualified)
+        except Exception:  # the page shows its own error when opened
+            log.exception("page %s failed to import", spec.qualified)
+            continue
+        loaded.append(spec.module)
+    return loaded

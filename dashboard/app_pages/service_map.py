@@ -68,8 +68,9 @@ def _map(data: kpis.ServiceLevel) -> None:
     streamlit_folium.st_folium(m, key=ui.key("map"), height=MAP_HEIGHT, returned_objects=[],
                                use_container_width=True)
     what = "départements" if data.level == "departement" else "hexagonal areas (H3)"
-    st.caption(f"{len(data.areas)} {what} with activity · purple dots: open tickets past "
-               f"their SLA ({len(data.overdue)} shown, most overdue first).")
+    where = "shown" if data.level != "departement" else "in the layer menu, top right"
+    st.caption(f"{len(data.areas)} {what} with activity · open tickets past their SLA: "
+               f"purple dots, {where} ({len(data.overdue)} most overdue).")
 
 
 def _trends(data: kpis.ServiceLevel) -> None:
@@ -77,8 +78,9 @@ def _trends(data: kpis.ServiceLevel) -> None:
     if not any(w.visits for w in data.weeks):
         st.info("No visits recorded in the last weeks.")
         return
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.altair_chart(trend_chart(data.weeks, "rates"), width="stretch")
+    middle.altair_chart(trend_chart(data.weeks, "volume"), width="stretch")
     right.altair_chart(trend_chart(data.weeks, "counts"), width="stretch")
 
 

@@ -85,15 +85,21 @@ def kpi_cards(now: NationalKpis, before: NationalKpis | None = None) -> list[Kpi
 
 
 RATE_SERIES = {
-    "on_time_rate": "On-time visits",
+    "on_time_rate": "On time",
     "first_time_fix_rate": "First-time fix",
-    "deliveries_done_rate": "Deliveries done",
+    "deliveries_done_rate": "Deliveries",
 }
+VOLUME_SERIES = {"visits": "Visits"}
 COUNT_SERIES = {
-    "visits": "Visits",
-    "sla_breaches": "SLA breaches (closed late)",
+    "sla_breaches": "Closed after SLA",
     "loans_lent": "Loaners lent",
 }
+TITLES = {
+    "rates": "On-time visits, first-time fix, deliveries done",
+    "volume": "Visits per week",
+    "counts": "SLA breaches and loaners lent per week",
+}
+SERIES = {"rates": RATE_SERIES, "volume": VOLUME_SERIES, "counts": COUNT_SERIES}
 
 
 def trend_frame(weeks: Sequence[WeekTrend]) -> pd.DataFrame:
@@ -113,9 +119,10 @@ def trend_frame(weeks: Sequence[WeekTrend]) -> pd.DataFrame:
     )
 
 
-def trend_chart(weeks: Sequence[WeekTrend], kind: Literal["rates", "counts"]) -> alt.Chart:
-    """Weekly lines: the rates (as %) or the counts, one colour per figure."""
-    series = RATE_SERIES if kind == "rates" else COUNT_SERIES
+def trend_chart(weeks: Sequence[WeekTrend], kind: Literal["rates", "volume", "counts"]) -> alt.Chart:
+    """Weekly lines, one colour per figure: the rates (as %), the visits, or the SLA
+    breaches and loaners lent (small counts, on their own axis)."""
+    series = SERIES[kind]
     frame = trend_frame(weeks)[["week", *series]].rename(columns=series)
     long = frame.melt("week", var_name="figure", value_name="value").dropna()
     axis = alt.Axis(format="%" if kind == "rates" else ",d", title=None)
@@ -124,13 +131,15 @@ def trend_chart(weeks: Sequence[WeekTrend], kind: Literal["rates", "counts"]) ->
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("week:T", title="Week of", axis=alt.Axis(format="%d %b")),
+            x=alt.X("week:T", title=None, axis=alt.Axis(format="%d %b")),
             y=alt.Y("value:Q", axis=axis, scale=scale),
-            color=alt.Color("figure:N", title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color("figure:N", title=None,
+                            legend=alt.Legend(orient="bottom", labelLimit=160)
+                            if len(series) > 1 else None),
             tooltip=[alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
                      alt.Tooltip("figure:N", title="Figure"),
                      alt.Tooltip("value:Q", title="Value",
                                  format=".1%" if kind == "rates" else ",d")],
         )
-        .properties(height=260)
+        .properties(height=240, title=alt.Title(TITLES[kind], fontSize=13, anchor="start"))
     )

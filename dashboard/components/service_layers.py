@@ -23,6 +23,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from dashboard.components.basemap import base_map
+from dashboard.components.offline import static_url
 from data.gazetteer import boundaries
 from dispatch.kpis import AreaLevel, AreaService, OverdueTicket
 
@@ -167,6 +168,94 @@ class Legend(MacroElement):  # type: ignore[misc]
         self.html = html_content
 
 
+class StaticChoropleth(MacroElement):  # type: ignore[misc]
+    """Areas whose geometry the browser fetches from a static GeoJSON file (properties
+    ``code`` and ``name``), coloured and labelled from a small embedded table.
+
+    The map then carries a few kilobytes per area instead of the boundaries (the
+    département file is ~340 kB and the offline base map already loads it, so the
+    browser has it cached). ``styles`` maps code -> fill colour; ``labels`` are the
+    tooltip's row labels and ``rows`` maps code -> the values, all *already escaped*
+    (:func:`html_text`). Drawn with the map's renderer (SVG in :func:`service_map`).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var fills = {{ this.styles|tojson }};
+            var labels = {{ this.labels|tojson }};
+            var rows = {{ this.rows|tojson }};
+            function tip(values) {
+                var html = "<table class='tournee-tip'>";
+                for (var i = 0; i < labels.length; i++) {
+                    html += "<tr><th>" + labels[i] + "</th><td>" + values[i] + "</td></tr>";
+                }
+                return html + "</table>";
+            }
+            $.ajax({url: {{ this.url|tojson }}, dataType: "json", success: function (data) {
+                L.geoJson(data, {
+                    style: function (f) {
+                        return {fillColor: fills[f.properties.code] || {{ this.empty|tojson }},
+                                color: "#6b6358", weight: 0.7, fillOpacity: 0.75};
+                    },
+                    onEachFeature: function (f, layer) {
+                        var values = rows[f.properties.code];
+                        if (values) { layer.bindTooltip(tip(values), {sticky: true}); }
+                        layer.on({
+                            mouseover: function (e) { e.target.setStyle({weight: 2.5, color: "#3e2a1a"}); },
+                            mouseout: function (e) { e.target.setStyle({weight: 0.7, color: "#6b6358"}); }
+                        });
+                    }
+                }).addTo(map).bringToBack();  // under the ticket dots drawn meanwhile
+            }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, styles: dict[str, str], labels: list[str],
+                 rows: dict[str, list[str]], empty: str = NO_DATA_COLOUR) -> None:
+        super().__init__()
+        self._name = "StaticChoropleth"
+        self.url = url
+        self.styles = styles
+        self.labels = labels
+        self.rows = rows
+        self.empty = empty
+
+
+TIP_CSS = (".tournee-tip{font-size:12px}.tournee-tip th{text-align:left;padding-right:8px;"
+           "font-weight:600}")
+
+
+def tooltip_html(fields: Iterable[tuple[str, object]]) -> str:
+    """A small two-column table; labels and values are escaped."""
+    rows = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>" for k, v in fields)
+    return f"<table class='tournee-tip'>{rows}</table>"
+
+
+def area_tooltip(a: AreaService, level: AreaLevel) -> str:
+    """Escaped tooltip HTML for one area."""
+    return tooltip_html(area_fields(a, level))
+
+
+def area_fields(a: AreaService, level: AreaLevel) -> list[tuple[str, object]]:
+    """(label, value) rows describing an area, not escaped yet."""
+    fields: list[tuple[str, object]] = [("Area", a.name)]
+    if level == "departement":
+        fields.append(("Département", a.code))
+    fields += [
+        ("Visits", a.visits),
+        ("On time", _fmt_opt(a.on_time_rate, _pct)),
+        ("Avg delay (late)", _fmt_opt(a.avg_delay_min, lambda x: f"{x:.0f} min")),
+        ("SLA breaches", a.sla_breaches),
+        ("Open tickets", a.open_tickets),
+    ]
+    return fields
+
+
 def legend_html(metric: Metric, bounds: Sequence[float]) -> str:
     labels: list[str] = []
     edges = list(bounds)
@@ -189,14 +278,20 @@ def legend_html(metric: Metric, bounds: Sequence[float]) -> str:
 
 
 def _round_coords(coords: Any) -> Any:
-    if isinstance(coords, (int, float)):
-        return round(float(coords), 3)
-    return [_round_coords(c) for c in coords]
+    """Coordinates rounded to 0.01° (about 1 km: below a pixel at national zoom),
+    dropping the points that rounding makes repeat."""
+    if coords and isinstance(coords[0], (int, float)):
+        return [round(float(coords[0]), 2), round(float(coords[1]), 2)]
+    out = [_round_coords(c) for c in coords]
+    if out and isinstance(out[0], list) and out[0] and isinstance(out[0][0], float):
+        ring = [p for i, p in enumerate(out) if i == 0 or p != out[i - 1]]
+        return ring if len(ring) >= 4 else out
+    return out
 
 
 @lru_cache(maxsize=1)
 def _departement_geometry() -> dict[str, dict[str, Any]]:
-    """Département code -> GeoJSON geometry, coordinates rounded to ~100 m."""
+    """Département code -> GeoJSON geometry, coordinates rounded to ~1 km."""
     out: dict[str, dict[str, Any]] = {}
     for f in boundaries("departements")["features"]:
         g = f["geometry"]
@@ -244,6 +339,8 @@ def area_features(
             "breaches": str(a.sla_breaches) if a else "0",
             "open": str(a.open_tickets) if a else "0",
             "fill": colour_for(value, bounds, metric.palette),
+            "tooltip": area_tooltip(a, level) if a else tooltip_html([("Area", _dep_name(code)),
+                                                                      ("Visits", 0)]),
         }
         features.append({"type": "Feature", "id": code, "properties": props, "geometry": geom})
     return {"type": "FeatureCollection", "features": features}
@@ -257,6 +354,28 @@ def _dep_names() -> dict[str, str]:
 
 def _dep_name(code: str) -> str:
     return _dep_names().get(code, code)
+
+
+def overdue_features(tickets: Sequence[OverdueTicket]) -> dict[str, Any]:
+    """Overdue tickets as GeoJSON points; every text property is escaped."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(t.lon, 5), round(t.lat, 5)]},
+                "properties": {
+                    "ref": html_text(t.ref),
+                    "customer": html_text(t.customer),
+                    "town": html_text(t.town),
+                    "fault": html_text(t.fault),
+                    "status": html_text(t.status),
+                    "late": html_text(f"{t.overdue_h:.0f} h"),
+                },
+            }
+            for t in tickets
+        ],
+    }
 
 
 def _bounds_of(collection: dict[str, Any]) -> list[list[float]] | None:
@@ -280,58 +399,65 @@ def _bounds_of(collection: dict[str, Any]) -> list[list[float]] | None:
 
 # --- the map -----------------------------------------------------------------------------
 
-TOOLTIP_FIELDS = ("name", "code", "visits", "on_time", "delay", "breaches", "open")
-TOOLTIP_ALIASES = ("Area", "Département", "Visits", "On time", "Avg delay (late)",
-                   "SLA breaches", "Open tickets")
-
-
 def service_map(
     areas: Sequence[AreaService],
     *,
     level: AreaLevel,
     metric: str = "on_time",
     overdue: Sequence[OverdueTicket] = (),
+    show_overdue: bool | None = None,
     tiles: str | None = None,
 ) -> folium.Map:
     """The country (or a region's H3 cells) coloured by ``metric``, with overdue tickets.
 
-    Overdue open tickets are purple dots; their tooltips and popups show the customer's
-    name and town, escaped.
+    Overdue open tickets are purple dots (a layer shown by default for a region, and
+    behind the layer control for the whole country, where they would hide the colours);
+    their tooltips and popups show the customer's name and town, escaped.
     """
     m_def = METRICS[metric]
     bounds = class_bounds(m_def, areas)
-    fc = area_features(areas, level, m_def, bounds)
     m = base_map(tiles=tiles)
-    fields = list(TOOLTIP_FIELDS)
-    aliases = list(TOOLTIP_ALIASES)
-    if level != "departement":
-        fields.remove("code")
-        aliases.remove("Département")
-    folium.GeoJson(
-        fc,
-        name="Service level",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#6b6358",
-                                  "weight": 0.7, "fillOpacity": 0.75},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#3e2a1a"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-        zoom_on_click=False,
-    ).add_to(m)
+    # SVG rather than the base map's canvas: a few hundred shapes are cheap as SVG, areas
+    # and dots share one renderer (so they stack and all get hover events), and browser
+    # tests can see the paths.
+    m.options["preferCanvas"] = False
+    m.get_root().header.add_child(folium.Element(f"<style>{TIP_CSS}</style>"), name="tournee_tip_css")
+    fc: dict[str, Any] | None = None
+    if level == "departement":
+        StaticChoropleth(
+            static_url("geo/departements.geojson"),
+            styles={a.code: colour_for(m_def.value(a), bounds, m_def.palette) for a in areas},
+            labels=[html_text(k) for k, _ in area_fields(areas[0], level)] if areas else [],
+            rows={a.code: [html_text(v) for _, v in area_fields(a, level)] for a in areas},
+        ).add_to(m)
+    else:
+        fc = area_features(areas, level, m_def, bounds)
+        folium.GeoJson(
+            fc,
+            name="Service level",
+            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#6b6358",
+                                      "weight": 0.7, "fillOpacity": 0.75},
+            highlight_function=lambda f: {"weight": 2.5, "color": "#3e2a1a"},
+            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+            zoom_on_click=False,
+        ).add_to(m)
     if overdue:
-        group = folium.FeatureGroup(name="Open tickets past SLA", show=True).add_to(m)
-        for t in overdue:
-            folium.CircleMarker(
-                [t.lat, t.lon], radius=4, color=OVERDUE_COLOUR, weight=1, fill=True,
-                fill_opacity=0.8,
-                tooltip=folium.Tooltip(
-                    f"{html_text(t.ref)} · {html_text(t.customer)} · {html_text(t.town)}"),
-                popup=folium.Popup(popup_html(t.ref, [
-                    ("Customer", t.customer), ("Town", t.town), ("Fault", t.fault),
-                    ("Status", t.status), ("Past due", f"{t.overdue_h:.0f} h"),
-                ]), max_width=320),
-            ).add_to(group)
+        folium.GeoJson(
+            overdue_features(overdue),
+            name="Open tickets past SLA",
+            show=(level != "departement") if show_overdue is None else show_overdue,
+            marker=folium.CircleMarker(radius=4, color="#ffffff", weight=1, fill=True,
+                                       fill_color=OVERDUE_COLOUR, fill_opacity=0.9),
+            tooltip=folium.GeoJsonTooltip(fields=["ref", "customer", "town", "late"],
+                                          aliases=["Ticket", "Customer", "Town", "Past due"]),
+            popup=folium.GeoJsonPopup(fields=["ref", "customer", "town", "fault", "status",
+                                              "late"],
+                                      aliases=["Ticket", "Customer", "Town", "Fault",
+                                               "Status", "Past due"]),
+        ).add_to(m)
         folium.LayerControl(collapsed=True, position="topright").add_to(m)
     Legend(legend_html(m_def, bounds)).add_to(m)
-    if level != "departement":
+    if fc is not None:
         box = _bounds_of(fc)
         if box:
             m.fit_bounds(box)
