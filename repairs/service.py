@@ -107,8 +107,7 @@ def open_ticket(
     record_event(session, ticket, None, actor=actor, why="opened", at=at, tier=tier)
     _apply_triage(ticket, decision.path, decision.skill, decision.duration_min,
                   decision.same_day)
-    session.flush()
-    transition(
+    transition(  # flushes the ref, the triage and the new status in one UPDATE
         session,
         ticket.id,
         TicketState.TRIAGED,

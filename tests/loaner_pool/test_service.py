@@ -262,6 +262,9 @@ def test_transfer_then_arrive(session, net):
     assert arrive(session, ln.id, actor="carl").state == "available"
     session.commit()
     assert [e.to_state for e in history(session, ln.id).events] == ["in transit", "available"]
+    actions = session.scalars(select(AuditLog.action).where(AuditLog.entity_id == str(ln.id))
+                              .order_by(AuditLog.id)).all()
+    assert actions == ["transfer", "arrive"]
 
 
 def test_transfer_of_a_lent_loaner_is_refused(session, net):
