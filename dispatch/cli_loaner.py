@@ -70,10 +70,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.set_defaults(func=_swap)
 
     for parser in acts.choices.values():
-        parser.add_argument("--actor", default=_default_actor(), help="recorded in the audit log")
+        parser.add_argument("--actor", default=default_actor(), help="recorded in the audit log")
 
 
-def _default_actor() -> str:
+def default_actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except Exception:
@@ -90,7 +90,7 @@ def _write(fn: Callable[[Session], T]) -> T:
 
     try:
         return retry_locked(attempt)
-    except (loaner_pool.LoanerPoolError, LookupError) as exc:
+    except loaner_pool.LoanerPoolError as exc:
         raise CommandError(str(exc)) from exc
 
 
@@ -99,7 +99,7 @@ def _read(fn: Callable[[Session], T]) -> T:
     with sessions()() as s:
         try:
             return fn(s)
-        except (loaner_pool.LoanerPoolError, LookupError) as exc:
+        except loaner_pool.LoanerPoolError as exc:
             raise CommandError(str(exc)) from exc
 
 

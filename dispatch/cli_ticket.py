@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import repairs
 from data.db import migrate, retry_locked, sessions, write_session
 from dispatch.cli import CommandError
-from dispatch.cli_loaner import _default_actor, table
+from dispatch.cli_loaner import default_actor, table
 from repairs.queries import ticket_detail
 from repairs.sla import PARIS
 
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--why", default="", help="recorded in the history and audit log")
     a.add_argument("--path", choices=[p.value for p in repairs.ResolutionPath],
                    help="new resolution path when re-triaging")
-    a.add_argument("--actor", default=_default_actor())
+    a.add_argument("--actor", default=default_actor())
     a.set_defaults(func=_move)
 
 

@@ -334,6 +334,10 @@ def _ticket_and_family(session: Session, ticket_id: int) -> tuple[RepairTicket, 
     ticket = session.get(RepairTicket, ticket_id)
     if ticket is None:
         raise NotFound(f"ticket {ticket_id}")
+    if ticket.status in DONE_STATES:
+        raise NoLoanerAvailable(
+            f"ticket {ticket_id} is {ticket.status}: it needs no loaner", ticket_id=ticket_id
+        )
     if ticket.machine_id is None:
         raise NoLoanerAvailable(
             f"ticket {ticket_id} has no machine on record, so no compatible family",

@@ -173,6 +173,14 @@ def test_lend_refuses_at_a_site_without_stock(session, net):
         lend(session, t.id, net["gre"].id, now=NOW)
 
 
+def test_lend_refuses_a_closed_ticket(session, net):
+    """A closed ticket needs no loaner."""
+    make_loaner(session, net["lyon"])
+    t = make_ticket(session, make_customer(session), status="closed")
+    with pytest.raises(NoLoanerAvailable, match="is closed: it needs no loaner"):
+        lend(session, t.id, now=NOW)
+
+
 def test_lend_refuses_a_second_loaner_for_the_same_ticket(session, net):
     """One open loan per ticket: the refusal names the loaner already out."""
     first = make_loaner(session, net["lyon"])
