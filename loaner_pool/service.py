@@ -93,6 +93,8 @@ class LoanerChanged(LoanerPoolError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoanerView:
+    """A loaner as pages and the CLI see it, detached from the session."""
+
     id: int
     code: str
     model: str
@@ -133,6 +135,7 @@ class ShortageResult:
 
 
 def loaner_view(loaner: Loaner) -> LoanerView:
+    """Copy a loaner row into a ``LoanerView``."""
     return LoanerView(
         id=loaner.id, code=loaner.code, model=loaner.model,
         model_family=loaner.model_family, condition=loaner.condition,
@@ -141,6 +144,7 @@ def loaner_view(loaner: Loaner) -> LoanerView:
 
 
 def loan_view(loan: Loan, loaner: Loaner, distance_km: float | None = None) -> LoanView:
+    """Copy a loan row (and its loaner's code and family) into a ``LoanView``."""
     return LoanView(
         id=loan.id, loaner_id=loaner.id, loaner_code=loaner.code,
         model_family=loaner.model_family, ticket_id=loan.ticket_id,
