@@ -28,8 +28,18 @@ _preloaded()
 
 user = current_user()
 if user is None:
-    st.navigation([st.Page(login.render, title="Sign in", icon=":material/login:",
-                           url_path="login", default=True)], position="hidden").run()
+    st.navigation(
+        [
+            st.Page(
+                login.render,
+                title="Sign in",
+                icon=":material/login:",
+                url_path="login",
+                default=True,
+            )
+        ],
+        position="hidden",
+    ).run()
 else:
     sidebar_user(user)
     st.navigation(pages_for(user.role), position="sidebar").run()

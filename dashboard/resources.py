@@ -131,8 +131,10 @@ class TechnicianRef:
 def _sites(url: str) -> tuple[SiteRef, ...]:
     with _sessionmakers(url)[0]() as s:
         rows = s.scalars(select(Site).order_by(Site.kind, Site.code))
-        return tuple(SiteRef(r.id, r.code, r.kind, r.name, r.town, r.region, r.lat, r.lon)
-                     for r in rows)
+        return tuple(
+            SiteRef(r.id, r.code, r.kind, r.name, r.town, r.region, r.lat, r.lon)
+            for r in rows
+        )
 
 
 def sites(kind: str | None = None) -> tuple[SiteRef, ...]:
@@ -144,19 +146,28 @@ def sites(kind: str | None = None) -> tuple[SiteRef, ...]:
 @st.cache_data(ttl=REFERENCE_TTL, show_spinner=False)
 def _technicians(url: str) -> tuple[TechnicianRef, ...]:
     with _sessionmakers(url)[0]() as s:
-        rows = s.scalars(select(Technician).order_by(Technician.region, Technician.name))
-        return tuple(TechnicianRef(r.id, r.code, r.name, r.region, tuple(r.skills or ()),
-                                   r.active) for r in rows)
+        rows = s.scalars(
+            select(Technician).order_by(Technician.region, Technician.name)
+        )
+        return tuple(
+            TechnicianRef(
+                r.id, r.code, r.name, r.region, tuple(r.skills or ()), r.active
+            )
+            for r in rows
+        )
 
 
 def technicians(region: str | None = None) -> tuple[TechnicianRef, ...]:
     """Technicians (optionally of one region), by region then name."""
     all_techs = _technicians(database_url())
-    return all_techs if region is None else tuple(t for t in all_techs if t.region == region)
+    return (
+        all_techs
+        if region is None
+        else tuple(t for t in all_techs if t.region == region)
+    )
 
 
 @st.cache_data(ttl=REFERENCE_TTL, show_spinner=False)
 def regions() -> tuple[str, ...]:
     """The 13 metropolitan regions, alphabetical (from the shipped gazetteer)."""
     return tuple(gazetteer().regions())
-

@@ -55,10 +55,14 @@ def check_store_access(user: Principal, store_id: int) -> None:
     Store staff see their own store only; store staff bound to no store see none.
     Dispatchers, managers and admins may see every store.
     """
-    if user.role == Role.STORE_STAFF and (user.store_id is None or user.store_id != store_id):
+    if user.role == Role.STORE_STAFF and (
+        user.store_id is None or user.store_id != store_id
+    ):
         raise AccessDenied(user.username, f"see store {store_id}")
     if user.role not in set(Role):
-        raise AccessDenied(user.username, f"see store {store_id} (unknown role {user.role!r})")
+        raise AccessDenied(
+            user.username, f"see store {store_id} (unknown role {user.role!r})"
+        )
 
 
 def store_scope(user: Principal) -> int | None:

@@ -248,7 +248,9 @@ def departement_of_postcode(postcode: str) -> str:
     known = _postcode_departements().get(postcode)
     if known:
         return known[0]
-    if postcode.startswith("20"):  # Corsica: 200xx-201xx Corse-du-Sud, the rest Haute-Corse
+    if postcode.startswith(
+        "20"
+    ):  # Corsica: 200xx-201xx Corse-du-Sud, the rest Haute-Corse
         return "2A" if postcode[:3] in ("200", "201") else "2B"
     return postcode[:2]
 
@@ -310,9 +312,16 @@ def area_service(
             func.count(Visit.id),
             _count_if(Visit.on_time.is_(True)),
             _count_if(Visit.on_time.is_(False)),
-            func.coalesce(func.sum(case((Visit.on_time.is_(False), late), else_=0.0)), 0.0),
-            _count_if(and_(Visit.on_time.is_(False), Visit.arrived_at.is_not(None),
-                           Visit.planned_start.is_not(None))),
+            func.coalesce(
+                func.sum(case((Visit.on_time.is_(False), late), else_=0.0)), 0.0
+            ),
+            _count_if(
+                and_(
+                    Visit.on_time.is_(False),
+                    Visit.arrived_at.is_not(None),
+                    Visit.planned_start.is_not(None),
+                )
+            ),
         )
         .join(RepairTicket, RepairTicket.id == Visit.ticket_id)
         .join(Customer, Customer.id == RepairTicket.customer_id)
@@ -327,15 +336,21 @@ def area_service(
     closed_late = (
         select(*keys, func.count(RepairTicket.id))
         .join(Customer, Customer.id == RepairTicket.customer_id)
-        .where(RepairTicket.closed_at >= _utc(start), RepairTicket.closed_at < _utc(end),
-               RepairTicket.closed_at > RepairTicket.sla_due_at, *_region_filter(region))
+        .where(
+            RepairTicket.closed_at >= _utc(start),
+            RepairTicket.closed_at < _utc(end),
+            RepairTicket.closed_at > RepairTicket.sla_due_at,
+            *_region_filter(region),
+        )
         .group_by(*keys)
     )
     for row in session.execute(closed_late):
         acc[area_of(row)][5] += float(row[nk])
 
     open_q = (
-        select(*keys, func.count(RepairTicket.id), _count_if(RepairTicket.sla_due_at < now))
+        select(
+            *keys, func.count(RepairTicket.id), _count_if(RepairTicket.sla_due_at < now)
+        )
         .join(Customer, Customer.id == RepairTicket.customer_id)
         .where(RepairTicket.status.not_in(_OPEN_EXCLUDED), *_region_filter(region))
         .group_by(*keys)
@@ -347,9 +362,15 @@ def area_service(
 
     areas = [
         AreaService(
-            code=code, name=name_of(code), visits=int(a[0]), on_time=int(a[1]), late=int(a[2]),
+            code=code,
+            name=name_of(code),
+            visits=int(a[0]),
+            on_time=int(a[1]),
+            late=int(a[2]),
             avg_delay_min=(a[3] / a[4]) if a[4] else None,
-            sla_breaches=int(a[5] + a[7]), open_tickets=int(a[6]), open_overdue=int(a[7]),
+            sla_breaches=int(a[5] + a[7]),
+            open_tickets=int(a[6]),
+            open_overdue=int(a[7]),
         )
         for code, a in acc.items()
     ]
@@ -381,67 +402,112 @@ def _visit_days(
         )
         .join(RepairTicket, RepairTicket.id == Visit.ticket_id)
         .join(Customer, Customer.id == RepairTicket.customer_id)
-        .where(Visit.visit_on >= period.start, Visit.visit_on < period.end, *_region_filter(region))
+        .where(
+            Visit.visit_on >= period.start,
+            Visit.visit_on < period.end,
+            *_region_filter(region),
+        )
         .group_by(Visit.visit_on)
     )
-    return {_as_date(r[0]): (int(r[1]), int(r[2] or 0), int(r[3] or 0), float(r[4] or 0),
-                             int(r[5]), int(r[6])) for r in session.execute(q)}
+    return {
+        _as_date(r[0]): (
+            int(r[1]),
+            int(r[2] or 0),
+            int(r[3] or 0),
+            float(r[4] or 0),
+            int(r[5]),
+            int(r[6]),
+        )
+        for r in session.execute(q)
+    }
 
 
-def _first_fix_days(session: Session, period: Period, region: str | None) -> dict[date, tuple[int, int]]:
+def _first_fix_days(
+    session: Session, period: Period, region: str | None
+) -> dict[date, tuple[int, int]]:
     """Per first-visit day: tickets fixed first time, tickets with a known outcome."""
     first = (
-        select(Visit.ticket_id.label("ticket_id"), func.min(Visit.visit_on).label("first_on"))
+        select(
+            Visit.ticket_id.label("ticket_id"),
+            func.min(Visit.visit_on).label("first_on"),
+        )
         .group_by(Visit.ticket_id)
         .subquery()
     )
     q = (
-        select(first.c.first_on, _count_if(RepairTicket.first_time_fix.is_(True)),
-               func.count(RepairTicket.first_time_fix))
+        select(
+            first.c.first_on,
+            _count_if(RepairTicket.first_time_fix.is_(True)),
+            func.count(RepairTicket.first_time_fix),
+        )
         .join(RepairTicket, RepairTicket.id == first.c.ticket_id)
         .join(Customer, Customer.id == RepairTicket.customer_id)
-        .where(first.c.first_on >= period.start, first.c.first_on < period.end,
-               *_region_filter(region))
+        .where(
+            first.c.first_on >= period.start,
+            first.c.first_on < period.end,
+            *_region_filter(region),
+        )
         .group_by(first.c.first_on)
     )
     return {_as_date(r[0]): (int(r[1] or 0), int(r[2])) for r in session.execute(q)}
 
 
-def _closed_late_days(session: Session, period: Period, region: str | None) -> dict[date, int]:
+def _closed_late_days(
+    session: Session, period: Period, region: str | None
+) -> dict[date, int]:
     day = _day_of(session, RepairTicket.closed_at)
     q = (
         select(day, func.count(RepairTicket.id))
         .join(Customer, Customer.id == RepairTicket.customer_id)
-        .where(RepairTicket.closed_at >= _utc(period.start), RepairTicket.closed_at < _utc(period.end),
-               RepairTicket.closed_at > RepairTicket.sla_due_at, *_region_filter(region))
+        .where(
+            RepairTicket.closed_at >= _utc(period.start),
+            RepairTicket.closed_at < _utc(period.end),
+            RepairTicket.closed_at > RepairTicket.sla_due_at,
+            *_region_filter(region),
+        )
         .group_by(day)
     )
     return {_as_date(r[0]): int(r[1]) for r in session.execute(q)}
 
 
-def _loans_lent_days(session: Session, period: Period, region: str | None) -> dict[date, int]:
+def _loans_lent_days(
+    session: Session, period: Period, region: str | None
+) -> dict[date, int]:
     day = _day_of(session, Loan.lent_at)
     q = (
         select(day, func.count(Loan.id))
         .join(Customer, Customer.id == Loan.customer_id)
-        .where(Loan.lent_at >= _utc(period.start), Loan.lent_at < _utc(period.end),
-               *_region_filter(region))
+        .where(
+            Loan.lent_at >= _utc(period.start),
+            Loan.lent_at < _utc(period.end),
+            *_region_filter(region),
+        )
         .group_by(day)
     )
     return {_as_date(r[0]): int(r[1]) for r in session.execute(q)}
 
 
-def _delivery_days(session: Session, period: Period, region: str | None) -> dict[date, tuple[int, int]]:
+def _delivery_days(
+    session: Session, period: Period, region: str | None
+) -> dict[date, tuple[int, int]]:
     """Per promised day: orders done, orders that reached any final status."""
     q = (
-        select(DeliveryOrder.promised_on, _count_if(DeliveryOrder.status.in_(DONE_DELIVERY)),
-               _count_if(DeliveryOrder.status.in_(DONE_DELIVERY + FAILED_DELIVERY)))
+        select(
+            DeliveryOrder.promised_on,
+            _count_if(DeliveryOrder.status.in_(DONE_DELIVERY)),
+            _count_if(DeliveryOrder.status.in_(DONE_DELIVERY + FAILED_DELIVERY)),
+        )
         .join(Customer, Customer.id == DeliveryOrder.customer_id)
-        .where(DeliveryOrder.promised_on >= period.start, DeliveryOrder.promised_on < period.end,
-               *_region_filter(region))
+        .where(
+            DeliveryOrder.promised_on >= period.start,
+            DeliveryOrder.promised_on < period.end,
+            *_region_filter(region),
+        )
         .group_by(DeliveryOrder.promised_on)
     )
-    return {_as_date(r[0]): (int(r[1] or 0), int(r[2] or 0)) for r in session.execute(q)}
+    return {
+        _as_date(r[0]): (int(r[1] or 0), int(r[2] or 0)) for r in session.execute(q)
+    }
 
 
 def _open_now(session: Session, now: datetime, region: str | None) -> tuple[int, int]:
@@ -473,7 +539,10 @@ def national_kpis(
 
 
 def _national_from(
-    session: Session, period: Period, now: datetime, region: str | None,
+    session: Session,
+    period: Period,
+    now: datetime,
+    region: str | None,
     visits: dict[date, tuple[int, int, int, float, int, int]],
 ) -> NationalKpis:
     n = sum(v[0] for v in visits.values())
@@ -491,15 +560,19 @@ def _national_from(
         period=period,
         visits=n,
         on_time_rate=_rate(on_time, on_time + late),
-        first_time_fix_rate=_rate(sum(f[0] for f in ftf.values()), sum(f[1] for f in ftf.values())),
+        first_time_fix_rate=_rate(
+            sum(f[0] for f in ftf.values()), sum(f[1] for f in ftf.values())
+        ),
         loans_out=loans_out,
         loans_overdue=loans_overdue,
         km_per_visit=_rate(km, with_km),
         jobs_per_tech_day=_rate(n, tech_days),
         sla_breaches=closed_late + open_overdue,
         open_tickets=open_n,
-        deliveries_done_rate=_rate(sum(d[0] for d in deliveries.values()),
-                                   sum(d[1] for d in deliveries.values())),
+        deliveries_done_rate=_rate(
+            sum(d[0] for d in deliveries.values()),
+            sum(d[1] for d in deliveries.values()),
+        ),
     )
 
 
@@ -516,7 +589,9 @@ def weekly_trends(
 
 
 def _weeks_from(
-    session: Session, period: Period, region: str | None,
+    session: Session,
+    period: Period,
+    region: str | None,
     visits: dict[date, tuple[int, int, int, float, int, int]],
 ) -> tuple[WeekTrend, ...]:
     ftf = _first_fix_days(session, period, region)
@@ -532,22 +607,30 @@ def _weeks_from(
                 acc[i] += v
         return out
 
-    v, f, c, lo, dl = fold(visits, 6), fold(ftf, 2), fold(late_closed, 1), fold(loans, 1), fold(deliveries, 2)
+    v, f, c, lo, dl = (
+        fold(visits, 6),
+        fold(ftf, 2),
+        fold(late_closed, 1),
+        fold(loans, 1),
+        fold(deliveries, 2),
+    )
     out = []
     wk = _week_start(period.start)
     while wk < period.end:
         a, b = v[wk], f[wk]
-        out.append(WeekTrend(
-            week_start=wk,
-            visits=int(a[0]),
-            on_time_rate=_rate(a[1], a[1] + a[2]),
-            first_time_fix_rate=_rate(b[0], b[1]),
-            km_per_visit=_rate(a[3], a[4]),
-            jobs_per_tech_day=_rate(a[0], a[5]),
-            sla_breaches=int(c[wk][0]),
-            loans_lent=int(lo[wk][0]),
-            deliveries_done_rate=_rate(dl[wk][0], dl[wk][1]),
-        ))
+        out.append(
+            WeekTrend(
+                week_start=wk,
+                visits=int(a[0]),
+                on_time_rate=_rate(a[1], a[1] + a[2]),
+                first_time_fix_rate=_rate(b[0], b[1]),
+                km_per_visit=_rate(a[3], a[4]),
+                jobs_per_tech_day=_rate(a[0], a[5]),
+                sla_breaches=int(c[wk][0]),
+                loans_lent=int(lo[wk][0]),
+                deliveries_done_rate=_rate(dl[wk][0], dl[wk][1]),
+            )
+        )
         wk += timedelta(weeks=1)
     return tuple(out)
 
@@ -557,18 +640,37 @@ def overdue_tickets(
 ) -> tuple[OverdueTicket, ...]:
     """Open tickets past their SLA due time, most overdue first."""
     q = (
-        select(RepairTicket.ref, Customer.name, Customer.town, RepairTicket.fault,
-               RepairTicket.status, RepairTicket.sla_due_at, Customer.lat, Customer.lon)
+        select(
+            RepairTicket.ref,
+            Customer.name,
+            Customer.town,
+            RepairTicket.fault,
+            RepairTicket.status,
+            RepairTicket.sla_due_at,
+            Customer.lat,
+            Customer.lon,
+        )
         .join(Customer, Customer.id == RepairTicket.customer_id)
-        .where(RepairTicket.status.not_in(_OPEN_EXCLUDED), RepairTicket.sla_due_at < now,
-               *_region_filter(region))
+        .where(
+            RepairTicket.status.not_in(_OPEN_EXCLUDED),
+            RepairTicket.sla_due_at < now,
+            *_region_filter(region),
+        )
         .order_by(RepairTicket.sla_due_at, RepairTicket.ref)
         .limit(limit)
     )
     return tuple(
-        OverdueTicket(ref=r[0], customer=r[1], town=r[2], fault=r[3], status=r[4],
-                      sla_due_at=r[5], overdue_h=round((now - r[5]).total_seconds() / 3600, 1),
-                      lat=float(r[6]), lon=float(r[7]))
+        OverdueTicket(
+            ref=r[0],
+            customer=r[1],
+            town=r[2],
+            fault=r[3],
+            status=r[4],
+            sla_due_at=r[5],
+            overdue_h=round((now - r[5]).total_seconds() / 3600, 1),
+            lat=float(r[6]),
+            lon=float(r[7]),
+        )
         for r in session.execute(q)
     )
 
@@ -606,14 +708,19 @@ def service_level(
         period=period,
         region=region,
         level=level,
-        areas=area_service(session, period, now=now, region=region, level=level,
-                           hex_resolution=hex_resolution),
+        areas=area_service(
+            session,
+            period,
+            now=now,
+            region=region,
+            level=level,
+            hex_resolution=hex_resolution,
+        ),
         national=_national_from(session, period, now, region, within(period)),
         previous=_national_from(session, previous, now, region, within(previous)),
         weeks=_weeks_from(session, trend, region, within(trend)),
         overdue=overdue_tickets(session, now=now, region=region),
     )
-
 
 
 # --- the home page -------------------------------------------------------------------
@@ -628,13 +735,17 @@ class TodayCounts:
     deliveries_due: int  # delivery orders promised on ``day``, not final yet
     open_tickets: int
     open_overdue: int  # open tickets past their SLA due time at ``now``
-    bags_to_prepare: int  # store pick-ups promised ``day`` or the next day, not ready yet
+    bags_to_prepare: (
+        int  # store pick-ups promised ``day`` or the next day, not ready yet
+    )
     bags_waiting: int  # ready bags not collected yet
     loaners_available: int
     loans_overdue: int
 
 
-def today_counts(session: Session, *, day: date, now: datetime, store_id: int | None = None) -> TodayCounts:
+def today_counts(
+    session: Session, *, day: date, now: datetime, store_id: int | None = None
+) -> TodayCounts:
     """Counts for the home page. ``store_id`` limits bags and loaners to one store.
 
     Callers pass ``dispatch.access.store_scope(user)`` so store staff get their store's.
@@ -642,26 +753,44 @@ def today_counts(session: Session, *, day: date, now: datetime, store_id: int | 
     final = DONE_DELIVERY + FAILED_DELIVERY + ("cancelled",)
     visits = session.scalar(
         select(func.count(RepairTicket.id)).where(
-            RepairTicket.visit_on == day, RepairTicket.resolution_path == "onsite",
-            RepairTicket.status.not_in(_OPEN_EXCLUDED)))
+            RepairTicket.visit_on == day,
+            RepairTicket.resolution_path == "onsite",
+            RepairTicket.status.not_in(_OPEN_EXCLUDED),
+        )
+    )
     deliveries = session.scalar(
         select(func.count(DeliveryOrder.id)).where(
-            DeliveryOrder.promised_on == day, DeliveryOrder.status.not_in(final)))
+            DeliveryOrder.promised_on == day, DeliveryOrder.status.not_in(final)
+        )
+    )
     open_n, overdue = _open_now(session, now, None)
-    bags = select(func.count(DeliveryOrder.id)).where(DeliveryOrder.mode == "store pick-up")
+    bags = select(func.count(DeliveryOrder.id)).where(
+        DeliveryOrder.mode == "store pick-up"
+    )
     loaners = select(func.count(Loaner.id)).where(Loaner.state == "available")
-    late_loans = select(func.count(Loan.id)).where(Loan.returned_at.is_(None), Loan.due_on < day)
+    late_loans = select(func.count(Loan.id)).where(
+        Loan.returned_at.is_(None), Loan.due_on < day
+    )
     if store_id is not None:
         bags = bags.where(DeliveryOrder.destination_site_id == store_id)
         loaners = loaners.where(Loaner.site_id == store_id)
         late_loans = late_loans.where(Loan.from_site_id == store_id)
-    to_prepare = session.scalar(bags.where(
-        DeliveryOrder.promised_on >= day, DeliveryOrder.promised_on <= day + timedelta(days=1),
-        DeliveryOrder.status.in_(("new", "to prepare"))))
+    to_prepare = session.scalar(
+        bags.where(
+            DeliveryOrder.promised_on >= day,
+            DeliveryOrder.promised_on <= day + timedelta(days=1),
+            DeliveryOrder.status.in_(("new", "to prepare")),
+        )
+    )
     waiting = session.scalar(bags.where(DeliveryOrder.status == "ready"))
     return TodayCounts(
-        day=day, visits_wanted=int(visits or 0), deliveries_due=int(deliveries or 0),
-        open_tickets=open_n, open_overdue=overdue, bags_to_prepare=int(to_prepare or 0),
-        bags_waiting=int(waiting or 0), loaners_available=int(session.scalar(loaners) or 0),
+        day=day,
+        visits_wanted=int(visits or 0),
+        deliveries_due=int(deliveries or 0),
+        open_tickets=open_n,
+        open_overdue=overdue,
+        bags_to_prepare=int(to_prepare or 0),
+        bags_waiting=int(waiting or 0),
+        loaners_available=int(session.scalar(loaners) or 0),
         loans_overdue=int(session.scalar(late_loans) or 0),
     )

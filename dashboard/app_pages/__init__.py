@@ -46,7 +46,9 @@ class PageSpec:
     module: str  # "board" -> dashboard.app_pages.board
     title: str
     icon: str  # emoji or ":material/name:"
-    url_path: str  # unique, no slashes; the module name, so AppTest.switch_page finds it
+    url_path: (
+        str  # unique, no slashes; the module name, so AppTest.switch_page finds it
+    )
 
     @property
     def qualified(self) -> str:
@@ -72,7 +74,15 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners"),
     Role.STORE_STAFF: ("home", "store", "loaners"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners"),
-    Role.ADMIN: ("home", "board", "deliveries", "store", "loaners", "tickets", "service_map"),
+    Role.ADMIN: (
+        "home",
+        "board",
+        "deliveries",
+        "store",
+        "loaners",
+        "tickets",
+        "service_map",
+    ),
 }
 
 
@@ -104,8 +114,13 @@ def _runner(spec: PageSpec) -> Callable[[], None]:
 def pages_for(role: str) -> list[StreamlitPage]:
     """``st.Page`` objects for ``st.navigation``: the role's pages, the first as default."""
     return [
-        st.Page(_runner(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-                default=(i == 0))
+        st.Page(
+            _runner(spec),
+            title=spec.title,
+            icon=spec.icon,
+            url_path=spec.url_path,
+            default=(i == 0),
+        )
         for i, spec in enumerate(specs_for(role))
     ]
 

@@ -8,7 +8,9 @@ from dashboard.resources import write_scope
 from dashboard.state import set_user
 from dispatch.auth import authenticate
 
-FAILED = "Sign-in failed: check your username and password, or try again in a few minutes."
+FAILED = (
+    "Sign-in failed: check your username and password, or try again in a few minutes."
+)
 
 
 def render() -> None:
@@ -17,10 +19,18 @@ def render() -> None:
         st.title("Tournée")
         st.caption("After-sales and delivery dispatch")
         with st.form("login_form", border=True):
-            username = st.text_input("Username", key="login_username", autocomplete="username")
-            password = st.text_input("Password", type="password", key="login_password",
-                                     autocomplete="current-password")
-            submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+            username = st.text_input(
+                "Username", key="login_username", autocomplete="username"
+            )
+            password = st.text_input(
+                "Password",
+                type="password",
+                key="login_password",
+                autocomplete="current-password",
+            )
+            submitted = st.form_submit_button(
+                "Sign in", type="primary", width="stretch"
+            )
         if submitted:
             # A write session: failed attempts are counted (and lock the account for a while).
             with write_scope() as s:

@@ -45,8 +45,13 @@ def _service_level(
 def _filters() -> tuple[str | None, int]:
     left, right, _ = st.columns([2, 1.3, 2.7])
     choice = left.selectbox("Region", (WHOLE_COUNTRY, *regions()), key=ui.key("region"))
-    weeks = right.selectbox("Period", tuple(PERIODS), index=1, format_func=PERIODS.__getitem__,
-                            key=ui.key("weeks"))
+    weeks = right.selectbox(
+        "Period",
+        tuple(PERIODS),
+        index=1,
+        format_func=PERIODS.__getitem__,
+        key=ui.key("weeks"),
+    )
     return (None if choice == WHOLE_COUNTRY else choice), int(weeks)
 
 
@@ -54,23 +59,42 @@ def _kpis(data: kpis.ServiceLevel) -> None:
     cards = kpi_cards(data.national, data.previous if data.previous.visits else None)
     for row in (cards[:4], cards[4:]):
         for col, card in zip(st.columns(len(row)), row, strict=True):
-            col.metric(card.label, card.value, card.delta, delta_color=card.delta_color,
-                       help=card.help, border=True)
+            col.metric(
+                card.label,
+                card.value,
+                card.delta,
+                delta_color=card.delta_color,
+                help=card.help,
+                border=True,
+            )
 
 
 @st.fragment
 def _map(data: kpis.ServiceLevel) -> None:
-    metric = st.segmented_control(
-        "Colour areas by", tuple(METRICS), format_func=lambda k: METRICS[k].label,
-        default="on_time", key=ui.key("metric"),
-    ) or "on_time"
+    metric = (
+        st.segmented_control(
+            "Colour areas by",
+            tuple(METRICS),
+            format_func=lambda k: METRICS[k].label,
+            default="on_time",
+            key=ui.key("metric"),
+        )
+        or "on_time"
+    )
     m = service_map(data.areas, level=data.level, metric=metric, overdue=data.overdue)
-    streamlit_folium.st_folium(m, key=ui.key("map"), height=MAP_HEIGHT, returned_objects=[],
-                               use_container_width=True)
+    streamlit_folium.st_folium(
+        m,
+        key=ui.key("map"),
+        height=MAP_HEIGHT,
+        returned_objects=[],
+        use_container_width=True,
+    )
     what = "départements" if data.level == "departement" else "hexagonal areas (H3)"
     where = "shown" if data.level != "departement" else "in the layer menu, top right"
-    st.caption(f"{len(data.areas)} {what} with activity · open tickets past their SLA: "
-               f"purple dots, {where} ({len(data.overdue)} most overdue).")
+    st.caption(
+        f"{len(data.areas)} {what} with activity · open tickets past their SLA: "
+        f"purple dots, {where} ({len(data.overdue)} most overdue)."
+    )
 
 
 def _trends(data: kpis.ServiceLevel) -> None:
@@ -86,16 +110,28 @@ def _trends(data: kpis.ServiceLevel) -> None:
 
 def _worst_areas(data: kpis.ServiceLevel) -> None:
     rows = [a for a in data.areas if a.visits >= 5]
-    rows.sort(key=lambda a: (a.on_time_rate if a.on_time_rate is not None else 1.0, -a.visits))
+    rows.sort(
+        key=lambda a: (a.on_time_rate if a.on_time_rate is not None else 1.0, -a.visits)
+    )
     with st.expander(f"Areas by on-time rate, worst first ({len(rows)})"):
         st.dataframe(
-            [{"Area": a.name, "Visits": a.visits,
-              "On time": a.on_time_rate, "Avg delay (late, min)": a.avg_delay_min,
-              "SLA breaches": a.sla_breaches, "Open tickets": a.open_tickets} for a in rows],
-            hide_index=True, width="stretch",
+            [
+                {
+                    "Area": a.name,
+                    "Visits": a.visits,
+                    "On time": a.on_time_rate,
+                    "Avg delay (late, min)": a.avg_delay_min,
+                    "SLA breaches": a.sla_breaches,
+                    "Open tickets": a.open_tickets,
+                }
+                for a in rows
+            ],
+            hide_index=True,
+            width="stretch",
             column_config={
-                "On time": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                            max_value=1),
+                "On time": st.column_config.ProgressColumn(
+                    format="percent", min_value=0, max_value=1
+                ),
                 "Avg delay (late, min)": st.column_config.NumberColumn(format="%.0f"),
             },
         )
@@ -108,13 +144,18 @@ def render() -> None:
     url = database_url()
     today = datetime.now(PARIS).date()
     as_of, stale = _as_of(url, today)
-    now = (datetime.now(UTC).replace(second=0, microsecond=0) if not stale
-           else datetime.combine(as_of, datetime.min.time(), tzinfo=PARIS).astimezone(UTC))
+    now = (
+        datetime.now(UTC).replace(second=0, microsecond=0)
+        if not stale
+        else datetime.combine(as_of, datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
+    )
     data = _service_level(url, as_of, weeks, region, now)
     p = data.period
     note = " (the history stops there)" if stale else ""
-    st.caption(f"{PERIODS[weeks]}: {p.start:%d %b} to {p.end - timedelta(days=1):%d %b %Y}{note}"
-               f" · {escape_markdown(region or 'all regions')} · open tickets and loans as of {now:%d %b %H:%M} UTC")
+    st.caption(
+        f"{PERIODS[weeks]}: {p.start:%d %b} to {p.end - timedelta(days=1):%d %b %Y}{note}"
+        f" · {escape_markdown(region or 'all regions')} · open tickets and loans as of {now:%d %b %H:%M} UTC"
+    )
     _kpis(data)
     _map(data)
     _trends(data)

@@ -59,28 +59,71 @@ def kpi_cards(now: NationalKpis, before: NationalKpis | None = None) -> list[Kpi
     days = now.period.days
     since = f" Change: against the {days} days before."
     return [
-        KpiCard("on_time", "On-time visits", _pct(now.on_time_rate),
-                _pts(now.on_time_rate, b.on_time_rate if b else None), "normal",
-                f"Visits started within their slot, last {days} days.{since}"),
-        KpiCard("first_time_fix", "First-time fix", _pct(now.first_time_fix_rate),
-                _pts(now.first_time_fix_rate, b.first_time_fix_rate if b else None), "normal",
-                "Tickets fixed at their first visit (first visit in the period)." + since),
-        KpiCard("sla_breaches", "SLA breaches", f"{now.sla_breaches:,}", None, "off",
-                "Tickets closed after their SLA due time in the period, plus open tickets "
-                "already past due."),
-        KpiCard("open_tickets", "Open tickets", f"{now.open_tickets:,}", None, "off",
-                "Tickets neither closed nor cancelled, now."),
-        KpiCard("loans", "Loaners out / overdue", f"{now.loans_out:,} / {now.loans_overdue:,}",
-                None, "off", "Loans not returned yet; overdue when past their due day."),
-        KpiCard("km_per_visit", "Km per visit", _num(now.km_per_visit),
-                _diff(now.km_per_visit, b.km_per_visit if b else None), "inverse",
-                "Recorded kilometres over visits with a km figure." + since),
-        KpiCard("jobs_per_tech_day", "Jobs per technician-day", _num(now.jobs_per_tech_day, 2),
-                _diff(now.jobs_per_tech_day, b.jobs_per_tech_day if b else None, 2), "normal",
-                "Visits over technician-days with at least one visit." + since),
-        KpiCard("deliveries_done", "Deliveries done", _pct(now.deliveries_done_rate),
-                _pts(now.deliveries_done_rate, b.deliveries_done_rate if b else None), "normal",
-                "Delivered or collected, over orders that reached a final status." + since),
+        KpiCard(
+            "on_time",
+            "On-time visits",
+            _pct(now.on_time_rate),
+            _pts(now.on_time_rate, b.on_time_rate if b else None),
+            "normal",
+            f"Visits started within their slot, last {days} days.{since}",
+        ),
+        KpiCard(
+            "first_time_fix",
+            "First-time fix",
+            _pct(now.first_time_fix_rate),
+            _pts(now.first_time_fix_rate, b.first_time_fix_rate if b else None),
+            "normal",
+            "Tickets fixed at their first visit (first visit in the period)." + since,
+        ),
+        KpiCard(
+            "sla_breaches",
+            "SLA breaches",
+            f"{now.sla_breaches:,}",
+            None,
+            "off",
+            "Tickets closed after their SLA due time in the period, plus open tickets "
+            "already past due.",
+        ),
+        KpiCard(
+            "open_tickets",
+            "Open tickets",
+            f"{now.open_tickets:,}",
+            None,
+            "off",
+            "Tickets neither closed nor cancelled, now.",
+        ),
+        KpiCard(
+            "loans",
+            "Loaners out / overdue",
+            f"{now.loans_out:,} / {now.loans_overdue:,}",
+            None,
+            "off",
+            "Loans not returned yet; overdue when past their due day.",
+        ),
+        KpiCard(
+            "km_per_visit",
+            "Km per visit",
+            _num(now.km_per_visit),
+            _diff(now.km_per_visit, b.km_per_visit if b else None),
+            "inverse",
+            "Recorded kilometres over visits with a km figure." + since,
+        ),
+        KpiCard(
+            "jobs_per_tech_day",
+            "Jobs per technician-day",
+            _num(now.jobs_per_tech_day, 2),
+            _diff(now.jobs_per_tech_day, b.jobs_per_tech_day if b else None, 2),
+            "normal",
+            "Visits over technician-days with at least one visit." + since,
+        ),
+        KpiCard(
+            "deliveries_done",
+            "Deliveries done",
+            _pct(now.deliveries_done_rate),
+            _pts(now.deliveries_done_rate, b.deliveries_done_rate if b else None),
+            "normal",
+            "Delivered or collected, over orders that reached a final status." + since,
+        ),
     ]
 
 
@@ -119,7 +162,9 @@ def trend_frame(weeks: Sequence[WeekTrend]) -> pd.DataFrame:
     )
 
 
-def trend_chart(weeks: Sequence[WeekTrend], kind: Literal["rates", "volume", "counts"]) -> alt.Chart:
+def trend_chart(
+    weeks: Sequence[WeekTrend], kind: Literal["rates", "volume", "counts"]
+) -> alt.Chart:
     """Weekly lines, one colour per figure: the rates (as %), the visits, or the SLA
     breaches and loaners lent (small counts, on their own axis)."""
     series = SERIES[kind]
@@ -133,13 +178,22 @@ def trend_chart(weeks: Sequence[WeekTrend], kind: Literal["rates", "volume", "co
         .encode(
             x=alt.X("week:T", title=None, axis=alt.Axis(format="%d %b")),
             y=alt.Y("value:Q", axis=axis, scale=scale),
-            color=alt.Color("figure:N", title=None,
-                            legend=alt.Legend(orient="bottom", labelLimit=160)
-                            if len(series) > 1 else None),
-            tooltip=[alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
-                     alt.Tooltip("figure:N", title="Figure"),
-                     alt.Tooltip("value:Q", title="Value",
-                                 format=".1%" if kind == "rates" else ",d")],
+            color=alt.Color(
+                "figure:N",
+                title=None,
+                legend=alt.Legend(orient="bottom", labelLimit=160)
+                if len(series) > 1
+                else None,
+            ),
+            tooltip=[
+                alt.Tooltip("week:T", title="Week of", format="%d %b %Y"),
+                alt.Tooltip("figure:N", title="Figure"),
+                alt.Tooltip(
+                    "value:Q", title="Value", format=".1%" if kind == "rates" else ",d"
+                ),
+            ],
         )
-        .properties(height=240, title=alt.Title(TITLES[kind], fontSize=13, anchor="start"))
+        .properties(
+            height=240, title=alt.Title(TITLES[kind], fontSize=13, anchor="start")
+        )
     )

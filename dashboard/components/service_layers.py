@@ -89,7 +89,9 @@ class Metric:
     value: Callable[[AreaService], float | None]
     fmt: Callable[[float], str]
     palette: tuple[str, ...]
-    bins: tuple[float, ...] | None  # upper bounds of all classes but the last; None = quantiles
+    bins: (
+        tuple[float, ...] | None
+    )  # upper bounds of all classes but the last; None = quantiles
     higher_is_better: bool
 
 
@@ -100,14 +102,42 @@ def _pct(x: float) -> str:
 METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
-        Metric("on_time", "On-time visit rate", lambda a: a.on_time_rate, _pct,
-               tuple(reversed(GOOD_TO_BAD)), (0.75, 0.82, 0.88, 0.93), True),
-        Metric("sla_breaches", "SLA breaches", lambda a: float(a.sla_breaches),
-               lambda x: f"{x:.0f}", LOW_TO_HIGH, None, False),
-        Metric("open_tickets", "Open tickets", lambda a: float(a.open_tickets),
-               lambda x: f"{x:.0f}", LOW_TO_HIGH, None, False),
-        Metric("avg_delay", "Average delay of late visits (min)", lambda a: a.avg_delay_min,
-               lambda x: f"{x:.0f} min", LOW_TO_HIGH, (30, 40, 50, 60), False),
+        Metric(
+            "on_time",
+            "On-time visit rate",
+            lambda a: a.on_time_rate,
+            _pct,
+            tuple(reversed(GOOD_TO_BAD)),
+            (0.75, 0.82, 0.88, 0.93),
+            True,
+        ),
+        Metric(
+            "sla_breaches",
+            "SLA breaches",
+            lambda a: float(a.sla_breaches),
+            lambda x: f"{x:.0f}",
+            LOW_TO_HIGH,
+            None,
+            False,
+        ),
+        Metric(
+            "open_tickets",
+            "Open tickets",
+            lambda a: float(a.open_tickets),
+            lambda x: f"{x:.0f}",
+            LOW_TO_HIGH,
+            None,
+            False,
+        ),
+        Metric(
+            "avg_delay",
+            "Average delay of late visits (min)",
+            lambda a: a.avg_delay_min,
+            lambda x: f"{x:.0f} min",
+            LOW_TO_HIGH,
+            (30, 40, 50, 60),
+            False,
+        ),
     )
 }
 
@@ -133,7 +163,9 @@ def class_bounds(metric: Metric, areas: Sequence[AreaService]) -> tuple[float, .
     return _quantile_bins(values, len(metric.palette))
 
 
-def colour_for(value: float | None, bounds: Sequence[float], palette: Sequence[str]) -> str:
+def colour_for(
+    value: float | None, bounds: Sequence[float], palette: Sequence[str]
+) -> str:
     """The palette colour of ``value``'s class (values equal to a bound fall below it)."""
     if value is None:
         return NO_DATA_COLOUR
@@ -215,8 +247,14 @@ class StaticChoropleth(MacroElement):  # type: ignore[misc]
         """
     )
 
-    def __init__(self, url: str, styles: dict[str, str], labels: list[str],
-                 rows: dict[str, list[str]], empty: str = NO_DATA_COLOUR) -> None:
+    def __init__(
+        self,
+        url: str,
+        styles: dict[str, str],
+        labels: list[str],
+        rows: dict[str, list[str]],
+        empty: str = NO_DATA_COLOUR,
+    ) -> None:
         super().__init__()
         self._name = "StaticChoropleth"
         self.url = url
@@ -226,13 +264,17 @@ class StaticChoropleth(MacroElement):  # type: ignore[misc]
         self.empty = empty
 
 
-TIP_CSS = (".tournee-tip{font-size:12px}.tournee-tip th{text-align:left;padding-right:8px;"
-           "font-weight:600}")
+TIP_CSS = (
+    ".tournee-tip{font-size:12px}.tournee-tip th{text-align:left;padding-right:8px;"
+    "font-weight:600}"
+)
 
 
 def tooltip_html(fields: Iterable[tuple[str, object]]) -> str:
     """A small two-column table; labels and values are escaped."""
-    rows = "".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>" for k, v in fields)
+    rows = "".join(
+        f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>" for k, v in fields
+    )
     return f"<table class='tournee-tip'>{rows}</table>"
 
 
@@ -265,13 +307,22 @@ def legend_html(metric: Metric, bounds: Sequence[float]) -> str:
         elif i == len(edges):
             labels.append(f"≥ {html_text(metric.fmt(edges[-1]))}")
         else:
-            labels.append(f"{html_text(metric.fmt(edges[i - 1]))} – {html_text(metric.fmt(edges[i]))}")
-    swatch = ("<span style='display:inline-block;width:14px;height:10px;margin-right:6px;"
-              "border:1px solid #8886;background:{}'></span>")
-    rows = [f"<div>{swatch.format(metric.palette[i])}{lab}</div>" for i, lab in enumerate(labels)]
+            labels.append(
+                f"{html_text(metric.fmt(edges[i - 1]))} – {html_text(metric.fmt(edges[i]))}"
+            )
+    swatch = (
+        "<span style='display:inline-block;width:14px;height:10px;margin-right:6px;"
+        "border:1px solid #8886;background:{}'></span>"
+    )
+    rows = [
+        f"<div>{swatch.format(metric.palette[i])}{lab}</div>"
+        for i, lab in enumerate(labels)
+    ]
     rows.append(f"<div>{swatch.format(NO_DATA_COLOUR)}no visits</div>")
-    return ("<div style='background:#fffe;padding:6px 8px;border-radius:4px;font:12px sans-serif;"
-            f"box-shadow:0 1px 4px #0003'><b>{html_text(metric.label)}</b>{''.join(rows)}</div>")
+    return (
+        "<div style='background:#fffe;padding:6px 8px;border-radius:4px;font:12px sans-serif;"
+        f"box-shadow:0 1px 4px #0003'><b>{html_text(metric.label)}</b>{''.join(rows)}</div>"
+    )
 
 
 # --- geometry --------------------------------------------------------------------------
@@ -295,8 +346,10 @@ def _departement_geometry() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for f in boundaries("departements")["features"]:
         g = f["geometry"]
-        out[str(f["properties"]["code"])] = {"type": g["type"],
-                                             "coordinates": _round_coords(g["coordinates"])}
+        out[str(f["properties"]["code"])] = {
+            "type": g["type"],
+            "coordinates": _round_coords(g["coordinates"]),
+        }
     return out
 
 
@@ -311,8 +364,12 @@ def _fmt_opt(value: float | None, fmt: Callable[[float], str]) -> str:
 
 
 def area_features(
-    areas: Sequence[AreaService], level: AreaLevel, metric: Metric,
-    bounds: Sequence[float], *, include_empty: bool = True,
+    areas: Sequence[AreaService],
+    level: AreaLevel,
+    metric: Metric,
+    bounds: Sequence[float],
+    *,
+    include_empty: bool = True,
 ) -> dict[str, Any]:
     """A FeatureCollection of the areas, each with its colour and escaped tooltip fields.
 
@@ -339,17 +396,22 @@ def area_features(
             "breaches": str(a.sla_breaches) if a else "0",
             "open": str(a.open_tickets) if a else "0",
             "fill": colour_for(value, bounds, metric.palette),
-            "tooltip": area_tooltip(a, level) if a else tooltip_html([("Area", _dep_name(code)),
-                                                                      ("Visits", 0)]),
+            "tooltip": area_tooltip(a, level)
+            if a
+            else tooltip_html([("Area", _dep_name(code)), ("Visits", 0)]),
         }
-        features.append({"type": "Feature", "id": code, "properties": props, "geometry": geom})
+        features.append(
+            {"type": "Feature", "id": code, "properties": props, "geometry": geom}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
 @lru_cache(maxsize=1)
 def _dep_names() -> dict[str, str]:
-    return {str(f["properties"]["code"]): str(f["properties"]["name"])
-            for f in boundaries("departements")["features"]}
+    return {
+        str(f["properties"]["code"]): str(f["properties"]["name"])
+        for f in boundaries("departements")["features"]
+    }
 
 
 def _dep_name(code: str) -> str:
@@ -363,7 +425,10 @@ def overdue_features(tickets: Sequence[OverdueTicket]) -> dict[str, Any]:
         "features": [
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(t.lon, 5), round(t.lat, 5)]},
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(t.lon, 5), round(t.lat, 5)],
+                },
                 "properties": {
                     "ref": html_text(t.ref),
                     "customer": html_text(t.customer),
@@ -399,6 +464,7 @@ def _bounds_of(collection: dict[str, Any]) -> list[list[float]] | None:
 
 # --- the map -----------------------------------------------------------------------------
 
+
 def service_map(
     areas: Sequence[AreaService],
     *,
@@ -421,24 +487,38 @@ def service_map(
     # and dots share one renderer (so they stack and all get hover events), and browser
     # tests can see the paths.
     m.options["preferCanvas"] = False
-    m.get_root().header.add_child(folium.Element(f"<style>{TIP_CSS}</style>"), name="tournee_tip_css")
+    m.get_root().header.add_child(
+        folium.Element(f"<style>{TIP_CSS}</style>"), name="tournee_tip_css"
+    )
     fc: dict[str, Any] | None = None
     if level == "departement":
         StaticChoropleth(
             static_url("geo/departements.geojson"),
-            styles={a.code: colour_for(m_def.value(a), bounds, m_def.palette) for a in areas},
-            labels=[html_text(k) for k, _ in area_fields(areas[0], level)] if areas else [],
-            rows={a.code: [html_text(v) for _, v in area_fields(a, level)] for a in areas},
+            styles={
+                a.code: colour_for(m_def.value(a), bounds, m_def.palette) for a in areas
+            },
+            labels=[html_text(k) for k, _ in area_fields(areas[0], level)]
+            if areas
+            else [],
+            rows={
+                a.code: [html_text(v) for _, v in area_fields(a, level)] for a in areas
+            },
         ).add_to(m)
     else:
         fc = area_features(areas, level, m_def, bounds)
         folium.GeoJson(
             fc,
             name="Service level",
-            style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#6b6358",
-                                      "weight": 0.7, "fillOpacity": 0.75},
+            style_function=lambda f: {
+                "fillColor": f["properties"]["fill"],
+                "color": "#6b6358",
+                "weight": 0.7,
+                "fillOpacity": 0.75,
+            },
             highlight_function=lambda f: {"weight": 2.5, "color": "#3e2a1a"},
-            tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["tooltip"], labels=False, sticky=True
+            ),
             zoom_on_click=False,
         ).add_to(m)
     if overdue:
@@ -446,14 +526,22 @@ def service_map(
             overdue_features(overdue),
             name="Open tickets past SLA",
             show=(level != "departement") if show_overdue is None else show_overdue,
-            marker=folium.CircleMarker(radius=4, color="#ffffff", weight=1, fill=True,
-                                       fill_color=OVERDUE_COLOUR, fill_opacity=0.9),
-            tooltip=folium.GeoJsonTooltip(fields=["ref", "customer", "town", "late"],
-                                          aliases=["Ticket", "Customer", "Town", "Past due"]),
-            popup=folium.GeoJsonPopup(fields=["ref", "customer", "town", "fault", "status",
-                                              "late"],
-                                      aliases=["Ticket", "Customer", "Town", "Fault",
-                                               "Status", "Past due"]),
+            marker=folium.CircleMarker(
+                radius=4,
+                color="#ffffff",
+                weight=1,
+                fill=True,
+                fill_color=OVERDUE_COLOUR,
+                fill_opacity=0.9,
+            ),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["ref", "customer", "town", "late"],
+                aliases=["Ticket", "Customer", "Town", "Past due"],
+            ),
+            popup=folium.GeoJsonPopup(
+                fields=["ref", "customer", "town", "fault", "status", "late"],
+                aliases=["Ticket", "Customer", "Town", "Fault", "Status", "Past due"],
+            ),
         ).add_to(m)
         folium.LayerControl(collapsed=True, position="topright").add_to(m)
     Legend(legend_html(m_def, bounds)).add_to(m)

@@ -16,8 +16,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from streamlit.util import calc_hash
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "dashboard" / "app.py"
@@ -32,7 +32,9 @@ DEMO_USERS: dict[str, tuple[str, str]] = {
 
 
 @pytest.fixture
-def app_db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def app_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
     """A private SQLite copy of the small demo, as ``DATABASE_URL``."""
     path = tmp_path / "demo.db"
     shutil.copy(request.getfixturevalue("_sqlite_demo_template"), path)
@@ -50,8 +52,13 @@ def app(app_db: str) -> AppTest:
     return new_app()
 
 
-def sign_in(at: AppTest, role: str | None = None, *, username: str | None = None,
-            password: str | None = None) -> AppTest:
+def sign_in(
+    at: AppTest,
+    role: str | None = None,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+) -> AppTest:
     """Run the app and sign in through the form (as ``role``'s demo user by default)."""
     if role is not None:
         username, password = DEMO_USERS[role]

@@ -19,7 +19,8 @@ def test_wrong_password_shows_an_error_and_no_menu(app):
     sign_in(app, username="manager", password="not-the-password")
     assert not app.exception
     assert [e.value for e in app.error] == [
-        "Sign-in failed: check your username and password, or try again in a few minutes."]
+        "Sign-in failed: check your username and password, or try again in a few minutes."
+    ]
     assert USER_KEY not in app.session_state
     assert nav_titles(app) == ["Sign in"]
 
@@ -27,7 +28,7 @@ def test_wrong_password_shows_an_error_and_no_menu(app):
 def test_unknown_user_gets_the_same_message(app):
     """An unknown username reads exactly like a wrong password."""
     sign_in(app, username="nobody", password="x")
-    assert [e.value for e in app.error][0].startswith("Sign-in failed")
+    assert app.error[0].value.startswith("Sign-in failed")
 
 
 @pytest.mark.parametrize("role", list(DEMO_USERS))
@@ -71,8 +72,9 @@ def test_service_map_page_refuses_a_store_user_even_when_called():
         from dashboard.app_pages import service_map
         from dispatch.auth import SignedIn
 
-        st.session_state["auth_user"] = SignedIn(2, "store1", "Staff", "store staff", 1,
-                                                 "Store", None)
+        st.session_state["auth_user"] = SignedIn(
+            2, "store1", "Staff", "store staff", 1, "Store", None
+        )
         service_map.render()
 
     at = AppTest.from_function(script, default_timeout=30).run()
@@ -103,8 +105,9 @@ def test_sign_out_forgets_the_user(app):
 
 def test_registry_skips_pages_not_written_yet(monkeypatch):
     """A page listed for a role but without its module is left out of the menu."""
-    monkeypatch.setitem(PAGES, "nowhere", PageSpec("nowhere", "Nowhere", ":material/help:",
-                                                   "nowhere"))
+    monkeypatch.setitem(
+        PAGES, "nowhere", PageSpec("nowhere", "Nowhere", ":material/help:", "nowhere")
+    )
     monkeypatch.setitem(ROLE_PAGES, Role.MANAGER, ("home", "nowhere", "service_map"))
     assert [s.module for s in specs_for("manager")] == ["home", "service_map"]
     assert specs_for("intruder") == []

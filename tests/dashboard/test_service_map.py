@@ -25,16 +25,34 @@ from tests.dashboard.conftest import new_app, open_page, sign_in
 SCRIPT = "<script>alert(1)</script>"
 
 
-def _area(code: str, name: str = "Rhône", visits: int = 10, on_time: int = 9) -> AreaService:
-    return AreaService(code=code, name=name, visits=visits, on_time=on_time,
-                       late=visits - on_time, avg_delay_min=42.0, sla_breaches=3,
-                       open_tickets=5, open_overdue=1)
+def _area(
+    code: str, name: str = "Rhône", visits: int = 10, on_time: int = 9
+) -> AreaService:
+    return AreaService(
+        code=code,
+        name=name,
+        visits=visits,
+        on_time=on_time,
+        late=visits - on_time,
+        avg_delay_min=42.0,
+        sla_breaches=3,
+        open_tickets=5,
+        open_overdue=1,
+    )
 
 
 def _overdue(customer: str = SCRIPT, town: str = "Lyon") -> OverdueTicket:
-    return OverdueTicket(ref="R1", customer=customer, town=town, fault="leak",
-                         status="scheduled", sla_due_at=datetime(2026, 11, 20, tzinfo=UTC),
-                         overdue_h=12.0, lat=45.76, lon=4.85)
+    return OverdueTicket(
+        ref="R1",
+        customer=customer,
+        town=town,
+        fault="leak",
+        status="scheduled",
+        sla_due_at=datetime(2026, 11, 20, tzinfo=UTC),
+        overdue_h=12.0,
+        lat=45.76,
+        lon=4.85,
+    )
 
 
 def _html(**kwargs) -> str:
@@ -42,7 +60,12 @@ def _html(**kwargs) -> str:
     what is checked is what the browser's JavaScript will see."""
     kwargs.setdefault("level", "departement")
     html = service_map(**kwargs).get_root().render()
-    for code, char in (("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&"), ("\\u0027", "'")):
+    for code, char in (
+        ("\\u003c", "<"),
+        ("\\u003e", ">"),
+        ("\\u0026", "&"),
+        ("\\u0027", "'"),
+    ):
         html = html.replace(code, char)
     return html
 
@@ -59,14 +82,19 @@ def test_customer_named_script_is_escaped_in_tooltip_and_popup(level):
 
 def test_template_literal_breakers_are_neutralised():
     """Backticks, ${...} and backslashes cannot end folium's JS template literals."""
-    html = _html(areas=[_area("69")], overdue=[_overdue(customer="`${alert(1)}`\\", town="x")])
+    html = _html(
+        areas=[_area("69")], overdue=[_overdue(customer="`${alert(1)}`\\", town="x")]
+    )
     assert "${alert(1)}" not in html
     assert "&#96;&#36;{alert(1)}&#96;&#92;" in html
 
 
 def test_html_text_and_popup_html_escape_everything():
     """Quotes, angle brackets, ampersands and JS template characters become entities."""
-    assert html_text("<a href='x'>&`$\\") == "&lt;a href=&#x27;x&#x27;&gt;&amp;&#96;&#36;&#92;"
+    assert (
+        html_text("<a href='x'>&`$\\")
+        == "&lt;a href=&#x27;x&#x27;&gt;&amp;&#96;&#36;&#92;"
+    )
     popup = popup_html(SCRIPT, [("Customer", SCRIPT)])
     assert SCRIPT not in popup and popup.count("&lt;script&gt;") == 2
 
@@ -84,7 +112,9 @@ def test_service_map_needs_no_internet(level, monkeypatch):
     code = "69" if level == "departement" else "851f9027fffffff"
     html = _html(areas=[_area(code)], level=level, overdue=[_overdue()])
     assert external_urls(html) == []
-    assert not re.findall(r"""["'](?:https?:)?//[^"']+\.(?:js|css|png|json|geojson)""", html)
+    assert not re.findall(
+        r"""["'](?:https?:)?//[^"']+\.(?:js|css|png|json|geojson)""", html
+    )
 
 
 def test_departements_come_from_the_static_boundaries():
@@ -98,7 +128,9 @@ def test_departements_come_from_the_static_boundaries():
 
 def test_hexagons_are_embedded_and_fitted():
     """In a region, the H3 cells are drawn from embedded GeoJSON and the map fits them."""
-    html = _html(areas=[_area("851f9027fffffff"), _area("851f9337fffffff")], level="hex")
+    html = _html(
+        areas=[_area("851f9027fffffff"), _area("851f9337fffffff")], level="hex"
+    )
     assert html.count('"type": "Polygon"') == 2
     assert "fitBounds" in html
 
@@ -114,10 +146,19 @@ def test_colour_classes():
 
 
 def _kpis(rate: float | None) -> NationalKpis:
-    return NationalKpis(period=Period(date(2026, 10, 27), date(2026, 11, 24)), visits=100,
-                        on_time_rate=rate, first_time_fix_rate=0.8, loans_out=7,
-                        loans_overdue=2, km_per_visit=30.0, jobs_per_tech_day=2.5,
-                        sla_breaches=12, open_tickets=40, deliveries_done_rate=None)
+    return NationalKpis(
+        period=Period(date(2026, 10, 27), date(2026, 11, 24)),
+        visits=100,
+        on_time_rate=rate,
+        first_time_fix_rate=0.8,
+        loans_out=7,
+        loans_overdue=2,
+        km_per_visit=30.0,
+        jobs_per_tech_day=2.5,
+        sla_breaches=12,
+        open_tickets=40,
+        deliveries_done_rate=None,
+    )
 
 
 def test_kpi_cards_format_and_deltas():
@@ -125,13 +166,18 @@ def test_kpi_cards_format_and_deltas():
     cards = {c.key: c for c in kpi_cards(_kpis(0.9), _kpis(0.85))}
     assert cards["on_time"].value == "90.0%" and cards["on_time"].delta == "+5.0 pts"
     assert cards["loans"].value == "7 / 2"
-    assert cards["deliveries_done"].value == "–" and cards["deliveries_done"].delta is None
+    assert (
+        cards["deliveries_done"].value == "–" and cards["deliveries_done"].delta is None
+    )
     assert kpi_cards(_kpis(None))[0].delta is None
 
 
 def test_trend_charts_build():
     """Weekly frames have one row per week; the three charts serialise."""
-    weeks = [WeekTrend(date(2026, 11, d), 10, 0.9, 0.8, 30.0, 2.0, 1, 2, 0.95) for d in (2, 9)]
+    weeks = [
+        WeekTrend(date(2026, 11, d), 10, 0.9, 0.8, 30.0, 2.0, 1, 2, 0.95)
+        for d in (2, 9)
+    ]
     assert len(trend_frame(weeks)) == 2
     for kind in ("rates", "volume", "counts"):
         assert trend_chart(weeks, kind).to_dict()["mark"]["type"] == "line"
@@ -147,7 +193,12 @@ def test_manager_page_shows_kpis_map_and_trends(app, folium_maps):
     assert not app.exception
     assert [t.value for t in app.title] == ["Service level"]
     labels = [m.label for m in app.metric]
-    assert labels[:4] == ["On-time visits", "First-time fix", "SLA breaches", "Open tickets"]
+    assert labels[:4] == [
+        "On-time visits",
+        "First-time fix",
+        "SLA breaches",
+        "Open tickets",
+    ]
     assert all(m.value not in ("", None) for m in app.metric)
     assert len(folium_maps) == 1
     html = folium_maps[0].get_root().render()

@@ -41,29 +41,80 @@ def _seed_tiny(s: Session) -> None:
       Ajaccio: t3 visit 50 min late, fixed, 30 km   (closed before its SLA)
     Open now: t4 in Lyon, due yesterday (overdue); t5 in Ajaccio, due tomorrow.
     """
-    s.add_all([
-        Customer(id=1, ref="C1", name="Ana <b>Lyon</b>", postcode="69003", town="Lyon 03",
-                 region="Auvergne-Rhône-Alpes", lat=45.76, lon=4.85),
-        Customer(id=2, ref="C2", name="Paul Ajaccio", postcode="20000", town="Ajaccio",
-                 region="Corse", lat=41.92, lon=8.74),
-        Technician(id=1, code="T1", name="Tech", region="Auvergne-Rhône-Alpes",
-                   home_lat=45.7, home_lon=4.8),
-        Site(id=1, code="S1", kind="store", name="Store", postcode="69002", town="Lyon",
-             region="Auvergne-Rhône-Alpes", lat=45.75, lon=4.83),
-    ])
+    s.add_all(
+        [
+            Customer(
+                id=1,
+                ref="C1",
+                name="Ana <b>Lyon</b>",
+                postcode="69003",
+                town="Lyon 03",
+                region="Auvergne-Rhône-Alpes",
+                lat=45.76,
+                lon=4.85,
+            ),
+            Customer(
+                id=2,
+                ref="C2",
+                name="Paul Ajaccio",
+                postcode="20000",
+                town="Ajaccio",
+                region="Corse",
+                lat=41.92,
+                lon=8.74,
+            ),
+            Technician(
+                id=1,
+                code="T1",
+                name="Tech",
+                region="Auvergne-Rhône-Alpes",
+                home_lat=45.7,
+                home_lon=4.8,
+            ),
+            Site(
+                id=1,
+                code="S1",
+                kind="store",
+                name="Store",
+                postcode="69002",
+                town="Lyon",
+                region="Auvergne-Rhône-Alpes",
+                lat=45.75,
+                lon=4.83,
+            ),
+        ]
+    )
     s.flush()
     mon = date(2026, 11, 9)
     tickets = [
         (1, 1, "closed", _at(mon, 18), _at(mon, 12), True),
         (2, 1, "closed", _at(mon, 19), _at(mon + timedelta(days=3), 12), False),
-        (3, 2, "closed", _at(mon + timedelta(days=2), 18), _at(mon + timedelta(days=1), 12), True),
+        (
+            3,
+            2,
+            "closed",
+            _at(mon + timedelta(days=2), 18),
+            _at(mon + timedelta(days=1), 12),
+            True,
+        ),
         (4, 1, "scheduled", _at(AS_OF, 0) - timedelta(days=1), None, None),
         (5, 2, "triaged", _at(AS_OF, 0) + timedelta(days=1), None, None),
     ]
     for tid, cid, status, due, closed, ftf in tickets:
-        s.add(RepairTicket(id=tid, ref=f"R{tid}", customer_id=cid, fault="leak", severity="high",
-                           opened_at=_at(mon, 7) - timedelta(days=1), sla_due_at=due,
-                           status=status, closed_at=closed, first_time_fix=ftf))
+        s.add(
+            RepairTicket(
+                id=tid,
+                ref=f"R{tid}",
+                customer_id=cid,
+                fault="leak",
+                severity="high",
+                opened_at=_at(mon, 7) - timedelta(days=1),
+                sla_due_at=due,
+                status=status,
+                closed_at=closed,
+                first_time_fix=ftf,
+            )
+        )
     s.flush()
     visits = [
         (1, mon, 9, 0, True, True, 10.0),
@@ -73,19 +124,61 @@ def _seed_tiny(s: Session) -> None:
     ]
     for tid, day, hh, late_min, on_time, fixed, km in visits:
         planned = _at(day, hh)
-        s.add(Visit(ticket_id=tid, technician_id=1, visit_on=day, planned_start=planned,
-                    arrived_at=planned + timedelta(minutes=late_min), completed_at=None,
-                    on_time=on_time, fixed=fixed, km=km))
-    s.add(Loaner(id=1, code="L1", model="M", model_family="capsule", state="lent", site_id=1))
-    s.add(Loaner(id=2, code="L2", model="M", model_family="capsule", state="lent", site_id=1))
+        s.add(
+            Visit(
+                ticket_id=tid,
+                technician_id=1,
+                visit_on=day,
+                planned_start=planned,
+                arrived_at=planned + timedelta(minutes=late_min),
+                completed_at=None,
+                on_time=on_time,
+                fixed=fixed,
+                km=km,
+            )
+        )
+    s.add(
+        Loaner(
+            id=1, code="L1", model="M", model_family="capsule", state="lent", site_id=1
+        )
+    )
+    s.add(
+        Loaner(
+            id=2, code="L2", model="M", model_family="capsule", state="lent", site_id=1
+        )
+    )
     s.flush()
-    s.add(Loan(loaner_id=1, ticket_id=4, customer_id=1, from_site_id=1, lent_at=_at(mon, 10),
-               due_on=AS_OF - timedelta(days=1)))
-    s.add(Loan(loaner_id=2, ticket_id=5, customer_id=2, from_site_id=1, lent_at=_at(mon, 11),
-               due_on=AS_OF + timedelta(days=5)))
+    s.add(
+        Loan(
+            loaner_id=1,
+            ticket_id=4,
+            customer_id=1,
+            from_site_id=1,
+            lent_at=_at(mon, 10),
+            due_on=AS_OF - timedelta(days=1),
+        )
+    )
+    s.add(
+        Loan(
+            loaner_id=2,
+            ticket_id=5,
+            customer_id=2,
+            from_site_id=1,
+            lent_at=_at(mon, 11),
+            due_on=AS_OF + timedelta(days=5),
+        )
+    )
     for i, status in enumerate(("delivered", "collected", "failed attempt", "new"), 1):
-        s.add(DeliveryOrder(id=i, ref=f"O{i}", customer_id=1, mode="home",
-                            promised_on=mon + timedelta(days=1), status=status))
+        s.add(
+            DeliveryOrder(
+                id=i,
+                ref=f"O{i}",
+                customer_id=1,
+                mode="home",
+                promised_on=mon + timedelta(days=1),
+                status=status,
+            )
+        )
     s.commit()
 
 
@@ -100,9 +193,13 @@ def test_national_kpis_known_answers(tiny):
     k = kpis.national_kpis(tiny, kpis.period_ending(AS_OF, 1), now=NOW)
     assert k.visits == 4
     assert k.on_time_rate == pytest.approx(2 / 4)
-    assert k.first_time_fix_rate == pytest.approx(2 / 3)  # t1, t3 fixed first time; t2 not
+    assert k.first_time_fix_rate == pytest.approx(
+        2 / 3
+    )  # t1, t3 fixed first time; t2 not
     assert k.km_per_visit == pytest.approx(60 / 3)  # the visit without km is left out
-    assert k.jobs_per_tech_day == pytest.approx(4 / 3)  # one technician on 9, 10, 12 Nov
+    assert k.jobs_per_tech_day == pytest.approx(
+        4 / 3
+    )  # one technician on 9, 10, 12 Nov
     assert k.sla_breaches == 2  # t2 closed late + t4 open past due
     assert k.open_tickets == 2
     assert (k.loans_out, k.loans_overdue) == (2, 1)
@@ -111,22 +208,36 @@ def test_national_kpis_known_answers(tiny):
 
 def test_area_service_by_departement(tiny):
     """Lyon's and Ajaccio's figures land in 69 and 2A, with the late-visit delay."""
-    areas = {a.code: a for a in kpis.area_service(tiny, kpis.period_ending(AS_OF, 1), now=NOW)}
+    areas = {
+        a.code: a
+        for a in kpis.area_service(tiny, kpis.period_ending(AS_OF, 1), now=NOW)
+    }
     assert set(areas) == {"69", "2A"}
     lyon, ajaccio = areas["69"], areas["2A"]
     assert (lyon.visits, lyon.on_time, lyon.late) == (3, 2, 1)
     assert lyon.avg_delay_min == pytest.approx(30)
     assert (lyon.sla_breaches, lyon.open_tickets, lyon.open_overdue) == (2, 1, 1)
     assert lyon.name == "Rhône"
-    assert (ajaccio.visits, ajaccio.late, ajaccio.open_tickets, ajaccio.open_overdue) == (1, 1, 1, 0)
+    assert (
+        ajaccio.visits,
+        ajaccio.late,
+        ajaccio.open_tickets,
+        ajaccio.open_overdue,
+    ) == (1, 1, 1, 0)
     assert ajaccio.avg_delay_min == pytest.approx(50)
     assert ajaccio.on_time_rate == 0.0
 
 
 def test_area_service_by_hexagon_and_region(tiny):
     """A region filter keeps its customers only; cells are H3 cells of that resolution."""
-    areas = kpis.area_service(tiny, kpis.period_ending(AS_OF, 1), now=NOW,
-                              region="Auvergne-Rhône-Alpes", level="hex", hex_resolution=4)
+    areas = kpis.area_service(
+        tiny,
+        kpis.period_ending(AS_OF, 1),
+        now=NOW,
+        region="Auvergne-Rhône-Alpes",
+        level="hex",
+        hex_resolution=4,
+    )
     assert len(areas) == 1
     assert h3.get_resolution(areas[0].code) == 4
     assert areas[0].code == h3.latlng_to_cell(45.76, 4.85, 4)
@@ -162,8 +273,10 @@ def test_today_counts_limited_to_a_store(tiny):
     assert all_stores.open_tickets == other.open_tickets == 2
 
 
-@pytest.mark.parametrize(("postcode", "dep"), [("69003", "69"), ("20000", "2A"),
-                                                ("20200", "2B"), ("01000", "01")])
+@pytest.mark.parametrize(
+    ("postcode", "dep"),
+    [("69003", "69"), ("20000", "2A"), ("20200", "2B"), ("01000", "01")],
+)
 def test_departement_of_postcode(postcode, dep):
     """Corsica's postcodes (20xxx) split into 2A and 2B."""
     assert kpis.departement_of_postcode(postcode) == dep
@@ -173,8 +286,11 @@ def test_service_level_on_the_small_demo(demo_session):
     """The demo's history adds up: areas sum to the national visits, on both backends."""
     as_of = date.fromisoformat(DEMO_DAY)
     sl = kpis.service_level(demo_session, as_of=as_of, weeks=2)
-    n_visits = demo_session.scalar(select(func.count(Visit.id)).where(
-        Visit.visit_on >= as_of - timedelta(weeks=2), Visit.visit_on < as_of))
+    n_visits = demo_session.scalar(
+        select(func.count(Visit.id)).where(
+            Visit.visit_on >= as_of - timedelta(weeks=2), Visit.visit_on < as_of
+        )
+    )
     assert sl.national.visits == n_visits > 0
     assert sum(a.visits for a in sl.areas) == n_visits
     assert sl.level == "departement"
@@ -182,10 +298,13 @@ def test_service_level_on_the_small_demo(demo_session):
     assert sl.national.loans_out > 0
     assert len(sl.weeks) == 8 and sum(w.visits for w in sl.weeks) > 0
     assert sum(w.sla_breaches for w in sl.weeks) > 0  # exercises the per-day SQL
-    region = kpis.service_level(demo_session, as_of=as_of, weeks=2,
-                                region="Auvergne-Rhône-Alpes")
+    region = kpis.service_level(
+        demo_session, as_of=as_of, weeks=2, region="Auvergne-Rhône-Alpes"
+    )
     assert region.level == "hex"
-    assert sum(a.visits for a in region.areas) == n_visits  # the small demo is one region
+    assert (
+        sum(a.visits for a in region.areas) == n_visits
+    )  # the small demo is one region
 
 
 def test_access_denied_names_user_and_action():

@@ -31,8 +31,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("TOURNEE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 STARTUP_S = 90
 DEMO_USERS: dict[str, tuple[str, str]] = {
     "dispatcher": ("dispatch", "dispatch-demo"),
@@ -60,7 +66,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def e2e_db_url(_sqlite_demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+def e2e_db_url(
+    _sqlite_demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """A small demo SQLite database of its own (the server process writes to it)."""
     path = tmp_path_factory.mktemp("e2e") / "demo.db"
     shutil.copy(_sqlite_demo_template, path)
@@ -71,28 +79,45 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"streamlit not healthy after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"streamlit not healthy after {STARTUP_S} s:\n{log.read_text()[-3000:]}"
+    )
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(e2e_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def streamlit_server(
+    e2e_db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """Base URL (``http://127.0.0.1:<port>``) of the dashboard on the e2e database."""
     _need_chromium()
     port = free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "DATABASE_URL": e2e_db_url, "TOURNEE_MAP_TILES": "offline"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-           "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
-           "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard/app.py",
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)

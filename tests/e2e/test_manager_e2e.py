@@ -29,13 +29,23 @@ def test_manager_sees_the_service_level_map(signed_in_page):
     assert box is not None and box["height"] > 300, box  # the 0-px iframe trap
     assert frame.locator(".leaflet-overlay-pane path").count() >= 10
     assert frame.locator(".tournee-legend").count() == 1
-    for label in ("On-time visits", "First-time fix", "SLA breaches", "Open tickets",
-                  "Km per visit", "Jobs per technician-day"):
+    for label in (
+        "On-time visits",
+        "First-time fix",
+        "SLA breaches",
+        "Open tickets",
+        "Km per visit",
+        "Jobs per technician-day",
+    ):
         metric = page.get_by_test_id("stMetric").filter(has_text=label)
         assert metric.count() == 1, label
-        assert any(ch.isdigit() for ch in metric.get_by_test_id("stMetricValue").inner_text())
+        assert any(
+            ch.isdigit() for ch in metric.get_by_test_id("stMetricValue").inner_text()
+        )
     assert_no_error_text(page)
-    assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
+    assert not [e for e in page.console_errors if "favicon" not in e], (
+        page.console_errors
+    )
     print(f"service map drawn {drawn_s:.2f} s after the menu click")
 
 
