@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "dispatch.cli_plan",  # plan
     "dispatch.cli_loaner",  # loaner lend/return/overdue/...
     "dispatch.cli_ticket",  # ticket show/move
+    "dispatch.cli_customer",  # customer find; loyalty expiring/refresh/redeem
 ]
 
 
