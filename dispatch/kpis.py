@@ -73,8 +73,10 @@ __all__ = [
 
 PARIS = ZoneInfo("Europe/Paris")
 AreaLevel = Literal["departement", "hex"]
-#: H3 resolution 5: cells of about 250 km² (edge ~9 km), a few dozen per region.
-DEFAULT_HEX_RESOLUTION = 5
+#: H3 resolution 4: cells of about 1,770 km² (edge ~22 km), a few dozen per region, each
+#: with enough visits over four weeks for a rate to mean something (resolution 5 left
+#: most cells with one to three visits: a patchwork of 0 % and 100 %).
+DEFAULT_HEX_RESOLUTION = 4
 DONE_DELIVERY = ("delivered", "collected")
 FAILED_DELIVERY = ("failed attempt", "returned", "returned to stock")
 _OPEN_EXCLUDED = tuple(str(s) for s in TERMINAL_STATES)

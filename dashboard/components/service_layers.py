@@ -93,6 +93,17 @@ class Metric:
         tuple[float, ...] | None
     )  # upper bounds of all classes but the last; None = quantiles
     higher_is_better: bool
+    min_visits: int = 0  # fewer visits than this: too few to colour (a rate of 1 visit)
+
+    def of(self, area: AreaService | None) -> float | None:
+        """The value that colours ``area``: None when absent or based on too few visits."""
+        if area is None or area.visits < self.min_visits:
+            return None
+        return self.value(area)
+
+
+#: Rates of areas with fewer visits than this are not coloured (one late visit = 0 %).
+MIN_VISITS = 5
 
 
 def _pct(x: float) -> str:
@@ -110,6 +121,7 @@ METRICS: dict[str, Metric] = {
             tuple(reversed(GOOD_TO_BAD)),
             (0.75, 0.82, 0.88, 0.93),
             True,
+            MIN_VISITS,
         ),
         Metric(
             "sla_breaches",
@@ -137,6 +149,7 @@ METRICS: dict[str, Metric] = {
             LOW_TO_HIGH,
             (30, 40, 50, 60),
             False,
+            MIN_VISITS,
         ),
     )
 }
@@ -159,7 +172,7 @@ def class_bounds(metric: Metric, areas: Sequence[AreaService]) -> tuple[float, .
     """The class bounds the map and its legend use for ``metric`` over ``areas``."""
     if metric.bins is not None:
         return metric.bins
-    values = [v for v in (metric.value(a) for a in areas) if v is not None]
+    values = [v for v in (metric.of(a) for a in areas) if v is not None]
     return _quantile_bins(values, len(metric.palette))
 
 
@@ -318,7 +331,10 @@ def legend_html(metric: Metric, bounds: Sequence[float]) -> str:
         f"<div>{swatch.format(metric.palette[i])}{lab}</div>"
         for i, lab in enumerate(labels)
     ]
-    rows.append(f"<div>{swatch.format(NO_DATA_COLOUR)}no visits</div>")
+    grey = (
+        f"fewer than {metric.min_visits} visits" if metric.min_visits else "no figures"
+    )
+    rows.append(f"<div>{swatch.format(NO_DATA_COLOUR)}{grey}</div>")
     return (
         "<div style='background:#fffe;padding:6px 8px;border-radius:4px;font:12px sans-serif;"
         f"box-shadow:0 1px 4px #0003'><b>{html_text(metric.label)}</b>{''.join(rows)}</div>"
@@ -386,7 +402,7 @@ def area_features(
         geom = geometry.get(code) if geometry is not None else _hex_geometry(code)
         if geom is None:
             continue
-        value = metric.value(a) if a else None
+        value = metric.of(a)
         props = {
             "code": html_text(code if level == "departement" else ""),
             "name": html_text(a.name if a else _dep_name(code)),
@@ -495,7 +511,7 @@ def service_map(
         StaticChoropleth(
             static_url("geo/departements.geojson"),
             styles={
-                a.code: colour_for(m_def.value(a), bounds, m_def.palette) for a in areas
+                a.code: colour_for(m_def.of(a), bounds, m_def.palette) for a in areas
             },
             labels=[html_text(k) for k, _ in area_fields(areas[0], level)]
             if areas

@@ -145,6 +145,16 @@ def test_colour_classes():
     assert class_bounds(METRICS["sla_breaches"], areas) == (3.0,)  # all equal: one cut
 
 
+def test_rates_of_few_visits_are_not_coloured():
+    """Three visits make no rate worth a colour; counts are still coloured."""
+    few = _area("69", visits=3, on_time=0)
+    assert METRICS["on_time"].of(few) is None
+    assert METRICS["open_tickets"].of(few) == 5.0
+    html = _html(areas=[few, _area("75", on_time=10)])
+    assert f'"69": "{NO_DATA_COLOUR}"' in html
+    assert "fewer than 5 visits" in html
+
+
 def _kpis(rate: float | None) -> NationalKpis:
     return NationalKpis(
         period=Period(date(2026, 10, 27), date(2026, 11, 24)),
