@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "dispatch.cli_loaner",  # loaner lend/return/overdue/...
     "dispatch.cli_ticket",  # ticket show/move
     "dispatch.cli_customer",  # customer find; loyalty expiring/refresh/redeem
+    "dispatch.cli_orders",  # orders bags/ready/collected/move/failed/expire/relays
 ]
 
 

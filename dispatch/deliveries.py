@@ -226,6 +226,7 @@ def transition(
     at = at or datetime.now(UTC)
     if at.tzinfo is None:
         raise ValueError(f"'at' must be timezone-aware, got {at!r}")
+    target = str(target)  # a StrEnum member reads as its value in messages
     order = find_order(session, order_id)
     source = order.status
     on = _local_day(at)
@@ -251,7 +252,7 @@ def transition(
             raise IllegalTransition(f"{what} is {source!r}: it cannot become {target!r} yet: {refusal}",
                                     order_ref=order.ref, current=source, attempted=target)
     change: dict[str, object] = {"ref": order.ref, "from": source, "to": target_state.value,
-                                 "action": rule.action}
+                                 "rule": rule.action}
     notification = _apply(session, order, target_state, at, on, change)
     order.status = target_state.value
     if why:
