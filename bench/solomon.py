@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     dirs = [DEFAULT_DIR, *args.dirs] if DEFAULT_DIR.is_dir() else list(args.dirs)
     params = SolveParams(time_limit_s=args.seconds, workers=args.workers)
-    print(f"{'instance':<10}{'vehicles':>9}{'distance':>11}{'BKS':>10}{'gap %':>8}  feasible")
+    print(
+        f"{'instance':<10}{'vehicles':>9}{'distance':>11}{'BKS':>10}{'gap %':>8}  feasible"
+    )
     gaps: list[float] = []
     ok = True
     for d in dict.fromkeys(dirs):
@@ -48,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.only and name not in {o.upper() for o in args.only}:
                 continue
             ans = solve_file(f, params)
-            feasible = not ans.errors
+            problems = ans.errors + ans.violations
+            feasible = not problems
             ok &= feasible
             ref = bks.get(name)
             gap = 100.0 * (ans.distance - ref) / ref if ref else None
@@ -57,11 +60,13 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{name:<10}{len(ans.routes):>9}{ans.distance:>11.2f}"
                 f"{(f'{ref:.2f}' if ref else '-'):>10}{(f'{gap:.2f}' if gap is not None else '-'):>8}"
-                f"  {'yes' if feasible else 'NO: ' + '; '.join(ans.errors)}",
+                f"  {'yes' if feasible else 'NO: ' + '; '.join(problems)}",
                 flush=True,
             )
     if gaps:
-        print(f"mean gap {sum(gaps) / len(gaps):.2f} %, worst {max(gaps):.2f} %, {len(gaps)} instances")
+        print(
+            f"mean gap {sum(gaps) / len(gaps):.2f} %, worst {max(gaps):.2f} %, {len(gaps)} instances"
+        )
     return 0 if ok else 1
 
 

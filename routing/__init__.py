@@ -16,11 +16,11 @@ from routing.model import UnassignedReason as UnassignedReason
 from routing.model import Vehicle as Vehicle
 from routing.params import FirstSolution as FirstSolution
 from routing.params import SolveParams as SolveParams
+from routing.partition import solve_partitioned as solve_partitioned
 from routing.progress import CancelFlag as CancelFlag
 from routing.progress import CancelToken as CancelToken
 from routing.progress import Progress as Progress
 from routing.progress import ProgressCallback as ProgressCallback
 from routing.solve import solve as solve
-from routing.partition import solve_partitioned as solve_partitioned
 from routing.validate import Violation as Violation
 from routing.validate import validate as validate

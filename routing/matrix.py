@@ -32,7 +32,9 @@ class Matrix:
     def __post_init__(self) -> None:
         d, m = self.durations_s, self.distances_m
         if d.ndim != 2 or d.shape[0] != d.shape[1] or d.shape != m.shape:
-            raise ValueError(f"matrices must be square and equal shape: {d.shape} vs {m.shape}")
+            raise ValueError(
+                f"matrices must be square and equal shape: {d.shape} vs {m.shape}"
+            )
         if (d < 0).any() or (m < 0).any():
             raise ValueError("travel matrices must be non-negative")
 
@@ -85,7 +87,12 @@ class HaversineTravel:
         lat, lon = pts[:, 0:1], pts[:, 1:2]
         dlat, dlon = lat - lat.T, lon - lon.T
         h = np.sin(dlat / 2) ** 2 + np.cos(lat) * np.cos(lat.T) * np.sin(dlon / 2) ** 2
-        road_m = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))) * self.circuity
+        road_m = (
+            2
+            * EARTH_RADIUS_M
+            * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+            * self.circuity
+        )
         speed_ms = np.empty_like(road_m)
         lower = -1.0
         for band in self.bands:

@@ -9,6 +9,7 @@ back the same way.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -81,12 +82,21 @@ class Vehicle:
         if self.cost_per_km < 0 or self.cost_per_hour < 0:
             raise ValueError(f"vehicle {self.id!r}: negative cost")
         if self.max_visits is not None and self.max_visits < 0:
-            raise ValueError(f"vehicle {self.id!r}: negative max_visits {self.max_visits}")
+            raise ValueError(
+                f"vehicle {self.id!r}: negative max_visits {self.max_visits}"
+            )
         if not isinstance(self.skills, frozenset):
-            raise TypeError(f"vehicle {self.id!r}: skills must be a frozenset, got {self.skills!r}")
+            raise TypeError(
+                f"vehicle {self.id!r}: skills must be a frozenset, got {self.skills!r}"
+            )
         for b in self.breaks:
-            if b.window.start_s < self.shift.start_s or b.window.end_s > self.shift.end_s:
-                raise ValueError(f"vehicle {self.id!r}: break {b!r} outside shift {self.shift!r}")
+            if (
+                b.window.start_s < self.shift.start_s
+                or b.window.end_s > self.shift.end_s
+            ):
+                raise ValueError(
+                    f"vehicle {self.id!r}: break {b!r} outside shift {self.shift!r}"
+                )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,23 +128,33 @@ class Job:
         if not self.id:
             raise ValueError(f"job id must not be empty: {self!r}")
         if self.location < 0:
-            raise ValueError(f"job {self.id!r}: negative location index {self.location}")
+            raise ValueError(
+                f"job {self.id!r}: negative location index {self.location}"
+            )
         if self.service_s < 0:
             raise ValueError(f"job {self.id!r}: negative service_s {self.service_s}")
         if self.priority < 1:
-            raise ValueError(f"job {self.id!r}: priority must be >= 1, got {self.priority}")
+            raise ValueError(
+                f"job {self.id!r}: priority must be >= 1, got {self.priority}"
+            )
         if not isinstance(self.skills, frozenset):
-            raise TypeError(f"job {self.id!r}: skills must be a frozenset, got {self.skills!r}")
+            raise TypeError(
+                f"job {self.id!r}: skills must be a frozenset, got {self.skills!r}"
+            )
         if not isinstance(self.windows, tuple):
-            raise TypeError(f"job {self.id!r}: windows must be a tuple, got {self.windows!r}")
+            raise TypeError(
+                f"job {self.id!r}: windows must be a tuple, got {self.windows!r}"
+            )
         if self.pinned_position is not None and self.pinned_position < 0:
             raise ValueError(f"job {self.id!r}: negative pinned_position")
         if self.pickup_of == self.id:
             raise ValueError(f"job {self.id!r} cannot be its own pickup")
         ws = sorted(self.windows, key=lambda w: w.start_s)
-        for a, b in zip(ws, ws[1:], strict=False):
+        for a, b in itertools.pairwise(ws):
             if b.start_s <= a.end_s:
-                raise ValueError(f"job {self.id!r}: overlapping windows {a!r} and {b!r}")
+                raise ValueError(
+                    f"job {self.id!r}: overlapping windows {a!r} and {b!r}"
+                )
 
     def allowed_starts(self) -> tuple[TimeWindow, ...]:
         """Windows for the service start, intersected with ``pinned_start``."""
@@ -177,20 +197,30 @@ class Problem:
             raise ValueError(f"duplicate job ids: {dup!r}")
         for v in self.vehicles:
             if v.start >= n or v.end >= n:
-                raise ValueError(f"vehicle {v.id!r}: location index out of range (n={n})")
+                raise ValueError(
+                    f"vehicle {v.id!r}: location index out of range (n={n})"
+                )
         known = set(vids)
         by_id = {j.id: j for j in self.jobs}
         pickups: set[str] = set()
         for j in self.jobs:
             if j.location >= n:
-                raise ValueError(f"job {j.id!r}: location {j.location} out of range (n={n})")
+                raise ValueError(
+                    f"job {j.id!r}: location {j.location} out of range (n={n})"
+                )
             if j.pinned_vehicle is not None and j.pinned_vehicle not in known:
-                raise ValueError(f"job {j.id!r}: pinned to unknown vehicle {j.pinned_vehicle!r}")
+                raise ValueError(
+                    f"job {j.id!r}: pinned to unknown vehicle {j.pinned_vehicle!r}"
+                )
             if j.pickup_of is not None:
                 if j.pickup_of not in by_id:
-                    raise ValueError(f"job {j.id!r}: unknown pickup partner {j.pickup_of!r}")
+                    raise ValueError(
+                        f"job {j.id!r}: unknown pickup partner {j.pickup_of!r}"
+                    )
                 if j.pickup_of in pickups or by_id[j.pickup_of].pickup_of is not None:
-                    raise ValueError(f"job {j.id!r}: pickup {j.pickup_of!r} is already paired")
+                    raise ValueError(
+                        f"job {j.id!r}: pickup {j.pickup_of!r} is already paired"
+                    )
                 pickups.add(j.pickup_of)
         if self.matrix is not None and self.matrix.durations_s.shape != (n, n):
             raise ValueError(
@@ -304,7 +334,11 @@ class Solution:
             f"{self.elapsed_s:.1f} s"
         ]
         for r in self.routes:
-            lines.append(f"  {r.vehicle_id}: {' > '.join(r.job_ids)} ({r.distance_m / 1000:.1f} km)")
+            lines.append(
+                f"  {r.vehicle_id}: {' > '.join(r.job_ids)} ({r.distance_m / 1000:.1f} km)"
+            )
         for u in self.unassigned:
-            lines.append(f"  unassigned {u.job_id}: {u.reason.value}{' - ' + u.detail if u.detail else ''}")
+            lines.append(
+                f"  unassigned {u.job_id}: {u.reason.value}{' - ' + u.detail if u.detail else ''}"
+            )
         return "\n".join(lines)

@@ -10,6 +10,7 @@ a priority-weighted penalty that dominates any travel saving, re-planning with
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class SearchConfig:
     strategy: FirstSolution = FirstSolution.PATH_CHEAPEST_ARC
     gls_lambda: float = 0.1
     name: str = ""
+    overrides: tuple[tuple[str, object], ...] = ()
+    """Extra RoutingSearchParameters fields, dotted path -> value (enums by name)."""
 
 
 @dataclass(slots=True)
@@ -135,7 +138,7 @@ def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
         ws = j.allowed_starts()
         cumul = tdim.CumulVar(idx)
         cumul.SetRange(min(ws[0].start_s, horizon), min(ws[-1].end_s, horizon))
-        for a, b in zip(ws, ws[1:], strict=False):
+        for a, b in itertools.pairwise(ws):
             if a.end_s + 1 <= b.start_s - 1:
                 cumul.RemoveInterval(a.end_s + 1, b.start_s - 1)
 
@@ -161,7 +164,9 @@ def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
         j.pinned_position is not None for j in jobs
     ):
         # Visits cumul at a stop = number of visits before it = its 0-based position.
-        count_cb = routing.RegisterUnaryTransitVector([1] * len(jobs) + [0] * len(depots))
+        count_cb = routing.RegisterUnaryTransitVector(
+            [1] * len(jobs) + [0] * len(depots)
+        )
         routing.AddDimensionWithVehicleCapacity(
             count_cb,
             0,
@@ -223,16 +228,32 @@ def search_parameters(
     sp.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, config.strategy.value
     )
-    sp.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    sp.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
     sp.guided_local_search_lambda_coefficient = config.gls_lambda
     sp.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     if params.solution_limit is not None:
         sp.solution_limit = params.solution_limit
     sp.log_search = params.log_search
+    for path, value in config.overrides:
+        *parents, leaf = path.split(".")
+        target = sp
+        for name in parents:
+            target = getattr(target, name)
+        field = target.DESCRIPTOR.fields_by_name[leaf]
+        if field.enum_type is not None and isinstance(value, str):
+            value = field.enum_type.values_by_name[value].number
+        if field.message_type is not None and field.message_type.name == "Duration":
+            getattr(target, leaf).FromMilliseconds(int(float(value) * 1000))  # type: ignore[arg-type]
+        else:
+            setattr(target, leaf, value)
     return sp
 
 
-def _count_placed(routing: pywrapcp.RoutingModel, n_jobs: int, manager: pywrapcp.RoutingIndexManager) -> int:
+def _count_placed(
+    routing: pywrapcp.RoutingModel, n_jobs: int, manager: pywrapcp.RoutingIndexManager
+) -> int:
     return sum(
         1
         for i in range(n_jobs)
@@ -276,6 +297,10 @@ def run(
     n_jobs = len(b.jobs)
     total = len(problem.jobs)
     remaining = max(0.0, deadline - time.monotonic())
+    if initial is None and params.time_limit_s > 0:
+        # A search that starts late (loaded machine, slow process start) still
+        # gets a little time: an answer slightly late beats no answer.
+        remaining = max(remaining, min(0.2 * params.time_limit_s, 1.0))
     sp = search_parameters(config, remaining, params)
     best = [float("inf")]
 
@@ -302,12 +327,15 @@ def run(
         routing.CloseModelWithParameters(sp)
         node_of = {j.id: i for i, j in enumerate(b.jobs)}
         routes = [
-            [manager.NodeToIndex(node_of[jid]) for jid in r if jid in node_of] for r in initial
+            [manager.NodeToIndex(node_of[jid]) for jid in r if jid in node_of]
+            for r in initial
         ]
         routes += [[] for _ in range(len(problem.vehicles) - len(routes))]
         start = routing.ReadAssignmentFromRoutes(routes, True)
         if start is None:
-            notes["initial"] = "initial routes infeasible under the constraints; solved from scratch"
+            notes["initial"] = (
+                "initial routes infeasible under the constraints; solved from scratch"
+            )
             assignment = routing.SolveWithParameters(sp)
         elif remaining <= 0.0 or (cancel is not None and cancel.is_cancelled()):
             assignment = start
@@ -317,6 +345,16 @@ def run(
                 assignment = start
     else:
         assignment = routing.SolveWithParameters(sp)
+    if assignment is None and not (cancel is not None and cancel.is_cancelled()):
+        # No first solution within the limit. Every visit is optional, so a
+        # first solution always exists: search again (the model is closed, so
+        # only the limits change) and stop at the first one.
+        fallback = search_parameters(config, 60.0, params)
+        fallback.solution_limit = 1
+        assignment = routing.SolveWithParameters(fallback)
+        notes["fallback"] = (
+            "no solution within the time limit; greedy first solution returned"
+        )
     status = STATUS.get(routing.status(), str(routing.status()))
     if cancel is not None and cancel.is_cancelled():
         status = "CANCELLED"
@@ -352,7 +390,11 @@ def to_solution(
             job = b.jobs[manager.IndexToNode(idx)]
             s = assignment.Value(b.time.CumulVar(idx))
             travel = int(dur[prev_loc, job.location])
-            rest = sum(q.duration_s for q, bs in zip(v.breaks, brk, strict=True) if prev_dep <= bs < s)
+            rest = sum(
+                q.duration_s
+                for q, bs in zip(v.breaks, brk, strict=True)
+                if prev_dep <= bs < s
+            )
             stops.append(
                 Stop(
                     job_id=job.id,
@@ -362,14 +404,20 @@ def to_solution(
                 )
             )
             distance += int(dist[prev_loc, job.location])
-            rate_cost += v.cost_per_km * dist[prev_loc, job.location] / 1000 + v.cost_per_hour * travel / 3600
+            rate_cost += (
+                v.cost_per_km * dist[prev_loc, job.location] / 1000
+                + v.cost_per_hour * travel / 3600
+            )
             prev_loc, prev_dep = job.location, s + job.service_s
             idx = assignment.Value(routing.NextVar(idx))
         if not stops:
             continue
         end_s = assignment.Value(b.time.CumulVar(idx))
         distance += int(dist[prev_loc, v.end])
-        rate_cost += v.cost_per_km * dist[prev_loc, v.end] / 1000 + v.cost_per_hour * dur[prev_loc, v.end] / 3600
+        rate_cost += (
+            v.cost_per_km * dist[prev_loc, v.end] / 1000
+            + v.cost_per_hour * dur[prev_loc, v.end] / 3600
+        )
         cost += float(rate_cost)
         placed.update(s.job_id for s in stops)
         routes.append(

@@ -46,7 +46,9 @@ class Part:
 # --- clustering -------------------------------------------------------------------
 
 
-def kmeans(points: np.ndarray, k: int, *, seed: int = 0, iterations: int = 50) -> np.ndarray:
+def kmeans(
+    points: np.ndarray, k: int, *, seed: int = 0, iterations: int = 50
+) -> np.ndarray:
     """Cluster label per point (deterministic k-means++ then Lloyd's iterations)."""
     n = len(points)
     k = max(1, min(k, n))
@@ -55,7 +57,11 @@ def kmeans(points: np.ndarray, k: int, *, seed: int = 0, iterations: int = 50) -
     for _ in range(1, k):
         d2 = np.min([((points - c) ** 2).sum(axis=1) for c in centres], axis=0)
         total = d2.sum()
-        centres.append(points[rng.choice(n, p=d2 / total)] if total > 0 else points[rng.integers(n)])
+        centres.append(
+            points[rng.choice(n, p=d2 / total)]
+            if total > 0
+            else points[rng.integers(n)]
+        )
     c = np.array(centres)
     labels = np.zeros(n, dtype=np.int64)
     for _ in range(iterations):
@@ -94,11 +100,17 @@ def cluster_vehicles(
     if n_regions is None:
         n_regions = max(1, math.ceil(len(problem.jobs) / JOBS_PER_PART))
     n_regions = max(1, min(n_regions, len(problem.vehicles)))
-    lab = kmeans(_plane(problem.locations, [v.start for v in problem.vehicles]), n_regions, seed=seed)
+    lab = kmeans(
+        _plane(problem.locations, [v.start for v in problem.vehicles]),
+        n_regions,
+        seed=seed,
+    )
     return [np.flatnonzero(lab == q).tolist() for q in range(int(lab.max()) + 1)]
 
 
-def _ranked_regions(problem: Problem, regions: list[list[int]], matrix: Matrix) -> dict[str, list[int]]:
+def _ranked_regions(
+    problem: Problem, regions: list[list[int]], matrix: Matrix
+) -> dict[str, list[int]]:
     """Per job: regions able to serve it (skills, pin, capacity), nearest first."""
     d = matrix.durations_s
     out: dict[str, list[int]] = {}
@@ -109,13 +121,21 @@ def _ranked_regions(problem: Problem, regions: list[list[int]], matrix: Matrix) 
                 problem.vehicles[k]
                 for k in members
                 if j.skills <= problem.vehicles[k].skills
-                and (j.pinned_vehicle is None or problem.vehicles[k].id == j.pinned_vehicle)
+                and (
+                    j.pinned_vehicle is None
+                    or problem.vehicles[k].id == j.pinned_vehicle
+                )
                 and fits_capacity(problem.vehicles[k], j)
             ]
             if able:
                 scored.append((min(int(d[v.start, j.location]) for v in able), q))
         out[j.id] = [q for _, q in sorted(scored)] or [
-            min(range(len(regions)), key=lambda q: min(int(d[problem.vehicles[k].start, j.location]) for k in regions[q]))
+            min(
+                range(len(regions)),
+                key=lambda q: min(
+                    int(d[problem.vehicles[k].start, j.location]) for k in regions[q]
+                ),
+            )
         ]
     # a delivery follows its pickup
     for j in problem.jobs:
@@ -124,12 +144,16 @@ def _ranked_regions(problem: Problem, regions: list[list[int]], matrix: Matrix) 
     return out
 
 
-def make_part(problem: Problem, matrix: Matrix, name: str, vehicles: list[int], job_ids: list[str]) -> Part:
+def make_part(
+    problem: Problem, matrix: Matrix, name: str, vehicles: list[int], job_ids: list[str]
+) -> Part:
     """The sub-problem of these vehicles and jobs, on its own small matrix."""
     wanted = set(job_ids)
     jobs = [j for j in problem.jobs if j.id in wanted]
     vs = [problem.vehicles[k] for k in vehicles]
-    locs = sorted({v.start for v in vs} | {v.end for v in vs} | {j.location for j in jobs})
+    locs = sorted(
+        {v.start for v in vs} | {v.end for v in vs} | {j.location for j in jobs}
+    )
     local = {g: i for i, g in enumerate(locs)}
     ids = {v.id for v in vs}
     sub = Problem(
@@ -160,7 +184,10 @@ def split(
     members: list[list[str]] = [[] for _ in regions]
     for j in problem.jobs:
         members[ranked[j.id][0]].append(j.id)
-    parts = [make_part(problem, matrix, f"region-{q}", regions[q], members[q]) for q in range(len(regions))]
+    parts = [
+        make_part(problem, matrix, f"region-{q}", regions[q], members[q])
+        for q in range(len(regions))
+    ]
     return parts, ranked
 
 
@@ -244,7 +271,15 @@ class DaskChannel(Channel):
         n = self._q.qsize()
         items = self._q.get(batch=n) if n else []
         return [
-            (it[0], Progress(elapsed_s=it[1], objective=it[2], jobs_placed=it[3], jobs_total=it[4]))
+            (
+                it[0],
+                Progress(
+                    elapsed_s=it[1],
+                    objective=it[2],
+                    jobs_placed=it[3],
+                    jobs_total=it[4],
+                ),
+            )
             for it in items
         ]
 
@@ -267,7 +302,12 @@ class _PartToken:
         return self._state
 
 
-def solve_part(part: Part, params: SolveParams, channel: Channel | None, initial: Solution | None = None) -> Solution:
+def solve_part(
+    part: Part,
+    params: SolveParams,
+    channel: Channel | None,
+    initial: Solution | None = None,
+) -> Solution:
     """Task body, run in a pool process or on a Dask worker: one region, one search process."""
     from routing.solve import solve
 
@@ -284,17 +324,27 @@ def solve_part(part: Part, params: SolveParams, channel: Channel | None, initial
 
 
 @contextmanager
-def default_executor(max_workers: int | None = None) -> Iterator[tuple[cf.Executor, Callable[[], Channel]]]:
+def default_executor(
+    max_workers: int | None = None,
+) -> Iterator[tuple[cf.Executor, Callable[[], Channel]]]:
     """The executor to use and a channel factory: Dask if ``TOURNEE_DASK_SCHEDULER`` is set."""
     address = os.environ.get(DASK_ENV)
     if address:
         import distributed
 
         with distributed.Client(address) as client:
-            yield client.get_executor(), lambda: DaskChannel(client, f"tournee-{os.getpid()}-{time.time_ns()}")
+            yield (
+                client.get_executor(),
+                lambda: DaskChannel(client, f"tournee-{os.getpid()}-{time.time_ns()}"),
+            )
         return
     ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager, cf.ProcessPoolExecutor(max_workers=max_workers or os.cpu_count(), mp_context=ctx) as pool:
+    with (
+        ctx.Manager() as manager,
+        cf.ProcessPoolExecutor(
+            max_workers=max_workers or os.cpu_count(), mp_context=ctx
+        ) as pool,
+    ):
         yield pool, lambda: ManagerChannel(manager)
 
 
@@ -348,7 +398,10 @@ def solve_partitioned(
     regions = cluster_vehicles(problem, n_regions, labels=labels, seed=params.seed)
     parts, ranked = split(problem, regions, matrix)
     several = len(parts) > 1
-    first = replace(params, time_limit_s=params.time_limit_s * (1 - rebalance_share if several else 1.0))
+    first = replace(
+        params,
+        time_limit_s=params.time_limit_s * (1 - rebalance_share if several else 1.0),
+    )
     watcher = _Watcher(progress, cancel, channel, t0, len(problem.jobs))
     results = watcher.run(executor, [(p, first, None) for p in parts])
 
@@ -361,32 +414,42 @@ def solve_partitioned(
             tasks, redone = [], sorted(offers)
             for q in redone:
                 keep = [j.id for j in parts[q].problem.jobs if j.id not in moved]
-                grown = make_part(problem, matrix, parts[q].name, regions[q], keep + offers[q])
+                grown = make_part(
+                    problem, matrix, parts[q].name, regions[q], keep + offers[q]
+                )
                 tasks.append((grown, second, results[q]))
             redo = watcher.run(executor, tasks)
             for q, (grown, _, _), sol in zip(redone, tasks, redo, strict=True):
                 parts[q], results[q] = grown, sol
             # an offered job now lives in its new region only: forget it elsewhere
-            for q, part in enumerate(parts):
+            for q in range(len(parts)):
                 if q not in offers:
                     results[q] = _forget(results[q], moved)
-    return merge(problem, matrix, parts, results, time.monotonic() - t0, watcher.cancelled)
+    return merge(
+        problem, matrix, parts, results, time.monotonic() - t0, watcher.cancelled
+    )
 
 
 def _offers(
-    problem: Problem, parts: list[Part], results: list[Solution], ranked: dict[str, list[int]]
+    problem: Problem,
+    parts: list[Part],
+    results: list[Solution],
+    ranked: dict[str, list[int]],
 ) -> dict[int, list[str]]:
     """Jobs dropped for lack of room, offered to their next-nearest able region."""
     offers: dict[int, list[str]] = {}
     for q, sol in enumerate(results):
         for u in sol.unassigned:
-            if u.reason is not UnassignedReason.NO_ROOM and u.reason is not UnassignedReason.NO_SHIFT_REACHES_WINDOW:
+            if (
+                u.reason is not UnassignedReason.NO_ROOM
+                and u.reason is not UnassignedReason.NO_SHIFT_REACHES_WINDOW
+            ):
                 continue
             options = [r for r in ranked[u.job_id] if r != q]
             if options:
                 offers.setdefault(options[0], []).append(u.job_id)
     by_id = {j.id: j for j in problem.jobs}
-    for q, ids in offers.items():  # pairs travel together
+    for ids in offers.values():  # pairs travel together
         s = set(ids)
         for jid in list(ids):
             j = by_id[jid]
@@ -397,7 +460,9 @@ def _offers(
 
 
 def _forget(sol: Solution, moved: set[str]) -> Solution:
-    return replace(sol, unassigned=tuple(u for u in sol.unassigned if u.job_id not in moved))
+    return replace(
+        sol, unassigned=tuple(u for u in sol.unassigned if u.job_id not in moved)
+    )
 
 
 class _Watcher:
@@ -428,13 +493,26 @@ class _Watcher:
                 )
             )
 
-    def run(self, executor: cf.Executor, tasks: list[tuple[Part, SolveParams, Solution | None]]) -> list[Solution]:
-        futures = [executor.submit(solve_part, p, params, self.channel, init) for p, params, init in tasks]
+    def run(
+        self,
+        executor: cf.Executor,
+        tasks: list[tuple[Part, SolveParams, Solution | None]],
+    ) -> list[Solution]:
+        futures = [
+            executor.submit(solve_part, p, params, self.channel, init)
+            for p, params, init in tasks
+        ]
         names = {f: p.name for f, (p, _, _) in zip(futures, tasks, strict=True)}
         pending = set(futures)
         while pending:
-            done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
-            if not self.cancelled and self.cancel is not None and self.cancel.is_cancelled():
+            done, pending = cf.wait(
+                pending, timeout=0.1, return_when=cf.FIRST_COMPLETED
+            )
+            if (
+                not self.cancelled
+                and self.cancel is not None
+                and self.cancel.is_cancelled()
+            ):
                 self.cancelled = True
                 if self.channel is not None:
                     self.channel.cancel()
@@ -471,7 +549,15 @@ def merge(
         routes.extend(
             Route(
                 vehicle_id=r.vehicle_id,
-                stops=tuple(Stop(job_id=s.job_id, arrival_s=s.arrival_s, start_s=s.start_s, departure_s=s.departure_s) for s in r.stops),
+                stops=tuple(
+                    Stop(
+                        job_id=s.job_id,
+                        arrival_s=s.arrival_s,
+                        start_s=s.start_s,
+                        departure_s=s.departure_s,
+                    )
+                    for s in r.stops
+                ),
                 start_s=r.start_s,
                 end_s=r.end_s,
                 distance_m=r.distance_m,
@@ -486,8 +572,11 @@ def merge(
     unassigned = list(explain(problem, matrix, dropped, only=dropped))
     # keep the part's detail when the national check agrees it is a matter of room
     unassigned = [
-        part_reason[u.job_id] if u.reason is UnassignedReason.NO_ROOM and u.job_id in part_reason
-        and part_reason[u.job_id].reason is UnassignedReason.NO_ROOM else u
+        part_reason[u.job_id]
+        if u.reason is UnassignedReason.NO_ROOM
+        and u.job_id in part_reason
+        and part_reason[u.job_id].reason is UnassignedReason.NO_ROOM
+        else u
         for u in unassigned
     ]
     pri = {j.id: j.priority for j in problem.jobs}
@@ -504,9 +593,14 @@ def merge(
             jobs_placed=len(placed),
             jobs_total=len(problem.jobs),
         ),
-        status="CANCELLED" if cancelled else ("SUCCESS" if statuses == ["SUCCESS"] else "/".join(statuses)),
+        status="CANCELLED"
+        if cancelled
+        else ("SUCCESS" if statuses == ["SUCCESS"] else "/".join(statuses)),
         elapsed_s=round(elapsed_s, 3),
-        details={"regions": str(len(parts)), "jobs per region": ",".join(str(len(p.problem.jobs)) for p in parts)},
+        details={
+            "regions": str(len(parts)),
+            "jobs per region": ",".join(str(len(p.problem.jobs)) for p in parts),
+        },
     )
 
 

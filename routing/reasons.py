@@ -41,7 +41,9 @@ def fits_capacity(vehicle: Vehicle, job: Job) -> bool:
     return vehicle.capacity == 0 or abs(job.demand) <= vehicle.capacity
 
 
-def _alone(problem: Problem, job: Job, matrix: Matrix) -> tuple[Unassigned | None, set[str]]:
+def _alone(
+    problem: Problem, job: Job, matrix: Matrix
+) -> tuple[Unassigned | None, set[str]]:
     """The structural reason for one job ignoring its partner, and the vehicles that could do it."""
     if job.pinned_start is not None and not job.allowed_starts():
         return Unassigned(
@@ -88,7 +90,9 @@ def structural_reasons(
         wanted = set(only)
         partner = {j.pickup_of: j.id for j in jobs if j.pickup_of is not None}
         wanted |= {partner[i] for i in wanted if i in partner}
-        wanted |= {j.pickup_of for j in jobs if j.id in wanted and j.pickup_of is not None}
+        wanted |= {
+            j.pickup_of for j in jobs if j.id in wanted and j.pickup_of is not None
+        }
         jobs = [j for j in jobs if j.id in wanted]
     out: dict[str, Unassigned] = {}
     can: dict[str, set[str]] = {}

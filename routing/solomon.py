@@ -8,6 +8,7 @@ travel times rounded up, so an answer feasible on integers is feasible on reals.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +58,14 @@ def parse(path: Path) -> Instance:
         if len(parts) == 7 and all(_is_number(t) for t in parts):
             n, x, y, q, r, d, s = (float(t) for t in parts)
             rows.append(
-                Customer(number=int(n), x=x, y=y, demand=int(q), ready=r, due=d, service=s)
+                Customer(
+                    number=int(n), x=x, y=y, demand=int(q), ready=r, due=d, service=s
+                )
             )
     if fleet is None or capacity is None or not rows or rows[0].number != 0:
-        raise ValueError(f"{path}: not a Solomon-format instance (fleet/capacity/depot row missing)")
+        raise ValueError(
+            f"{path}: not a Solomon-format instance (fleet/capacity/depot row missing)"
+        )
     return Instance(name=name, vehicles=fleet, capacity=capacity, customers=tuple(rows))
 
 
@@ -86,7 +91,9 @@ def to_problem(inst: Instance) -> Problem:
             id=str(c.number),
             location=i,
             service_s=_up(c.service * SCALE),
-            windows=(TimeWindow(start_s=_up(c.ready * SCALE), end_s=_down(c.due * SCALE)),),
+            windows=(
+                TimeWindow(start_s=_up(c.ready * SCALE), end_s=_down(c.due * SCALE)),
+            ),
             demand=c.demand,
         )
         for i, c in enumerate(inst.customers)
@@ -121,7 +128,8 @@ def distance(inst: Instance, routes: list[list[int]]) -> float:
     for r in routes:
         seq = [0, *r, 0]
         total += sum(
-            math.hypot(by[a].x - by[b].x, by[a].y - by[b].y) for a, b in zip(seq, seq[1:], strict=False)
+            math.hypot(by[a].x - by[b].x, by[a].y - by[b].y)
+            for a, b in itertools.pairwise(seq)
         )
     return total
 
@@ -147,7 +155,9 @@ def check(inst: Instance, routes: list[list[int]], tol: float = 1e-3) -> list[st
             c = by[n]
             t = max(c.ready, t + prev.service + math.hypot(prev.x - c.x, prev.y - c.y))
             if t > c.due + tol:
-                errors.append(f"route {k}: customer {n} served at {t:.3f} > due {c.due}")
+                errors.append(
+                    f"route {k}: customer {n} served at {t:.3f} > due {c.due}"
+                )
             prev = c
         back = t + prev.service + math.hypot(prev.x - depot.x, prev.y - depot.y)
         if r and back > depot.due + tol:
@@ -163,6 +173,9 @@ class Answer:
     routes: list[list[int]]
     distance: float
     errors: list[str]
+    """Problems found with real (unrounded) distances."""
+    violations: list[str]
+    """Problems found by the engine's independent validator on the integer problem."""
     status: str
     elapsed_s: float
 
@@ -174,15 +187,20 @@ def solve_file(
 ) -> Answer:
     """Read, solve with the product's engine, recompute the distance unrounded and check."""
     from routing.solve import solve
+    from routing.validate import validate
 
     inst = parse(path)
-    sol = solve(to_problem(inst), params, progress=progress)
+    problem = to_problem(inst)
+    sol = solve(problem, params, progress=progress)
     routes = [[int(j) for j in r.job_ids] for r in sol.routes]
     return Answer(
         instance=inst,
         routes=routes,
         distance=distance(inst, routes),
         errors=check(inst, routes),
+        violations=[
+            f"{v.kind.value}: {v.job_id} {v.detail}" for v in validate(problem, sol)
+        ],
         status=sol.status,
         elapsed_s=sol.elapsed_s,
     )

@@ -33,9 +33,17 @@ def portfolio(params: SolveParams) -> list[Any]:
     from routing.ortools_model import SearchConfig
 
     others = [
-        SearchConfig(strategy=FirstSolution.PARALLEL_CHEAPEST_INSERTION, gls_lambda=params.gls_lambda),
-        SearchConfig(strategy=FirstSolution.PATH_CHEAPEST_ARC, gls_lambda=params.gls_lambda),
-        SearchConfig(strategy=FirstSolution.LOCAL_CHEAPEST_INSERTION, gls_lambda=params.gls_lambda * 2),
+        SearchConfig(
+            strategy=FirstSolution.PARALLEL_CHEAPEST_INSERTION,
+            gls_lambda=params.gls_lambda,
+        ),
+        SearchConfig(
+            strategy=FirstSolution.PATH_CHEAPEST_ARC, gls_lambda=params.gls_lambda
+        ),
+        SearchConfig(
+            strategy=FirstSolution.LOCAL_CHEAPEST_INSERTION,
+            gls_lambda=params.gls_lambda * 2,
+        ),
         SearchConfig(strategy=FirstSolution.SAVINGS, gls_lambda=params.gls_lambda / 2),
     ]
     first = SearchConfig(strategy=params.strategy, gls_lambda=params.gls_lambda)
@@ -47,7 +55,11 @@ def portfolio(params: SolveParams) -> list[Any]:
         c = configs[len(configs) % 4]
         configs.append(SearchConfig(strategy=c.strategy, gls_lambda=c.gls_lambda * 1.5))
     return [
-        SearchConfig(strategy=c.strategy, gls_lambda=c.gls_lambda, name=f"w{i}:{c.strategy.value}")
+        SearchConfig(
+            strategy=c.strategy,
+            gls_lambda=c.gls_lambda,
+            name=f"w{i}:{c.strategy.value}",
+        )
         for i, c in enumerate(configs)
     ]
 
@@ -57,7 +69,9 @@ def _key(s: Solution) -> tuple[float, float]:
     return (s.objective.penalty, s.objective.cost)
 
 
-def _initial_routes(problem: Problem, initial: Solution | None) -> list[list[str]] | None:
+def _initial_routes(
+    problem: Problem, initial: Solution | None
+) -> list[list[str]] | None:
     if initial is None:
         return None
     by_vehicle = {r.vehicle_id: list(r.job_ids) for r in initial.routes}
@@ -170,7 +184,9 @@ def solve(
         while len(results) + len(errors) < len(procs):
             if cancel is not None and cancel.is_cancelled():
                 stop.set()
-            if time.monotonic() > deadline + 30 and not any(p.is_alive() for p in procs):
+            if time.monotonic() > deadline + 30 and not any(
+                p.is_alive() for p in procs
+            ):
                 break
             try:
                 msg = out.get(timeout=0.05)
@@ -220,4 +236,3 @@ def solve(
         elapsed_s=round(time.monotonic() - t0, 3),
         details=details,
     )
-

@@ -7,6 +7,7 @@ ECOSYSTEM.md §3), so a bug in the model shows up as a violation here.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,21 +57,46 @@ def validate(
     planned = Counter(s.job_id for r in solution.routes for s in r.stops)
     for job_id, n in planned.items():
         if n > 1:
-            out.append(Violation(vehicle_id="", job_id=job_id, kind=Kind.DUPLICATE, detail=f"{n} times"))
+            out.append(
+                Violation(
+                    vehicle_id="",
+                    job_id=job_id,
+                    kind=Kind.DUPLICATE,
+                    detail=f"{n} times",
+                )
+            )
     unassigned = {u.job_id for u in solution.unassigned}
     for job_id in unassigned & planned.keys():
-        out.append(Violation(vehicle_id="", job_id=job_id, kind=Kind.PLANNED_AND_UNASSIGNED, detail=""))
+        out.append(
+            Violation(
+                vehicle_id="",
+                job_id=job_id,
+                kind=Kind.PLANNED_AND_UNASSIGNED,
+                detail="",
+            )
+        )
     for job_id in jobs.keys() - planned.keys() - unassigned:
-        out.append(Violation(vehicle_id="", job_id=job_id, kind=Kind.MISSING, detail=""))
+        out.append(
+            Violation(vehicle_id="", job_id=job_id, kind=Kind.MISSING, detail="")
+        )
     for job_id in (planned.keys() | unassigned) - jobs.keys():
-        out.append(Violation(vehicle_id="", job_id=job_id, kind=Kind.UNKNOWN, detail="no such job"))
+        out.append(
+            Violation(
+                vehicle_id="", job_id=job_id, kind=Kind.UNKNOWN, detail="no such job"
+            )
+        )
     seen_vehicles: set[str] = set()
     position: dict[str, tuple[str, int]] = {}
     for r in solution.routes:
         v = vehicles.get(r.vehicle_id)
         if v is None or r.vehicle_id in seen_vehicles:
             out.append(
-                Violation(vehicle_id=r.vehicle_id, job_id="", kind=Kind.UNKNOWN, detail="unknown or repeated vehicle")
+                Violation(
+                    vehicle_id=r.vehicle_id,
+                    job_id="",
+                    kind=Kind.UNKNOWN,
+                    detail="unknown or repeated vehicle",
+                )
             )
             continue
         seen_vehicles.add(r.vehicle_id)
@@ -109,16 +135,28 @@ def _route(v: Vehicle, r: Route, jobs: dict[str, Job], m: Matrix) -> list[Violat
     if v.max_visits is not None and len(stops) > v.max_visits:
         bad("", Kind.MAX_VISITS, f"{len(stops)} > {v.max_visits}")
     if not v.shift.contains(r.start_s) or not v.shift.contains(r.end_s):
-        bad("", Kind.SHIFT, f"route {r.start_s}-{r.end_s} outside shift {v.shift.start_s}-{v.shift.end_s}")
+        bad(
+            "",
+            Kind.SHIFT,
+            f"route {r.start_s}-{r.end_s} outside shift {v.shift.start_s}-{v.shift.end_s}",
+        )
 
     breaks = list(zip(v.breaks, r.break_starts_s, strict=False))
     if stops and len(r.break_starts_s) != len(v.breaks):
-        bad("", Kind.BREAK, f"{len(r.break_starts_s)} breaks planned, {len(v.breaks)} required")
+        bad(
+            "",
+            Kind.BREAK,
+            f"{len(r.break_starts_s)} breaks planned, {len(v.breaks)} required",
+        )
     for b, bs in breaks:
         if not (b.window.start_s <= bs and bs + b.duration_s <= b.window.end_s):
-            bad("", Kind.BREAK, f"break at {bs}+{b.duration_s} outside {b.window.start_s}-{b.window.end_s}")
+            bad(
+                "",
+                Kind.BREAK,
+                f"break at {bs}+{b.duration_s} outside {b.window.start_s}-{b.window.end_s}",
+            )
     spans = sorted((bs, bs + b.duration_s) for b, bs in breaks)
-    for (a0, a1), (b0, _) in zip(spans, spans[1:], strict=False):
+    for (_, a1), (b0, _) in itertools.pairwise(spans):
         if b0 < a1:
             bad("", Kind.BREAK, f"breaks overlap at {b0}")
 
@@ -131,14 +169,34 @@ def _route(v: Vehicle, r: Route, jobs: dict[str, Job], m: Matrix) -> list[Violat
         j = jobs[s.job_id]
         for b0, b1 in spans:
             if b0 < s.departure_s and s.start_s < b1 and j.service_s > 0:
-                bad(j.id, Kind.BREAK, f"break {b0}-{b1} overlaps service {s.start_s}-{s.departure_s}")
+                bad(
+                    j.id,
+                    Kind.BREAK,
+                    f"break {b0}-{b1} overlaps service {s.start_s}-{s.departure_s}",
+                )
         earliest = dep + int(d[loc, j.location]) + resting(dep, s.start_s)
-        if s.start_s < earliest or s.arrival_s < dep + int(d[loc, j.location]) or s.arrival_s > s.start_s:
-            bad(j.id, Kind.TRAVEL, f"start {s.start_s} / arrival {s.arrival_s}, earliest {earliest}")
+        if (
+            s.start_s < earliest
+            or s.arrival_s < dep + int(d[loc, j.location])
+            or s.arrival_s > s.start_s
+        ):
+            bad(
+                j.id,
+                Kind.TRAVEL,
+                f"start {s.start_s} / arrival {s.arrival_s}, earliest {earliest}",
+            )
         if s.departure_s != s.start_s + j.service_s:
-            bad(j.id, Kind.SERVICE, f"departure {s.departure_s} != {s.start_s} + {j.service_s}")
+            bad(
+                j.id,
+                Kind.SERVICE,
+                f"departure {s.departure_s} != {s.start_s} + {j.service_s}",
+            )
         if not any(w.contains(s.start_s) for w in (j.windows or (v.shift,))):
-            bad(j.id, Kind.WINDOW, f"start {s.start_s} not in {[(w.start_s, w.end_s) for w in j.windows]}")
+            bad(
+                j.id,
+                Kind.WINDOW,
+                f"start {s.start_s} not in {[(w.start_s, w.end_s) for w in j.windows]}",
+            )
         if not j.skills <= v.skills:
             bad(j.id, Kind.SKILL, f"needs {sorted(j.skills - v.skills)}")
         if j.pinned_vehicle is not None and j.pinned_vehicle != v.id:
@@ -149,7 +207,11 @@ def _route(v: Vehicle, r: Route, jobs: dict[str, Job], m: Matrix) -> list[Violat
             bad(j.id, Kind.PIN, f"start {s.start_s} outside pinned start window")
         load += j.demand
         if load < 0 or (v.capacity and load > v.capacity):
-            bad(j.id, Kind.CAPACITY, f"load {load} after this stop, capacity {v.capacity or 'unlimited'}")
+            bad(
+                j.id,
+                Kind.CAPACITY,
+                f"load {load} after this stop, capacity {v.capacity or 'unlimited'}",
+            )
         distance += int(dist[loc, j.location])
         loc, dep = j.location, s.departure_s
     if stops:
@@ -158,5 +220,7 @@ def _route(v: Vehicle, r: Route, jobs: dict[str, Job], m: Matrix) -> list[Violat
         if r.end_s < back:
             bad("", Kind.TRAVEL, f"route ends at {r.end_s}, earliest return {back}")
         if distance != r.distance_m:
-            bad("", Kind.DISTANCE, f"{r.distance_m} m reported, {distance} m recomputed")
+            bad(
+                "", Kind.DISTANCE, f"{r.distance_m} m reported, {distance} m recomputed"
+            )
     return out

@@ -23,21 +23,45 @@ def window(a_h: float, b_h: float) -> TimeWindow:
     return TimeWindow(start_s=int(a_h * H), end_s=int(b_h * H))
 
 
-def make_vehicle(id: str = "v1", *, start: int = 0, end: int | None = None,
-                 shift: tuple[float, float] = (8, 18), **kw: object) -> Vehicle:
+def make_vehicle(
+    id: str = "v1",
+    *,
+    start: int = 0,
+    end: int | None = None,
+    shift: tuple[float, float] = (8, 18),
+    **kw: object,
+) -> Vehicle:
     """A vehicle at location 0 working 8:00-18:00 unless told otherwise."""
-    return Vehicle(id=id, start=start, end=start if end is None else end,
-                   shift=window(*shift), **kw)  # type: ignore[arg-type]
+    return Vehicle(
+        id=id,
+        start=start,
+        end=start if end is None else end,
+        shift=window(*shift),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
-def make_job(id: str, location: int, *, service_min: float = 10,
-             windows: tuple[tuple[float, float], ...] = (), **kw: object) -> Job:
+def make_job(
+    id: str,
+    location: int,
+    *,
+    service_min: float = 10,
+    windows: tuple[tuple[float, float], ...] = (),
+    **kw: object,
+) -> Job:
     """A 10-minute visit at a line position, windows given in hours."""
-    return Job(id=id, location=location, service_s=int(service_min * MIN),
-               windows=tuple(window(a, b) for a, b in windows), **kw)  # type: ignore[arg-type]
+    return Job(
+        id=id,
+        location=location,
+        service_s=int(service_min * MIN),
+        windows=tuple(window(a, b) for a, b in windows),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
-def make_problem(jobs: list[Job], vehicles: list[Vehicle] | None = None, n: int = 12) -> Problem:
+def make_problem(
+    jobs: list[Job], vehicles: list[Vehicle] | None = None, n: int = 12
+) -> Problem:
     """A line of ``n`` locations (0 = depot) with an explicit matrix."""
     return Problem(
         locations=tuple((48.0, 2.0 + 0.01 * k) for k in range(n)),
@@ -56,8 +80,13 @@ CITIES = ((48.86, 2.35), (45.76, 4.84), (43.30, 5.37), (44.84, -0.58), (47.22, -
 """Paris, Lyon, Marseille, Bordeaux, Nantes."""
 
 
-def national(n_cities: int = 3, techs: int = 3, jobs: int = 20, seed: int = 0,
-             shift: tuple[float, float] = (8, 18)) -> Problem:
+def national(
+    n_cities: int = 3,
+    techs: int = 3,
+    jobs: int = 20,
+    seed: int = 0,
+    shift: tuple[float, float] = (8, 18),
+) -> Problem:
     """Technicians living around big cities, jobs scattered within ~30 km; haversine travel."""
     import numpy as np
 
@@ -68,12 +97,26 @@ def national(n_cities: int = 3, techs: int = 3, jobs: int = 20, seed: int = 0,
         lat, lon = CITIES[c]
         for t in range(techs):
             locs.append((lat + rng.normal(0, 0.05), lon + rng.normal(0, 0.05)))
-            vehicles.append(make_vehicle(f"c{c}t{t}", start=len(locs) - 1, shift=shift,
-                                         skills=frozenset({"gas"}) if t == 0 else frozenset()))
+            vehicles.append(
+                make_vehicle(
+                    f"c{c}t{t}",
+                    start=len(locs) - 1,
+                    shift=shift,
+                    skills=frozenset({"gas"}) if t == 0 else frozenset(),
+                )
+            )
         for k in range(jobs):
             locs.append((lat + rng.normal(0, 0.15), lon + rng.normal(0, 0.2)))
-            job_list.append(Job(id=f"c{c}j{k}", location=len(locs) - 1, service_s=30 * MIN,
-                                skills=frozenset({"gas"}) if k % 7 == 0 else frozenset(),
-                                priority=1 + k % 3,
-                                windows=(window(8, 12),) if k % 4 == 0 else ()))
-    return Problem(locations=tuple(locs), vehicles=tuple(vehicles), jobs=tuple(job_list), name="fr")
+            job_list.append(
+                Job(
+                    id=f"c{c}j{k}",
+                    location=len(locs) - 1,
+                    service_s=30 * MIN,
+                    skills=frozenset({"gas"}) if k % 7 == 0 else frozenset(),
+                    priority=1 + k % 3,
+                    windows=(window(8, 12),) if k % 4 == 0 else (),
+                )
+            )
+    return Problem(
+        locations=tuple(locs), vehicles=tuple(vehicles), jobs=tuple(job_list), name="fr"
+    )

@@ -12,7 +12,9 @@ PARIS, LYON, VERSAILLES = (48.8566, 2.3522), (45.7640, 4.8357), (48.8049, 2.1204
 def test_haversine_symmetric_zero_diagonal_and_plausible() -> None:
     """Paris-Lyon: 392 km as the crow flies, about 510 km of road, 5-6 hours' drive."""
     m = HaversineTravel().matrix([PARIS, LYON, VERSAILLES])
-    assert (m.distances_m == m.distances_m.T).all() and (np.diag(m.durations_s) == 0).all()
+    assert (m.distances_m == m.distances_m.T).all() and (
+        np.diag(m.durations_s) == 0
+    ).all()
     assert 500_000 < m.distances_m[0, 1] < 520_000
     assert 5 * 3600 < m.durations_s[0, 1] < 6 * 3600
 
@@ -20,7 +22,10 @@ def test_haversine_symmetric_zero_diagonal_and_plausible() -> None:
 def test_town_trips_slower_than_motorway() -> None:
     """The short urban hop has a lower average speed than the long trip."""
     m = HaversineTravel().matrix([PARIS, LYON, VERSAILLES])
-    assert m.distances_m[0, 2] / m.durations_s[0, 2] < m.distances_m[0, 1] / m.durations_s[0, 1]
+    assert (
+        m.distances_m[0, 2] / m.durations_s[0, 2]
+        < m.distances_m[0, 1] / m.durations_s[0, 1]
+    )
 
 
 def test_triangle_inequality_on_distance() -> None:

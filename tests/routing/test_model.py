@@ -24,9 +24,9 @@ def test_break_must_fit_its_window() -> None:
 
 def test_job_rejects_overlapping_windows_and_bad_priority() -> None:
     """Overlapping windows and priority 0 are refused with the job id."""
-    with pytest.raises(ValueError, match="'j'.*overlapping"):
+    with pytest.raises(ValueError, match=r"'j'.*overlapping"):
         make_job("j", 1, windows=((8, 10), (9, 11)))
-    with pytest.raises(ValueError, match="'j'.*priority"):
+    with pytest.raises(ValueError, match=r"'j'.*priority"):
         make_job("j", 1, priority=0)
 
 

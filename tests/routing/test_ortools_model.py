@@ -10,7 +10,7 @@ from routing.model import Problem, Solution, TimeWindow, UnassignedReason
 from routing.params import SolveParams
 from routing.solve import solve
 from routing.validate import validate
-from tests.routing.builders import H, MIN, lunch, make_job, make_problem, make_vehicle
+from tests.routing.builders import MIN, H, lunch, make_job, make_problem, make_vehicle
 
 
 def solved(problem: Problem, params: SolveParams) -> Solution:
@@ -35,7 +35,12 @@ def test_window_unbound_follows_geometry(quick: SolveParams) -> None:
 
 def test_window_binds_start_of_service(quick: SolveParams) -> None:
     """A late window on the near job: it is served inside the window, after the far one."""
-    p = make_problem([make_job("near", 2, windows=((10, 11),)), make_job("far", 5, windows=((8, 9),))])
+    p = make_problem(
+        [
+            make_job("near", 2, windows=((10, 11),)),
+            make_job("far", 5, windows=((8, 9),)),
+        ]
+    )
     sol = solved(p, quick)
     assert order(sol) == ("far", "near")
     stop = sol.route("v1").stops[1]  # type: ignore[union-attr]
@@ -51,26 +56,35 @@ def test_multiple_windows_first_used_when_reachable(quick: SolveParams) -> None:
 
 def test_multiple_windows_second_used_when_first_missed(quick: SolveParams) -> None:
     """Shift starts at 10:00: the gap between windows is removed, so 14:00 it is."""
-    p = make_problem([make_job("j", 3, windows=((8, 9), (14, 15)))], [make_vehicle(shift=(10, 18))])
+    p = make_problem(
+        [make_job("j", 3, windows=((8, 9), (14, 15)))], [make_vehicle(shift=(10, 18))]
+    )
     sol = solved(p, quick)
     assert sol.route("v1").stops[0].start_s == 14 * H  # type: ignore[union-attr]
 
 
 def test_shift_unbound_keeps_both_jobs(quick: SolveParams) -> None:
     """Two 1-hour jobs fit an 8-18 shift."""
-    p = make_problem([make_job("a", 1, service_min=60), make_job("b", 2, service_min=60)])
+    p = make_problem(
+        [make_job("a", 1, service_min=60), make_job("b", 2, service_min=60)]
+    )
     assert solved(p, quick).is_complete()
 
 
 def test_shift_binds_and_drops_one_job(quick: SolveParams) -> None:
     """A 90-minute shift fits one 1-hour job (plus driving), not two."""
     p = make_problem(
-        [make_job("a", 1, service_min=60), make_job("b", 2, service_min=60, priority=2)],
+        [
+            make_job("a", 1, service_min=60),
+            make_job("b", 2, service_min=60, priority=2),
+        ],
         [make_vehicle(shift=(8, 9.5))],
     )
     sol = solved(p, quick)
     assert order(sol) == ("b",)
-    assert [(u.job_id, u.reason) for u in sol.unassigned] == [("a", UnassignedReason.NO_ROOM)]
+    assert [(u.job_id, u.reason) for u in sol.unassigned] == [
+        ("a", UnassignedReason.NO_ROOM)
+    ]
 
 
 def test_break_taken_inside_window_between_visits(quick: SolveParams) -> None:
@@ -87,8 +101,13 @@ def test_break_taken_inside_window_between_visits(quick: SolveParams) -> None:
 
 def test_break_binds_and_drops_a_visit(quick: SolveParams) -> None:
     """A shift with exactly room for two 1-hour visits loses one to a 1-hour break."""
-    jobs = [make_job("a", 0, service_min=60), make_job("b", 0, service_min=60, priority=2)]
-    p = make_problem(jobs, [make_vehicle(shift=(8, 11), breaks=(lunch(8, 11, 60 + 30),))])
+    jobs = [
+        make_job("a", 0, service_min=60),
+        make_job("b", 0, service_min=60, priority=2),
+    ]
+    p = make_problem(
+        jobs, [make_vehicle(shift=(8, 11), breaks=(lunch(8, 11, 60 + 30),))]
+    )
     sol = solved(p, quick)
     assert order(sol) == ("b",)
     assert sol.unassigned[0].reason is UnassignedReason.NO_ROOM
@@ -96,14 +115,20 @@ def test_break_binds_and_drops_a_visit(quick: SolveParams) -> None:
 
 def test_skill_binds_to_the_skilled_vehicle(quick: SolveParams) -> None:
     """The gas job goes to v2, the only gas-certified technician, though v1 is closer."""
-    vs = [make_vehicle("v1", start=2), make_vehicle("v2", start=8, skills=frozenset({"gas"}))]
+    vs = [
+        make_vehicle("v1", start=2),
+        make_vehicle("v2", start=8, skills=frozenset({"gas"})),
+    ]
     p = make_problem([make_job("g", 2, skills=frozenset({"gas"}))], vs)
     assert order(solved(p, quick), "v2") == ("g",)
 
 
 def test_skill_unbound_uses_nearest(quick: SolveParams) -> None:
     """Without the skill requirement v1, on the spot, takes it."""
-    vs = [make_vehicle("v1", start=2), make_vehicle("v2", start=8, skills=frozenset({"gas"}))]
+    vs = [
+        make_vehicle("v1", start=2),
+        make_vehicle("v2", start=8, skills=frozenset({"gas"})),
+    ]
     p = make_problem([make_job("g", 2)], vs)
     assert order(solved(p, quick), "v1") == ("g",)
 
@@ -126,7 +151,11 @@ def test_capacity_unbound_one_route(quick: SolveParams) -> None:
 def test_pickup_before_delivery_binds_order(quick: SolveParams) -> None:
     """Pickup at 5 km, delivery at 1 km: the pair forces 5 then 1 (geometry alone says 1 then 5)."""
     p = make_problem(
-        [make_job("P", 5, demand=1), make_job("D", 1, demand=-1, pickup_of="P"), make_job("x", 9)],
+        [
+            make_job("P", 5, demand=1),
+            make_job("D", 1, demand=-1, pickup_of="P"),
+            make_job("x", 9),
+        ],
         [make_vehicle(capacity=1), make_vehicle("v2", capacity=1)],
     )
     sol = solved(p, quick)
@@ -155,7 +184,9 @@ def test_pinned_position_binds(quick: SolveParams) -> None:
 
 def test_pinned_start_binds(quick: SolveParams) -> None:
     """A pinned start window narrows the service start."""
-    p = make_problem([make_job("j", 1, pinned_start=TimeWindow(start_s=15 * H, end_s=16 * H))])
+    p = make_problem(
+        [make_job("j", 1, pinned_start=TimeWindow(start_s=15 * H, end_s=16 * H))]
+    )
     assert solved(p, quick).route("v1").stops[0].start_s == 15 * H  # type: ignore[union-attr]
 
 
@@ -190,3 +221,21 @@ def test_structural_reasons_reported(quick: SolveParams) -> None:
         "heavy": UnassignedReason.OVER_CAPACITY,
     }
     assert order(sol) == ("ok",)
+
+
+def test_breaks_with_an_unused_vehicle(quick: SolveParams) -> None:
+    """Two technicians with lunch, one job: the idle one does not break the model (or-tools #1243)."""
+    vs = [
+        make_vehicle("v1", breaks=(lunch(),)),
+        make_vehicle("v2", start=9, breaks=(lunch(),)),
+    ]
+    p = make_problem([make_job("j", 2, service_min=240)], vs)
+    sol = solved(p, quick)
+    assert sol.is_complete() and order(sol, "v1") == ("j",)
+
+
+def test_no_vehicle_leaves_everything_unassigned(quick: SolveParams) -> None:
+    """A day without technicians: every job comes back with NO_SKILL."""
+    p = make_problem([make_job("a", 1)], []).replace(vehicles=())
+    sol = solved(p, quick)
+    assert [u.reason for u in sol.unassigned] == [UnassignedReason.NO_SKILL]

@@ -29,9 +29,16 @@ ROOT = str(Path(__file__).resolve().parents[2])
 
 def test_kmeans_separates_far_groups() -> None:
     """Two tight groups 100 km apart end up in two clusters, deterministically."""
-    pts = np.array([[0, 0], [1, 0], [0, 1], [100, 100], [101, 100], [100, 101]], dtype=float)
+    pts = np.array(
+        [[0, 0], [1, 0], [0, 1], [100, 100], [101, 100], [100, 101]], dtype=float
+    )
     a, b = kmeans(pts, 2, seed=3), kmeans(pts, 2, seed=3)
-    assert (a == b).all() and len(set(a[:3])) == 1 and len(set(a[3:])) == 1 and a[0] != a[3]
+    assert (
+        (a == b).all()
+        and len(set(a[:3])) == 1
+        and len(set(a[3:])) == 1
+        and a[0] != a[3]
+    )
 
 
 def test_split_by_city_and_skills() -> None:
@@ -59,7 +66,9 @@ def test_partitioned_solve_on_local_pool_valid_with_progress() -> None:
     """Default spawn pool: every region solved, merged plan valid, progress summed in the parent."""
     p = national(n_cities=3, techs=2, jobs=12)
     seen: list[Progress] = []
-    sol = solve_partitioned(p, SolveParams(time_limit_s=2), n_regions=3, progress=seen.append)
+    sol = solve_partitioned(
+        p, SolveParams(time_limit_s=2), n_regions=3, progress=seen.append
+    )
     assert validate(p, sol) == []
     assert sol.details["regions"] == "3" and sol.is_complete()
     assert seen and seen[-1].jobs_total == len(p.jobs)
@@ -77,7 +86,9 @@ def test_rebalance_moves_overflow_to_the_neighbour() -> None:
 
     p = Problem(locations=locs, vehicles=vs, jobs=jobs)
     ex = cf.ThreadPoolExecutor(2)  # any Executor works; threads keep this test light
-    sol = solve_partitioned(p, SolveParams(time_limit_s=2), executor=ex, labels={"a": "A", "b": "B"})
+    sol = solve_partitioned(
+        p, SolveParams(time_limit_s=2), executor=ex, labels={"a": "A", "b": "B"}
+    )
     ex.shutdown()
     assert validate(p, sol) == []
     assert sol.is_complete()
@@ -101,12 +112,17 @@ def test_partitioned_cancel_keeps_best_so_far() -> None:
 def test_same_code_on_a_dask_local_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two Dask worker processes run the parts through Client.get_executor()."""
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setenv("PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv(
+        "PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     p = national(n_cities=2, techs=2, jobs=10)
     seen: list[Progress] = []
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         sol = solve_partitioned(
             p, SolveParams(time_limit_s=2), executor=client.get_executor(),
             channel=DaskChannel(client, "test-run"), n_regions=2, progress=seen.append,
@@ -118,7 +134,9 @@ def test_same_code_on_a_dask_local_cluster(monkeypatch: pytest.MonkeyPatch) -> N
 def test_dask_selected_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """TOURNEE_DASK_SCHEDULER makes the default executor a Dask client's."""
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setenv("PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv(
+        "PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     p = national(n_cities=2, techs=1, jobs=5)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None

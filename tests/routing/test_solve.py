@@ -15,7 +15,10 @@ from tests.routing.builders import make_job, make_problem, make_vehicle
 
 def crowded(n_jobs: int = 12) -> Problem:
     """Interchangeable 1-hour jobs at one spot, priorities 1..4; a shift fits five of them."""
-    jobs = [make_job(f"j{k:02d}", 3, service_min=60, priority=1 + k % 4) for k in range(n_jobs)]
+    jobs = [
+        make_job(f"j{k:02d}", 3, service_min=60, priority=1 + k % 4)
+        for k in range(n_jobs)
+    ]
     return make_problem(jobs, [make_vehicle(shift=(8, 13.2))])
 
 
@@ -28,13 +31,18 @@ def test_scarce_capacity_drops_lowest_priorities(quick: SolveParams) -> None:
     dropped = sorted(p.job(u.job_id).priority for u in sol.unassigned)
     assert len(sol.unassigned) == 7
     assert all(u.reason is UnassignedReason.NO_ROOM for u in sol.unassigned)
-    assert max(dropped) <= min(planned)  # never a lower priority planned in place of a higher
+    assert max(dropped) <= min(
+        planned
+    )  # never a lower priority planned in place of a higher
     assert planned == [3, 3, 4, 4, 4]
 
 
 def test_high_priority_beats_any_travel_saving(quick: SolveParams) -> None:
     """One slot; the priority-2 job 9 km away wins over the priority-1 job next door."""
-    jobs = [make_job("near", 1, service_min=100), make_job("far", 9, service_min=100, priority=2)]
+    jobs = [
+        make_job("near", 1, service_min=100),
+        make_job("far", 9, service_min=100, priority=2),
+    ]
     p = make_problem(jobs, [make_vehicle(shift=(8, 10.5))])
     sol = solve(p, quick)
     assert validate(p, sol) == []
@@ -50,7 +58,8 @@ def test_replan_from_initial_keeps_new_pins(quick: SolveParams) -> None:
     moved = first.route("v1").job_ids[0]  # type: ignore[union-attr]
     pinned = p.replace(
         jobs=tuple(
-            dataclasses.replace(j, pinned_vehicle="v2") if j.id == moved else j for j in p.jobs
+            dataclasses.replace(j, pinned_vehicle="v2") if j.id == moved else j
+            for j in p.jobs
         )
     )
     again = solve(pinned, quick, initial=first)
@@ -79,7 +88,9 @@ def test_cancel_returns_best_so_far() -> None:
         seen.append(pr)
         flag.cancel()
 
-    sol = solve(p, SolveParams(time_limit_s=60, workers=1), progress=on_progress, cancel=flag)
+    sol = solve(
+        p, SolveParams(time_limit_s=60, workers=1), progress=on_progress, cancel=flag
+    )
     assert sol.status == "CANCELLED"
     assert sol.elapsed_s < 10
     assert seen and sol.objective.jobs_placed == 5
@@ -110,7 +121,10 @@ def test_portfolio_reports_progress_to_the_caller() -> None:
 
 def test_same_seed_same_routes() -> None:
     """A fixed seed and solution limit give the same answer twice."""
-    vs = [make_vehicle("v1", start=1, capacity=3), make_vehicle("v2", start=9, capacity=4)]
+    vs = [
+        make_vehicle("v1", start=1, capacity=3),
+        make_vehicle("v2", start=9, capacity=4),
+    ]
     p = make_problem([make_job(f"j{k}", k, demand=1) for k in range(1, 8)], vs)
     params = SolveParams(time_limit_s=5, seed=7, solution_limit=40)
     a, b = solve(p, params), solve(p, params)
