@@ -97,7 +97,7 @@ def test_next_order_perk_after_nine_orders(session):
 def test_cycle_restarts_at_the_eleventh_online_order(session):
     """11 online orders (store orders don't count): position 1 again, the 11th
     got the welcome gift, the next perk is free shipping at position 2."""
-    purchases = online_orders(11, "35.00") + ((date(2026, 11, 1), "80.00", "store"),)
+    purchases = (*online_orders(11, "35.00"), (date(2026, 11, 1), "80.00", "store"))
     add_customer(session, "C1", purchases=purchases)
     [card] = find_customer(session, "+33612345678", on=DAY)
     assert card.online_orders == 11
