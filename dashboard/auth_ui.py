@@ -39,7 +39,10 @@ def sidebar_user(user: SignedIn) -> None:
     """Who is signed in (name, role, store) and a sign-out button, in the sidebar."""
     with st.sidebar:
         role = Role(user.role).value if user.role in set(Role) else user.role
-        lines = [f"**{escape_markdown(user.display_name)}**", escape_markdown(role)]
+        lines = [
+            f"**{escape_markdown(user.display_name)}**",
+            escape_markdown(role.capitalize()),
+        ]
         if user.store_name:
             lines.append(escape_markdown(user.store_name))
         elif user.region and user.role == Role.DISPATCHER:

@@ -2,56 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from dashboard.app_pages import specs_for
 from dashboard.auth_ui import require_role
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import database_url, session_scope
 from data.enums import Role
 from dispatch import kpis
 from dispatch.access import store_scope
+from dispatch.auth import SignedIn
 
 PARIS = ZoneInfo("Europe/Paris")
+Figure = tuple[str, int, str]  # label, value, help
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _counts(
-    url: str, day_iso: str, now: datetime, store_id: int | None
+    url: str, day: date, now: datetime, store_id: int | None
 ) -> kpis.TodayCounts:
-    from datetime import date
-
     with session_scope() as s:
-        return kpis.today_counts(
-            s, day=date.fromisoformat(day_iso), now=now, store_id=store_id
-        )
+        return kpis.today_counts(s, day=day, now=now, store_id=store_id)
 
 
-def _metrics(items: list[tuple[str, int, str]]) -> None:
-    for col, (label, value, help_text) in zip(
-        st.columns(len(items)), items, strict=True
-    ):
-        col.metric(label, f"{value:,}", help=help_text, border=True)
-
-
-def render() -> None:
-    user = require_role(Role.DISPATCHER, Role.STORE_STAFF, Role.MANAGER)
-    today = datetime.now(PARIS).date()
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    store_id = store_scope(user)  # store staff: their store only
-    c = _counts(database_url(), today.isoformat(), now, store_id)
-    st.title(
-        f"Good day, {escape_markdown(user.display_name.split()[0] if user.display_name else user.username)}"
-    )
-    st.caption(f"{today:%A %d %B %Y}")
+def _figures(user: SignedIn, c: kpis.TodayCounts) -> tuple[str, list[Figure]]:
+    """What to do today, and the counts that say how much, for the user's role."""
     if user.role == Role.STORE_STAFF:
-        st.markdown(
-            f"Your store: **{escape_markdown(user.store_name or '?')}**. Prepare today's "
-            "and tomorrow's pick-up bags, hand over bags and loaners."
-        )
-        _metrics(
+        return (
+            "Prepare today's and tomorrow's pick-up bags; hand over bags and loaners.",
             [
                 (
                     "Bags to prepare",
@@ -69,15 +50,11 @@ def render() -> None:
                     c.loans_overdue,
                     "Lent from this store, past their due day.",
                 ),
-            ]
+            ],
         )
-        st.info(
-            "Open **Store pick-ups** and **Loaners** in the menu.",
-            icon=":material/storefront:",
-        )
-    elif user.role == Role.MANAGER:
-        st.markdown("Watch the service level region by region.")
-        _metrics(
+    if user.role == Role.MANAGER:
+        return (
+            "Watch the service level, region by region.",
             [
                 ("Open tickets", c.open_tickets, "Neither closed nor cancelled."),
                 ("Past SLA", c.open_overdue, "Open tickets past their SLA due time."),
@@ -91,33 +68,42 @@ def render() -> None:
                     c.visits_wanted,
                     "Open on-site tickets wanted today.",
                 ),
-            ]
+            ],
         )
-        st.info(
-            "Open **Service level** in the menu for the map, KPIs and trends.",
-            icon=":material/map:",
-        )
-    else:  # dispatcher, admin
-        st.markdown(
-            "Plan today's rounds, then watch the deliveries and tickets past SLA."
-        )
-        _metrics(
-            [
-                (
-                    "Visits to plan",
-                    c.visits_wanted,
-                    "Open on-site tickets wanted today.",
-                ),
-                (
-                    "Deliveries due",
-                    c.deliveries_due,
-                    "Orders promised today, not delivered yet.",
-                ),
-                ("Open tickets", c.open_tickets, "Neither closed nor cancelled."),
-                ("Past SLA", c.open_overdue, "Open tickets past their SLA due time."),
-            ]
-        )
-        st.info(
-            "Open the **Dispatch board** in the menu to plan the day.",
-            icon=":material/route:",
-        )
+    return (
+        "Plan today's rounds, then watch the deliveries and the tickets past SLA.",
+        [
+            ("Visits to plan", c.visits_wanted, "Open on-site tickets wanted today."),
+            (
+                "Deliveries due",
+                c.deliveries_due,
+                "Orders promised today, not delivered yet.",
+            ),
+            ("Open tickets", c.open_tickets, "Neither closed nor cancelled."),
+            ("Past SLA", c.open_overdue, "Open tickets past their SLA due time."),
+        ],
+    )
+
+
+def render() -> None:
+    user = require_role(Role.DISPATCHER, Role.STORE_STAFF, Role.MANAGER)
+    today = datetime.now(PARIS).date()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    store_id = store_scope(user)  # store staff: their store only
+    counts = _counts(database_url(), today, now, store_id)
+    where = f" at {escape_markdown(user.store_name)}" if user.store_name else ""
+    st.title(f"Today{where}")
+    st.caption(f"{today:%A %d %B %Y} · {escape_markdown(user.display_name)}")
+    todo, figures = _figures(user, counts)
+    st.markdown(todo)
+    for col, (label, value, help_text) in zip(
+        st.columns(len(figures)), figures, strict=True
+    ):
+        col.metric(label, f"{value:,}", help=help_text, border=True)
+    others = [
+        f"**{escape_markdown(s.title)}**"
+        for s in specs_for(user.role)
+        if s.module != "home"
+    ]
+    if others:
+        st.info("In the menu: " + ", ".join(others) + ".", icon=":material/menu:")

@@ -52,7 +52,7 @@ def test_manager_sees_the_service_level_map(signed_in_page):
 def test_store_user_has_no_service_level_page(signed_in_page):
     """Store staff land on their home page; no link anywhere leads to Service level."""
     page = signed_in_page("store staff")
-    page.get_by_role("heading", name=re.compile("^Good day")).wait_for()
+    page.get_by_role("heading", name=re.compile("^Today")).wait_for()
     page.get_by_test_id("stMetric").first.wait_for()
     assert page.get_by_role("link", name="Service level").count() == 0
     assert_no_error_text(page)
