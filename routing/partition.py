@@ -398,10 +398,9 @@ def solve_partitioned(
     regions = cluster_vehicles(problem, n_regions, labels=labels, seed=params.seed)
     parts, ranked = split(problem, regions, matrix)
     several = len(parts) > 1
-    first = replace(
-        params,
-        time_limit_s=params.time_limit_s * (1 - rebalance_share if several else 1.0),
-    )
+    slots = parallelism(executor)
+    budget = params.time_limit_s * (1 - rebalance_share if several else 1.0)
+    first = replace(params, time_limit_s=budget / math.ceil(len(parts) / slots))
     watcher = _Watcher(progress, cancel, channel, t0, len(problem.jobs))
     results = watcher.run(executor, [(p, first, None) for p in parts])
 
@@ -409,7 +408,8 @@ def solve_partitioned(
         remaining = params.time_limit_s - (time.monotonic() - t0)
         offers = _offers(problem, parts, results, ranked)
         if offers and remaining > 0.2:
-            second = replace(params, time_limit_s=remaining * 0.9)
+            waves = math.ceil(len(offers) / slots)
+            second = replace(params, time_limit_s=remaining * 0.9 / waves)
             moved = {jid for extra in offers.values() for jid in extra}
             tasks, redone = [], sorted(offers)
             for q in redone:
@@ -463,6 +463,20 @@ def _forget(sol: Solution, moved: set[str]) -> Solution:
     return replace(
         sol, unassigned=tuple(u for u in sol.unassigned if u.job_id not in moved)
     )
+
+
+def parallelism(executor: cf.Executor) -> int:
+    """How many parts the executor runs at once (so the parts share the time budget)."""
+    n = getattr(executor, "_max_workers", None)
+    if isinstance(n, int) and n > 0:
+        return n
+    client = getattr(executor, "_client", None)  # distributed.client.ClientExecutor
+    if client is not None:
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # scheduler unreachable: fall through
+            pass
+    return os.cpu_count() or 1
 
 
 class _Watcher:

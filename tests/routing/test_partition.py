@@ -144,3 +144,11 @@ def test_dask_selected_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("TOURNEE_DASK_SCHEDULER", cluster.scheduler_address)
         sol = solve_partitioned(p, SolveParams(time_limit_s=1), n_regions=2)
     assert validate(p, sol) == []
+
+
+def test_parallelism_read_from_the_executor() -> None:
+    """The pool's slot count decides how many waves of parts share the time budget."""
+    from routing.partition import parallelism
+
+    with cf.ThreadPoolExecutor(2) as ex:
+        assert parallelism(ex) == 2
