@@ -520,7 +520,7 @@ def service_map(
                 a.code: [html_text(v) for _, v in area_fields(a, level)] for a in areas
             },
         ).add_to(m)
-    else:
+    elif areas:  # folium's tooltip refuses an empty collection
         fc = area_features(areas, level, m_def, bounds)
         folium.GeoJson(
             fc,

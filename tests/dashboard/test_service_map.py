@@ -135,6 +135,13 @@ def test_hexagons_are_embedded_and_fitted():
     assert "fitBounds" in html
 
 
+@pytest.mark.parametrize("level", ["departement", "hex"])
+def test_a_map_with_no_figures_still_renders(level):
+    """No history yet (a new database, a quiet region): the base map and legend only."""
+    html = _html(areas=[], level=level, overdue=[])
+    assert "tournee-legend" in html
+
+
 def test_colour_classes():
     """Values fall in the class below each bound; no value is grey."""
     on_time = METRICS["on_time"]
