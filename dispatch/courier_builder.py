@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from sqlalchemy import and_, or_, select
@@ -200,10 +200,12 @@ def _depot_of(x: _Order, sites: dict[int, Site], depots: dict[int, Site]) -> int
 
 def courier_day(
     session: Session, day: date, *, region: str | None = None, depot_id: int | None = None,
-    variant: Variant | None = None,
+    variant: Variant | None = None, consolidate: bool = True,
 ) -> DayProblem:
     """The couriers' problem for ``day``: one depot (``depot_id``), one region, or the country.
 
+    ``consolidate=False`` gives the benchmark's baseline: every store and relay
+    order is its own stop (``D<order id>`` at the site) instead of one per site.
     Raises ``LookupError`` if ``depot_id`` is not a depot.
     """
     variant = variant or Variant()
@@ -239,7 +241,12 @@ def courier_day(
     for site_id, members in sorted(groups.items()):
         site = sites[site_id]
         dep = site.depot_id if site.depot_id in chosen else next(iter(chosen))
-        jobs.extend(_consolidated(day, site, members, biggest.get(dep, 0)))
+        if consolidate:
+            jobs.extend(_consolidated(day, site, members, biggest.get(dep, 0)))
+        else:
+            for x in members:
+                (job, meta), = _consolidated(day, site, [x], biggest.get(dep, 0))
+                jobs.append((replace(job, id=f"D{x.o.id}"), replace(meta, ref=f"D{x.o.id}")))
     name = region or (chosen[depot_id].code if depot_id is not None else None)
     return assemble(day, "couriers", name, vehicles, jobs)
 
