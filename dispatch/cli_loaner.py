@@ -31,12 +31,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     a = acts.add_parser("lend", help="lend a compatible loaner for a ticket")
     a.add_argument("--ticket", type=int, required=True)
-    a.add_argument("--site", type=int, help="lend from this site only (default: nearest)")
+    a.add_argument(
+        "--site", type=int, help="lend from this site only (default: nearest)"
+    )
     a.set_defaults(func=_lend)
 
-    a = acts.add_parser("return", help="a loaner came back: close its loan, send it to cleaning")
+    a = acts.add_parser(
+        "return", help="a loaner came back: close its loan, send it to cleaning"
+    )
     a.add_argument("--loaner", required=True, help="loaner id or code (LN-0007)")
-    a.add_argument("--site", type=int, help="site it was brought to (default: where it came from)")
+    a.add_argument(
+        "--site", type=int, help="site it was brought to (default: where it came from)"
+    )
     a.set_defaults(func=_return)
 
     a = acts.add_parser("ready", help="cleaning and descaling done: available again")
@@ -45,7 +51,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     a = acts.add_parser("transfer", help="send an available loaner to another site")
     a.add_argument("--loaner", required=True)
-    a.add_argument("--to", type=int, required=True, dest="to_site", help="destination site id")
+    a.add_argument(
+        "--to", type=int, required=True, dest="to_site", help="destination site id"
+    )
     a.set_defaults(func=_transfer)
 
     a = acts.add_parser("arrive", help="a transferred loaner reached its site")
@@ -64,13 +72,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--loaner", required=True)
     a.set_defaults(func=_history)
 
-    a = acts.add_parser("swap", help="create the swap-visit courier legs of a workshop ticket")
+    a = acts.add_parser(
+        "swap", help="create the swap-visit courier legs of a workshop ticket"
+    )
     a.add_argument("--ticket", type=int, required=True)
     a.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     a.set_defaults(func=_swap)
 
     for parser in acts.choices.values():
-        parser.add_argument("--actor", default=default_actor(), help="recorded in the audit log")
+        parser.add_argument(
+            "--actor", default=default_actor(), help="recorded in the audit log"
+        )
 
 
 def default_actor() -> str:
@@ -104,18 +116,27 @@ def _read(fn: Callable[[Session], T]) -> T:
 
 
 def _lend(args: argparse.Namespace) -> int:
-    loan = _write(lambda s: loaner_pool.lend(s, args.ticket, args.site, actor=args.actor))
+    loan = _write(
+        lambda s: loaner_pool.lend(s, args.ticket, args.site, actor=args.actor)
+    )
     km = f", {loan.distance_km:.1f} km away" if loan.distance_km is not None else ""
-    print(f"lent {loan.loaner_code} ({loan.model_family}) from site {loan.from_site_id}"
-          f"{km} for ticket {loan.ticket_id}, due {loan.due_on}")
+    print(
+        f"lent {loan.loaner_code} ({loan.model_family}) from site {loan.from_site_id}"
+        f"{km} for ticket {loan.ticket_id}, due {loan.due_on}"
+    )
     return 0
 
 
 def _return(args: argparse.Namespace) -> int:
-    loan = _write(lambda s: loaner_pool.return_loaner(
-        s, args.loaner, site_id=args.site, actor=args.actor))
-    print(f"{loan.loaner_code} returned to site {loan.returned_to_site_id} "
-          f"(ticket {loan.ticket_id}): now cleaning")
+    loan = _write(
+        lambda s: loaner_pool.return_loaner(
+            s, args.loaner, site_id=args.site, actor=args.actor
+        )
+    )
+    print(
+        f"{loan.loaner_code} returned to site {loan.returned_to_site_id} "
+        f"(ticket {loan.ticket_id}): now cleaning"
+    )
     return 0
 
 
@@ -126,7 +147,9 @@ def _ready(args: argparse.Namespace) -> int:
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    v = _write(lambda s: loaner_pool.transfer(s, args.loaner, args.to_site, actor=args.actor))
+    v = _write(
+        lambda s: loaner_pool.transfer(s, args.loaner, args.to_site, actor=args.actor)
+    )
     print(f"{v.code} {v.state} to site {v.site_id}")
     return 0
 
@@ -138,17 +161,23 @@ def _arrive(args: argparse.Namespace) -> int:
 
 
 def _swap(args: argparse.Namespace) -> int:
-    ids = _write(lambda s: loaner_pool.swap_jobs_for(s, args.ticket, args.date, actor=args.actor))
+    ids = _write(
+        lambda s: loaner_pool.swap_jobs_for(s, args.ticket, args.date, actor=args.actor)
+    )
     print(f"ticket {args.ticket}: swap legs {', '.join(map(str, ids))} on {args.date}")
     return 0
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Plain fixed-width table (scripts can still cut columns on two spaces)."""
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    cells = [[str(h) for h in headers]] + [
+        ["" if v is None else str(v) for v in r] for r in rows
+    ]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-                     for r in cells)
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in cells
+    )
 
 
 def _overdue(args: argparse.Namespace) -> int:
@@ -157,19 +186,37 @@ def _overdue(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no overdue loan on {today}")
         return 0
-    print(table(
-        ("loaner", "customer", "phone", "email", "due", "days overdue", "ticket"),
-        [(r.loaner_code, r.customer, r.phone, r.email, r.due_on, r.days_overdue, r.ticket_ref)
-         for r in rows],
-    ))
+    print(
+        table(
+            ("loaner", "customer", "phone", "email", "due", "days overdue", "ticket"),
+            [
+                (
+                    r.loaner_code,
+                    r.customer,
+                    r.phone,
+                    r.email,
+                    r.due_on,
+                    r.days_overdue,
+                    r.ticket_ref,
+                )
+                for r in rows
+            ],
+        )
+    )
     return 0
 
 
 def _pool(args: argparse.Namespace) -> int:
     rows = _read(lambda s: queries.pool(s, args.site))
-    print(table(("site", "name", "family", "state", "count"),
-                [(r.site_code, r.site_name, r.model_family, r.state.value, r.count)
-                 for r in rows]))
+    print(
+        table(
+            ("site", "name", "family", "state", "count"),
+            [
+                (r.site_code, r.site_name, r.model_family, r.state.value, r.count)
+                for r in rows
+            ],
+        )
+    )
     return 0
 
 
@@ -177,7 +224,20 @@ def _history(args: argparse.Namespace) -> int:
     h = _read(lambda s: queries.history(s, args.loaner))
     v = h.loaner
     print(f"{v.code} {v.model} ({v.model_family}), {v.state.value} at {h.site_name}")
-    print(table(("at", "actor", "from", "to", "site", "detail"),
-                [(f"{e.at:%Y-%m-%d %H:%M}", e.actor, e.from_state, e.to_state, e.site_id,
-                  e.detail) for e in h.events]))
+    print(
+        table(
+            ("at", "actor", "from", "to", "site", "detail"),
+            [
+                (
+                    f"{e.at:%Y-%m-%d %H:%M}",
+                    e.actor,
+                    e.from_state,
+                    e.to_state,
+                    e.site_id,
+                    e.detail,
+                )
+                for e in h.events
+            ],
+        )
+    )
     return 0

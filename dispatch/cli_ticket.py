@@ -18,7 +18,9 @@ from repairs.sla import PARIS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("ticket", help="show a repair ticket or move it through its life")
+    p = sub.add_parser(
+        "ticket", help="show a repair ticket or move it through its life"
+    )
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     a = acts.add_parser("show", help="a ticket with its SLA, loan and history")
@@ -27,10 +29,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     a = acts.add_parser("move", help="move a ticket to another state")
     a.add_argument("id", type=int)
-    a.add_argument("state", type=_state, help="target state, e.g. 'at workshop' or at-workshop")
+    a.add_argument(
+        "state", type=_state, help="target state, e.g. 'at workshop' or at-workshop"
+    )
     a.add_argument("--why", default="", help="recorded in the history and audit log")
-    a.add_argument("--path", choices=[p.value for p in repairs.ResolutionPath],
-                   help="new resolution path when re-triaging")
+    a.add_argument(
+        "--path",
+        choices=[p.value for p in repairs.ResolutionPath],
+        help="new resolution path when re-triaging",
+    )
     a.add_argument("--actor", default=default_actor())
     a.set_defaults(func=_move)
 
@@ -41,7 +48,9 @@ def _state(text: str) -> repairs.TicketState:
         return repairs.TicketState(value)
     except ValueError:
         known = ", ".join(s.value for s in repairs.TicketState)
-        raise argparse.ArgumentTypeError(f"unknown state {text!r}; known: {known}") from None
+        raise argparse.ArgumentTypeError(
+            f"unknown state {text!r}; known: {known}"
+        ) from None
 
 
 def _move(args: argparse.Namespace) -> int:
@@ -49,8 +58,9 @@ def _move(args: argparse.Namespace) -> int:
 
     def attempt() -> repairs.TicketView:
         with write_session() as s:
-            return repairs.transition(s, args.id, args.state, actor=args.actor,
-                                      why=args.why, path=args.path)
+            return repairs.transition(
+                s, args.id, args.state, actor=args.actor, why=args.why, path=args.path
+            )
 
     try:
         v = retry_locked(attempt)
@@ -73,13 +83,29 @@ def _show(args: argparse.Namespace) -> int:
     sla = f" ({d.sla.label})" if d.sla else ""
     print(f"{t.ref} (id {t.id}) {t.status.value}: {t.fault}, {t.severity}")
     print(f"customer: {d.customer} [{d.tier}] {d.phone or ''} {d.email or ''}".rstrip())
-    print(f"triage: {t.resolution_path or '-'}, skill {t.required_skill or '-'}, "
-          f"{t.duration_min} min, same day {'yes' if t.same_day_fix else 'no'}")
+    print(
+        f"triage: {t.resolution_path or '-'}, skill {t.required_skill or '-'}, "
+        f"{t.duration_min} min, same day {'yes' if t.same_day_fix else 'no'}"
+    )
     print(f"SLA due: {due}{sla}")
     if d.loan:
         back = f", returned {d.loan.returned_at:%Y-%m-%d}" if d.loan.returned_at else ""
-        print(f"loaner: {d.loan.loaner_code} ({d.loan.model_family}), due {d.loan.due_on}{back}")
-    print(table(("at", "actor", "from", "to", "why"),
-                [(f"{e.at.astimezone(PARIS):%Y-%m-%d %H:%M}", e.actor, e.from_state or "",
-                  e.to_state, e.why) for e in d.history]))
+        print(
+            f"loaner: {d.loan.loaner_code} ({d.loan.model_family}), due {d.loan.due_on}{back}"
+        )
+    print(
+        table(
+            ("at", "actor", "from", "to", "why"),
+            [
+                (
+                    f"{e.at.astimezone(PARIS):%Y-%m-%d %H:%M}",
+                    e.actor,
+                    e.from_state or "",
+                    e.to_state,
+                    e.why,
+                )
+                for e in d.history
+            ],
+        )
+    )
     return 0

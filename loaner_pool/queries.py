@@ -78,10 +78,18 @@ def overdue(session: Session, today: date) -> tuple[OverdueLoan, ...]:
     )
     return tuple(
         OverdueLoan(
-            loan_id=loan.id, loaner_id=loaner.id, loaner_code=loaner.code,
-            model_family=loaner.model_family, ticket_id=loan.ticket_id, ticket_ref=ref,
-            customer_id=c.id, customer=c.name, phone=c.phone, email=c.email,
-            lent_at=loan.lent_at, due_on=loan.due_on,
+            loan_id=loan.id,
+            loaner_id=loaner.id,
+            loaner_code=loaner.code,
+            model_family=loaner.model_family,
+            ticket_id=loan.ticket_id,
+            ticket_ref=ref,
+            customer_id=c.id,
+            customer=c.name,
+            phone=c.phone,
+            email=c.email,
+            lent_at=loan.lent_at,
+            due_on=loan.due_on,
             days_overdue=(today - loan.due_on).days,
         )
         for loan, loaner, ref, c in session.execute(stmt)
@@ -92,7 +100,14 @@ def pool(session: Session, site_id: int | None = None) -> tuple[PoolCount, ...]:
     """Loaner counts by site, model family and state (a loaner in transit counts
     at its destination)."""
     stmt = (
-        select(Site.id, Site.code, Site.name, Loaner.model_family, Loaner.state, func.count())
+        select(
+            Site.id,
+            Site.code,
+            Site.name,
+            Loaner.model_family,
+            Loaner.state,
+            func.count(),
+        )
         .join(Loaner, Loaner.site_id == Site.id)
         .group_by(Site.id, Site.code, Site.name, Loaner.model_family, Loaner.state)
         .order_by(Site.code, Loaner.model_family, Loaner.state)
@@ -100,8 +115,14 @@ def pool(session: Session, site_id: int | None = None) -> tuple[PoolCount, ...]:
     if site_id is not None:
         stmt = stmt.where(Site.id == site_id)
     return tuple(
-        PoolCount(site_id=sid, site_code=code, site_name=name, model_family=fam,
-                  state=LoanerState(state), count=n)
+        PoolCount(
+            site_id=sid,
+            site_code=code,
+            site_name=name,
+            model_family=fam,
+            state=LoanerState(state),
+            count=n,
+        )
         for sid, code, name, fam, state, n in session.execute(stmt)
     )
 
@@ -110,7 +131,8 @@ def history(session: Session, loaner_id: int | str) -> LoanerHistory:
     """Everything that happened to one loaner, oldest first. Raises ``NotFound``."""
     loaner = get_loaner(session, loaner_id)
     events = session.scalars(
-        select(LoanerEvent).where(LoanerEvent.loaner_id == loaner.id)
+        select(LoanerEvent)
+        .where(LoanerEvent.loaner_id == loaner.id)
         .order_by(LoanerEvent.at, LoanerEvent.id)
     )
     loans = session.scalars(
@@ -121,8 +143,14 @@ def history(session: Session, loaner_id: int | str) -> LoanerHistory:
         loaner=loaner_view(loaner),
         site_name=site.name,
         events=tuple(
-            LoanerEventRow(at=e.at, actor=e.actor, from_state=e.from_state,
-                           to_state=e.to_state, site_id=e.site_id, detail=e.detail)
+            LoanerEventRow(
+                at=e.at,
+                actor=e.actor,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                site_id=e.site_id,
+                detail=e.detail,
+            )
             for e in events
         ),
         loans=tuple(loan_view(loan, loaner) for loan in loans),

@@ -137,20 +137,32 @@ class ShortageResult:
 def loaner_view(loaner: Loaner) -> LoanerView:
     """Copy a loaner row into a ``LoanerView``."""
     return LoanerView(
-        id=loaner.id, code=loaner.code, model=loaner.model,
-        model_family=loaner.model_family, condition=loaner.condition,
-        state=LoanerState(loaner.state), site_id=loaner.site_id, version=loaner.version,
+        id=loaner.id,
+        code=loaner.code,
+        model=loaner.model,
+        model_family=loaner.model_family,
+        condition=loaner.condition,
+        state=LoanerState(loaner.state),
+        site_id=loaner.site_id,
+        version=loaner.version,
     )
 
 
 def loan_view(loan: Loan, loaner: Loaner, distance_km: float | None = None) -> LoanView:
     """Copy a loan row (and its loaner's code and family) into a ``LoanView``."""
     return LoanView(
-        id=loan.id, loaner_id=loaner.id, loaner_code=loaner.code,
-        model_family=loaner.model_family, ticket_id=loan.ticket_id,
-        customer_id=loan.customer_id, from_site_id=loan.from_site_id,
-        lent_at=loan.lent_at, due_on=loan.due_on, returned_at=loan.returned_at,
-        returned_to_site_id=loan.returned_to_site_id, distance_km=distance_km,
+        id=loan.id,
+        loaner_id=loaner.id,
+        loaner_code=loaner.code,
+        model_family=loaner.model_family,
+        ticket_id=loan.ticket_id,
+        customer_id=loan.customer_id,
+        from_site_id=loan.from_site_id,
+        lent_at=loan.lent_at,
+        due_on=loan.due_on,
+        returned_at=loan.returned_at,
+        returned_to_site_id=loan.returned_to_site_id,
+        distance_km=distance_km,
     )
 
 
@@ -175,13 +187,27 @@ def _move(
     loaner.state = to.value
     if site_id is not None:
         loaner.site_id = site_id
-    session.add(LoanerEvent(
-        loaner_id=loaner.id, at=at, actor=actor, from_state=before.value,
-        to_state=to.value, site_id=loaner.site_id, detail=detail,
-    ))
+    session.add(
+        LoanerEvent(
+            loaner_id=loaner.id,
+            at=at,
+            actor=actor,
+            from_state=before.value,
+            to_state=to.value,
+            site_id=loaner.site_id,
+            detail=detail,
+        )
+    )
     audit.record(
-        session, actor, "loaner", loaner.id, action, code=loaner.code,
-        from_state=before.value, to_state=to.value, site_id=loaner.site_id,
+        session,
+        actor,
+        "loaner",
+        loaner.id,
+        action,
+        code=loaner.code,
+        from_state=before.value,
+        to_state=to.value,
+        site_id=loaner.site_id,
         detail=detail,
     )
 
@@ -225,8 +251,16 @@ def _change(
     site_id: int | None = None,
 ) -> LoanerView:
     loaner = get_loaner(session, loaner_id)
-    _move(session, loaner, to, action=action, actor=actor,
-          at=now or datetime.now(UTC), detail=detail, site_id=site_id)
+    _move(
+        session,
+        loaner,
+        to,
+        action=action,
+        actor=actor,
+        at=now or datetime.now(UTC),
+        detail=detail,
+        site_id=site_id,
+    )
     with _optimistic(loaner):
         session.flush()
     return loaner_view(loaner)
@@ -236,39 +270,83 @@ def mark_ready(
     session: Session, loaner_id: int | str, *, actor: str, now: datetime | None = None
 ) -> LoanerView:
     """Cleaning and descaling done: the loaner can be lent again."""
-    return _change(session, loaner_id, _L.AVAILABLE, action="mark ready",
-                   actor=actor, now=now, detail="cleaned and descaled")
+    return _change(
+        session,
+        loaner_id,
+        _L.AVAILABLE,
+        action="mark ready",
+        actor=actor,
+        now=now,
+        detail="cleaned and descaled",
+    )
 
 
 def reserve(
-    session: Session, loaner_id: int | str, *, actor: str, why: str = "",
+    session: Session,
+    loaner_id: int | str,
+    *,
+    actor: str,
+    why: str = "",
     now: datetime | None = None,
 ) -> LoanerView:
     """Hold an available loaner aside (e.g. promised to a customer on the phone)."""
-    return _change(session, loaner_id, _L.RESERVED, action="reserve",
-                   actor=actor, now=now, detail=why)
+    return _change(
+        session,
+        loaner_id,
+        _L.RESERVED,
+        action="reserve",
+        actor=actor,
+        now=now,
+        detail=why,
+    )
 
 
 def release(
-    session: Session, loaner_id: int | str, *, actor: str, why: str = "",
+    session: Session,
+    loaner_id: int | str,
+    *,
+    actor: str,
+    why: str = "",
     now: datetime | None = None,
 ) -> LoanerView:
     """Give a reserved loaner back to the available stock."""
-    return _change(session, loaner_id, _L.AVAILABLE, action="release",
-                   actor=actor, now=now, detail=why)
+    return _change(
+        session,
+        loaner_id,
+        _L.AVAILABLE,
+        action="release",
+        actor=actor,
+        now=now,
+        detail=why,
+    )
 
 
 def retire(
-    session: Session, loaner_id: int | str, *, actor: str, why: str = "",
+    session: Session,
+    loaner_id: int | str,
+    *,
+    actor: str,
+    why: str = "",
     now: datetime | None = None,
 ) -> LoanerView:
     """Take a loaner out of the pool for good (worn out, broken, sold)."""
-    return _change(session, loaner_id, _L.RETIRED, action="retire",
-                   actor=actor, now=now, detail=why)
+    return _change(
+        session,
+        loaner_id,
+        _L.RETIRED,
+        action="retire",
+        actor=actor,
+        now=now,
+        detail=why,
+    )
 
 
 def transfer(
-    session: Session, loaner_id: int | str, to_site_id: int, *, actor: str,
+    session: Session,
+    loaner_id: int | str,
+    to_site_id: int,
+    *,
+    actor: str,
     now: datetime | None = None,
 ) -> LoanerView:
     """Send an available loaner to another site: it is ``in transit`` until ``arrive``.
@@ -279,11 +357,20 @@ def transfer(
     loaner = get_loaner(session, loaner_id)
     dest = _site(session, to_site_id)
     if dest.id == loaner.site_id:
-        raise LoanerStateError(loaner.code, loaner.state, f"transfer to its own site {dest.code}")
+        raise LoanerStateError(
+            loaner.code, loaner.state, f"transfer to its own site {dest.code}"
+        )
     origin = loaner.site_id
-    _move(session, loaner, _L.IN_TRANSIT, action="transfer", actor=actor,
-          at=now or datetime.now(UTC), site_id=dest.id,
-          detail=f"from site {origin} to {dest.code}")
+    _move(
+        session,
+        loaner,
+        _L.IN_TRANSIT,
+        action="transfer",
+        actor=actor,
+        at=now or datetime.now(UTC),
+        site_id=dest.id,
+        detail=f"from site {origin} to {dest.code}",
+    )
     with _optimistic(loaner):
         session.flush()
     return loaner_view(loaner)
@@ -293,8 +380,15 @@ def arrive(
     session: Session, loaner_id: int | str, *, actor: str, now: datetime | None = None
 ) -> LoanerView:
     """A transferred loaner reached its new site: available there."""
-    return _change(session, loaner_id, _L.AVAILABLE, action="arrive",
-                   actor=actor, now=now, detail="arrived")
+    return _change(
+        session,
+        loaner_id,
+        _L.AVAILABLE,
+        action="arrive",
+        actor=actor,
+        now=now,
+        detail="arrived",
+    )
 
 
 def return_loaner(
@@ -324,8 +418,16 @@ def return_loaner(
     back_to = _site(session, site_id).id if site_id is not None else loan.from_site_id
     loan.returned_at = at
     loan.returned_to_site_id = back_to
-    _move(session, loaner, _L.CLEANING, action="return", actor=actor, at=at,
-          site_id=back_to, detail=f"returned from ticket {loan.ticket_id}; descaling")
+    _move(
+        session,
+        loaner,
+        _L.CLEANING,
+        action="return",
+        actor=actor,
+        at=at,
+        site_id=back_to,
+        detail=f"returned from ticket {loan.ticket_id}; descaling",
+    )
     with _optimistic(loaner):
         session.flush()
     return loan_view(loan, loaner)
@@ -334,13 +436,16 @@ def return_loaner(
 # --- lending -----------------------------------------------------------------
 
 
-def _ticket_and_family(session: Session, ticket_id: int) -> tuple[RepairTicket, Customer, str]:
+def _ticket_and_family(
+    session: Session, ticket_id: int
+) -> tuple[RepairTicket, Customer, str]:
     ticket = session.get(RepairTicket, ticket_id)
     if ticket is None:
         raise NotFound(f"ticket {ticket_id}")
     if ticket.status in DONE_STATES:
         raise NoLoanerAvailable(
-            f"ticket {ticket_id} is {ticket.status}: it needs no loaner", ticket_id=ticket_id
+            f"ticket {ticket_id} is {ticket.status}: it needs no loaner",
+            ticket_id=ticket_id,
         )
     if ticket.machine_id is None:
         raise NoLoanerAvailable(
@@ -353,7 +458,8 @@ def _ticket_and_family(session: Session, ticket_id: int) -> tuple[RepairTicket, 
 
 def _refuse_if_lent(session: Session, ticket_id: int) -> None:
     code = session.scalar(
-        select(Loaner.code).join(Loan, Loan.loaner_id == Loaner.id)
+        select(Loaner.code)
+        .join(Loan, Loan.loaner_id == Loaner.id)
         .where(Loan.ticket_id == ticket_id, Loan.returned_at.is_(None))
     )
     if code is not None:
@@ -378,7 +484,9 @@ def _stock(
     for site, family, n in session.execute(stmt):
         by_site.setdefault(site.id, (site, {}))[1][family] = n
     return [
-        SiteStock(site_id=s.id, name=s.name, lat=s.lat, lon=s.lon, available_by_family=c)
+        SiteStock(
+            site_id=s.id, name=s.name, lat=s.lat, lon=s.lon, available_by_family=c
+        )
         for s, c in by_site.values()
     ]
 
@@ -422,19 +530,31 @@ def _make_loan(
     """Flip the locked loaner to lent and insert the loan, inside a savepoint so a
     unique-index violation leaves the caller's transaction usable."""
     loan = Loan(
-        loaner_id=loaner.id, ticket_id=ticket.id, customer_id=ticket.customer_id,
-        from_site_id=loaner.site_id, lent_at=at, due_on=due_on or _due_on(at),
+        loaner_id=loaner.id,
+        ticket_id=ticket.id,
+        customer_id=ticket.customer_id,
+        from_site_id=loaner.site_id,
+        lent_at=at,
+        due_on=due_on or _due_on(at),
     )
     code = loaner.code
     try:
         with session.begin_nested():
-            _move(session, loaner, _L.LENT, action="lend", actor=actor, at=at,
-                  detail=f"lent for ticket {ticket.ref} ({site.distance_km:.1f} km)")
+            _move(
+                session,
+                loaner,
+                _L.LENT,
+                action="lend",
+                actor=actor,
+                at=at,
+                detail=f"lent for ticket {ticket.ref} ({site.distance_km:.1f} km)",
+            )
             session.add(loan)
             session.flush()
     except (IntegrityError, StaleDataError) as exc:
-        raise NoLoanerAvailable(_clash_reason(exc, ticket.id, code),
-                                ticket_id=ticket.id) from exc
+        raise NoLoanerAvailable(
+            _clash_reason(exc, ticket.id, code), ticket_id=ticket.id
+        ) from exc
     return loan_view(loan, loaner, site.distance_km)
 
 
@@ -499,9 +619,12 @@ def _lend(
     for site in rank_sites(customer.lat, customer.lon, stock, family):
         loaner = _lock_one(session, site.site_id, families)
         if loaner is not None:
-            return _make_loan(session, ticket, loaner, site, actor=actor, at=at,
-                              due_on=due_on)
-    raise NoLoanerAvailable(_none_reason(session, families, site_id), ticket_id=ticket_id)
+            return _make_loan(
+                session, ticket, loaner, site, actor=actor, at=at, due_on=due_on
+            )
+    raise NoLoanerAvailable(
+        _none_reason(session, families, site_id), ticket_id=ticket_id
+    )
 
 
 # --- shortage ----------------------------------------------------------------
@@ -513,11 +636,15 @@ def _machine_families_served_by(family: str) -> list[str]:
 
 def waiting_requests(session: Session, family: str) -> list[LoanRequest]:
     """Open tickets that need a loaner of ``family`` and have no open loan."""
-    open_loan = exists().where(Loan.ticket_id == RepairTicket.id, Loan.returned_at.is_(None))
+    open_loan = exists().where(
+        Loan.ticket_id == RepairTicket.id, Loan.returned_at.is_(None)
+    )
     stmt = (
         select(RepairTicket.id, LoyaltyAccount.tier, RepairTicket.opened_at)
         .join(CustomerMachine, CustomerMachine.id == RepairTicket.machine_id)
-        .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == RepairTicket.customer_id)
+        .outerjoin(
+            LoyaltyAccount, LoyaltyAccount.customer_id == RepairTicket.customer_id
+        )
         .where(
             RepairTicket.loaner_needed.is_(True),
             RepairTicket.status.not_in(DONE_STATES),
@@ -533,8 +660,10 @@ def waiting_requests(session: Session, family: str) -> list[LoanRequest]:
 
 
 def _available(session: Session, family: str, site_id: int | None) -> int:
-    stmt = select(func.count()).select_from(Loaner).where(
-        Loaner.state == _L.AVAILABLE.value, Loaner.model_family == family
+    stmt = (
+        select(func.count())
+        .select_from(Loaner)
+        .where(Loaner.state == _L.AVAILABLE.value, Loaner.model_family == family)
     )
     if site_id is not None:
         stmt = stmt.where(Loaner.site_id == site_id)
@@ -565,11 +694,22 @@ def allocate_waiting(
     refused = list(decision.refused)
     for ticket_id in decision.granted:
         try:
-            granted.append(_lend(session, ticket_id, site_id, actor=actor, now=now,
-                                 only_family=family))
+            granted.append(
+                _lend(
+                    session,
+                    ticket_id,
+                    site_id,
+                    actor=actor,
+                    now=now,
+                    only_family=family,
+                )
+            )
         except NoLoanerAvailable as exc:
             refused.append((ticket_id, exc.reason))
     return ShortageResult(
-        family=family, available=available, granted=tuple(granted),
-        refused=tuple(refused), explanation=decision.explanation,
+        family=family,
+        available=available,
+        granted=tuple(granted),
+        refused=tuple(refused),
+        explanation=decision.explanation,
     )

@@ -66,8 +66,9 @@ class _Ctx:
     workshop: Site
 
 
-def swap_jobs_for(session: Session, ticket_id: int, on_date: date,
-                  *, actor: str = "system") -> tuple[int, ...]:
+def swap_jobs_for(
+    session: Session, ticket_id: int, on_date: date, *, actor: str = "system"
+) -> tuple[int, ...]:
     """Create (once) the two delivery orders of the swap stop the ticket is due for.
 
     An outbound swap (loaner out + repair pick-up) while the ticket waits for
@@ -112,7 +113,9 @@ def _context(session: Session, ticket_id: int) -> _Ctx:
     return _Ctx(
         ticket=ticket,
         customer=customer,
-        machine=session.get(CustomerMachine, ticket.machine_id) if ticket.machine_id else None,
+        machine=session.get(CustomerMachine, ticket.machine_id)
+        if ticket.machine_id
+        else None,
         loan=loan,
         loaner=session.get(Loaner, loan.loaner_id) if loan else None,
         workshop=_workshop(session, customer, ticket_id),
@@ -120,10 +123,15 @@ def _context(session: Session, ticket_id: int) -> _Ctx:
 
 
 def _workshop(session: Session, customer: Customer, ticket_id: int) -> Site:
-    shops = session.scalars(select(Site).where(Site.kind == SiteKind.WORKSHOP.value)).all()
+    shops = session.scalars(
+        select(Site).where(Site.kind == SiteKind.WORKSHOP.value)
+    ).all()
     if not shops:
         raise SwapError(f"ticket {ticket_id}: no workshop site in the network")
-    return min(shops, key=lambda s: (distance_km(customer.lat, customer.lon, s.lat, s.lon), s.id))
+    return min(
+        shops,
+        key=lambda s: (distance_km(customer.lat, customer.lon, s.lat, s.lon), s.id),
+    )
 
 
 def _kinds_due(ctx: _Ctx) -> tuple[DeliveryKind, ...]:
@@ -146,8 +154,10 @@ def _existing(
 ) -> dict[DeliveryKind, int]:
     rows = session.execute(
         select(DeliveryOrder.kind, DeliveryOrder.id)
-        .where(DeliveryOrder.ticket_id == ticket_id,
-               DeliveryOrder.kind.in_([k.value for k in kinds]))
+        .where(
+            DeliveryOrder.ticket_id == ticket_id,
+            DeliveryOrder.kind.in_([k.value for k in kinds]),
+        )
         .order_by(DeliveryOrder.id)
     )
     found: dict[DeliveryKind, int] = {}
@@ -156,7 +166,9 @@ def _existing(
     return found
 
 
-def _create(session: Session, ctx: _Ctx, kind: DeliveryKind, on_date: date, actor: str) -> int:
+def _create(
+    session: Session, ctx: _Ctx, kind: DeliveryKind, on_date: date, actor: str
+) -> int:
     t = ctx.ticket
     home_site = ctx.loan.from_site_id if ctx.loan else ctx.workshop.id
     ships_from, goes_to = {
@@ -165,27 +177,50 @@ def _create(session: Session, ctx: _Ctx, kind: DeliveryKind, on_date: date, acto
         DeliveryKind.REPAIR_RETURN: (ctx.workshop.id, None),
         DeliveryKind.LOANER_BACK: (ctx.workshop.id, home_site),
     }[kind]
-    same_day = (t.window_start is not None
-                and t.window_start.astimezone(PARIS).date() == on_date)
+    same_day = (
+        t.window_start is not None
+        and t.window_start.astimezone(PARIS).date() == on_date
+    )
     order = DeliveryOrder(
-        ref=f"{t.ref}-{SUFFIX[kind]}", customer_id=t.customer_id, kind=kind.value,
-        mode=DeliveryMode.HOME.value, ticket_id=t.id, items=_items(ctx, kind),
-        parcels=1, depot_id=ships_from, destination_site_id=goes_to,
-        promised_on=on_date, window_start=t.window_start if same_day else None,
-        window_end=t.window_end if same_day else None, status="new",
+        ref=f"{t.ref}-{SUFFIX[kind]}",
+        customer_id=t.customer_id,
+        kind=kind.value,
+        mode=DeliveryMode.HOME.value,
+        ticket_id=t.id,
+        items=_items(ctx, kind),
+        parcels=1,
+        depot_id=ships_from,
+        destination_site_id=goes_to,
+        promised_on=on_date,
+        window_start=t.window_start if same_day else None,
+        window_end=t.window_end if same_day else None,
+        status="new",
         created_at=datetime.now(UTC),
     )
     session.add(order)
     session.flush()
-    audit.record(session, actor, "delivery_order", order.id, "create swap leg",
-                 ticket_id=t.id, kind=kind.value, promised_on=on_date)
+    audit.record(
+        session,
+        actor,
+        "delivery_order",
+        order.id,
+        "create swap leg",
+        ticket_id=t.id,
+        kind=kind.value,
+        promised_on=on_date,
+    )
     return order.id
 
 
 def _items(ctx: _Ctx, kind: DeliveryKind) -> str:
-    machine = (f"{ctx.machine.model} s/n {ctx.machine.serial}" if ctx.machine
-               else "customer's machine")
-    loaner = f"loaner {ctx.loaner.code} ({ctx.loaner.model})" if ctx.loaner else "loaner"
+    machine = (
+        f"{ctx.machine.model} s/n {ctx.machine.serial}"
+        if ctx.machine
+        else "customer's machine"
+    )
+    loaner = (
+        f"loaner {ctx.loaner.code} ({ctx.loaner.model})" if ctx.loaner else "loaner"
+    )
     return {
         DeliveryKind.LOANER_OUT: f"{loaner}: swap with the broken machine",
         DeliveryKind.REPAIR_PICKUP: f"{machine} to the workshop (ticket {ctx.ticket.ref})",

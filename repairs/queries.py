@@ -92,18 +92,33 @@ class TicketDetail:
     loan: LoanSummary | None  # the open loan, else the latest one
 
 
-def _rows(session: Session, stmt: Select[tuple[RepairTicket, Customer, str | None]],
-          now: datetime | None) -> list[TicketRow]:
+def _rows(
+    session: Session,
+    stmt: Select[tuple[RepairTicket, Customer, str | None]],
+    now: datetime | None,
+) -> list[TicketRow]:
     out = []
     for t, c, tier in session.execute(stmt):
-        left = (business_hours_between(now, t.sla_due_at)
-                if now is not None and t.sla_due_at is not None else None)
-        out.append(TicketRow(
-            id=t.id, ref=t.ref, customer=c.name, region=c.region, tier=tier or "Member",
-            status=TicketState(t.status), severity=t.severity,
-            resolution_path=t.resolution_path, opened_at=t.opened_at,
-            sla_due_at=t.sla_due_at, business_hours_left=left,
-        ))
+        left = (
+            business_hours_between(now, t.sla_due_at)
+            if now is not None and t.sla_due_at is not None
+            else None
+        )
+        out.append(
+            TicketRow(
+                id=t.id,
+                ref=t.ref,
+                customer=c.name,
+                region=c.region,
+                tier=tier or "Member",
+                status=TicketState(t.status),
+                severity=t.severity,
+                resolution_path=t.resolution_path,
+                opened_at=t.opened_at,
+                sla_due_at=t.sla_due_at,
+                business_hours_left=left,
+            )
+        )
     return out
 
 
@@ -132,7 +147,8 @@ def at_risk(
         .order_by(RepairTicket.sla_due_at, RepairTicket.id)
     )
     return tuple(
-        r for r in _rows(session, stmt, now)
+        r
+        for r in _rows(session, stmt, now)
         if r.sla_due_at is not None
         and sla_status(r.sla_due_at, now, False, at_risk_within_h=within_h)
         is SlaStatus.AT_RISK
@@ -183,15 +199,29 @@ def ticket_detail(
         select(LoyaltyAccount.tier).where(LoyaltyAccount.customer_id == c.id)
     )
     events = session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
         .order_by(TicketEvent.at, TicketEvent.id)
     )
     return TicketDetail(
-        ticket=view(t), customer=c.name, phone=c.phone, email=c.email,
-        region=c.region, tier=tier or "Member", description=t.description,
-        sla=_sla(t, now), history=tuple(
-            EventRow(at=e.at, actor=e.actor, from_state=e.from_state,
-                     to_state=e.to_state, why=e.why) for e in events),
+        ticket=view(t),
+        customer=c.name,
+        phone=c.phone,
+        email=c.email,
+        region=c.region,
+        tier=tier or "Member",
+        description=t.description,
+        sla=_sla(t, now),
+        history=tuple(
+            EventRow(
+                at=e.at,
+                actor=e.actor,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                why=e.why,
+            )
+            for e in events
+        ),
         loan=_loan(session, ticket_id),
     )
 
@@ -206,7 +236,8 @@ def _sla(t: RepairTicket, now: datetime) -> SlaStatus | None:
 
 def _loan(session: Session, ticket_id: int) -> LoanSummary | None:
     row = session.execute(
-        select(Loan, Loaner).join(Loaner, Loaner.id == Loan.loaner_id)
+        select(Loan, Loaner)
+        .join(Loaner, Loaner.id == Loan.loaner_id)
         .where(Loan.ticket_id == ticket_id)
         .order_by(Loan.returned_at.is_not(None), Loan.lent_at.desc(), Loan.id.desc())
         .limit(1)
@@ -215,7 +246,11 @@ def _loan(session: Session, ticket_id: int) -> LoanSummary | None:
         return None
     loan, loaner = row
     return LoanSummary(
-        loan_id=loan.id, loaner_id=loaner.id, loaner_code=loaner.code,
-        model_family=loaner.model_family, lent_at=loan.lent_at, due_on=loan.due_on,
+        loan_id=loan.id,
+        loaner_id=loaner.id,
+        loaner_code=loaner.code,
+        model_family=loaner.model_family,
+        lent_at=loan.lent_at,
+        due_on=loan.due_on,
         returned_at=loan.returned_at,
     )

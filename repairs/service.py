@@ -105,8 +105,9 @@ def open_ticket(
     session.flush()
     ticket.ref = f"R{ticket.id}"
     record_event(session, ticket, None, actor=actor, why="opened", at=at, tier=tier)
-    _apply_triage(ticket, decision.path, decision.skill, decision.duration_min,
-                  decision.same_day)
+    _apply_triage(
+        ticket, decision.path, decision.skill, decision.duration_min, decision.same_day
+    )
     transition(  # flushes the ref, the triage and the new status in one UPDATE
         session,
         ticket.id,

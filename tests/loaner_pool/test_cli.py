@@ -40,7 +40,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def _lendable_ticket(s: Session) -> RepairTicket:
     """A workshop ticket waiting for pick-up, with no loan, whose machine family
     has an available loaner in the demo pool."""
-    families = set(s.scalars(select(Loaner.model_family).where(Loaner.state == "available")))
+    families = set(
+        s.scalars(select(Loaner.model_family).where(Loaner.state == "available"))
+    )
     lent = select(Loan.ticket_id).where(Loan.returned_at.is_(None))
     rows = s.execute(
         select(RepairTicket, CustomerMachine.model_family)
@@ -56,13 +58,17 @@ def test_lend_then_lend_again_then_return(cli, demo_session, capsys):
     one line; return: exit 0; returning again: exit 2."""
     ticket = _lendable_ticket(demo_session)
     demo_session.rollback()
-    code, out, _ = run(capsys, "loaner", "lend", "--ticket", str(ticket.id), "--actor", "t")
+    code, out, _ = run(
+        capsys, "loaner", "lend", "--ticket", str(ticket.id), "--actor", "t"
+    )
     assert code == 0 and out.startswith("lent LN-")
     code_name = out.split()[1]
     code, _, err = run(capsys, "loaner", "lend", "--ticket", str(ticket.id))
     assert code == 2
-    assert err.strip() == (f"tournee loaner: no loaner available for ticket {ticket.id}: "
-                           f"ticket {ticket.id} already has loaner {code_name}")
+    assert err.strip() == (
+        f"tournee loaner: no loaner available for ticket {ticket.id}: "
+        f"ticket {ticket.id} already has loaner {code_name}"
+    )
     code, out, _ = run(capsys, "loaner", "return", "--loaner", code_name)
     assert code == 0 and "now cleaning" in out
     code, _, err = run(capsys, "loaner", "return", "--loaner", code_name)
@@ -78,8 +84,9 @@ def test_lend_refused_at_a_site_without_stock(cli, demo_session, capsys):
 
     relay = demo_session.scalars(select(Site).where(Site.kind == "relay")).first()
     assert relay is not None
-    code, _, err = run(capsys, "loaner", "lend", "--ticket", str(ticket.id),
-                       "--site", str(relay.id))
+    code, _, err = run(
+        capsys, "loaner", "lend", "--ticket", str(ticket.id), "--site", str(relay.id)
+    )
     assert code == 2 and f"at site {relay.id}" in err
 
 
@@ -101,8 +108,15 @@ def test_ticket_move_illegal_exits_2_and_show(cli, demo_session, capsys):
     code, _, err = run(capsys, "ticket", "move", str(ticket.id), "closed", "--why", "x")
     assert code == 2
     assert "cannot go from 'awaiting pickup' to 'closed'" in err
-    code, out, _ = run(capsys, "ticket", "move", str(ticket.id), "at-workshop",
-                       "--why", "courier delivered it")
+    code, out, _ = run(
+        capsys,
+        "ticket",
+        "move",
+        str(ticket.id),
+        "at-workshop",
+        "--why",
+        "courier delivered it",
+    )
     assert code == 0 and "'at workshop'" in out
     code, out, _ = run(capsys, "ticket", "show", str(ticket.id))
     assert code == 0 and "courier delivered it" in out and "SLA due" in out
@@ -111,7 +125,13 @@ def test_ticket_move_illegal_exits_2_and_show(cli, demo_session, capsys):
 def test_installed_command_exit_status(cli, tmp_path):
     """The real `tournee` script: refusal -> status 2 and one stderr line."""
     env = {**os.environ, "DATABASE_URL": cli}
-    proc = subprocess.run([str(TOURNEE), "loaner", "lend", "--ticket", "987654"],
-                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(TOURNEE), "loaner", "lend", "--ticket", "987654"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "tournee loaner: ticket 987654 does not exist"

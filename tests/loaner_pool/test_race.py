@@ -96,8 +96,10 @@ def _race(url: str) -> list[tuple[str, int, Any]]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     results, ticket_ids = ctx.Queue(), ctx.Queue()
-    procs = [ctx.Process(target=_race_worker, args=(url, ticket_ids, barrier, results))
-             for _ in range(PROCESSES)]
+    procs = [
+        ctx.Process(target=_race_worker, args=(url, ticket_ids, barrier, results))
+        for _ in range(PROCESSES)
+    ]
     with _bare_main():
         for p in procs:
             p.start()
@@ -138,8 +140,12 @@ def test_twenty_processes_five_loaners(db_url: str) -> None:
         assert len(open_loans) == AVAILABLE
         assert len({ln.loaner_id for ln in open_loans}) == AVAILABLE
         assert len({ln.ticket_id for ln in open_loans}) == AVAILABLE
-        states = dict(s.execute(
-            select(Loaner.state, func.count()).where(Loaner.model_family == "bean_to_cup")
-            .group_by(Loaner.state)).all())
+        states = dict(
+            s.execute(
+                select(Loaner.state, func.count())
+                .where(Loaner.model_family == "bean_to_cup")
+                .group_by(Loaner.state)
+            ).all()
+        )
         assert states.get("lent") == AVAILABLE and "available" not in states
     eng.dispose()

@@ -52,20 +52,44 @@ _seq = count(1)
 # --- builders (shared with test_race and test_cli) ----------------------------
 
 
-def make_site(s: Session, code: str, lat: float, lon: float, kind: str = "depot") -> Site:
-    site = Site(code=code, kind=kind, name=f"{kind} {code}", postcode="69000",
-                town=code, region="Auvergne-Rhône-Alpes", lat=lat, lon=lon)
+def make_site(
+    s: Session, code: str, lat: float, lon: float, kind: str = "depot"
+) -> Site:
+    site = Site(
+        code=code,
+        kind=kind,
+        name=f"{kind} {code}",
+        postcode="69000",
+        town=code,
+        region="Auvergne-Rhône-Alpes",
+        lat=lat,
+        lon=lon,
+    )
     s.add(site)
     s.flush()
     return site
 
 
-def make_customer(s: Session, *, tier: str | None = None, lat: float = 45.76,
-                  lon: float = 4.85, name: str | None = None) -> Customer:
+def make_customer(
+    s: Session,
+    *,
+    tier: str | None = None,
+    lat: float = 45.76,
+    lon: float = 4.85,
+    name: str | None = None,
+) -> Customer:
     n = next(_seq)
-    c = Customer(ref=f"C{n}", name=name or f"Client {n}", phone=f"+3361234{n:04d}",
-                 email=f"client{n}@example.fr", postcode="69003", town="Lyon",
-                 region="Auvergne-Rhône-Alpes", lat=lat, lon=lon)
+    c = Customer(
+        ref=f"C{n}",
+        name=name or f"Client {n}",
+        phone=f"+3361234{n:04d}",
+        email=f"client{n}@example.fr",
+        postcode="69003",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=lat,
+        lon=lon,
+    )
     s.add(c)
     s.flush()
     if tier:
@@ -73,29 +97,56 @@ def make_customer(s: Session, *, tier: str | None = None, lat: float = 45.76,
     return c
 
 
-def make_ticket(s: Session, customer: Customer, family: str = "bean_to_cup", *,
-                status: str = "awaiting pickup", opened_at: datetime = NOW,
-                loaner_needed: bool = True) -> RepairTicket:
+def make_ticket(
+    s: Session,
+    customer: Customer,
+    family: str = "bean_to_cup",
+    *,
+    status: str = "awaiting pickup",
+    opened_at: datetime = NOW,
+    loaner_needed: bool = True,
+) -> RepairTicket:
     n = next(_seq)
-    m = CustomerMachine(customer_id=customer.id, model="Barista One", model_family=family,
-                        serial=f"SN{n:06d}", purchased_on=date(2024, 1, 1),
-                        warranty_end=date(2027, 1, 1))
+    m = CustomerMachine(
+        customer_id=customer.id,
+        model="Barista One",
+        model_family=family,
+        serial=f"SN{n:06d}",
+        purchased_on=date(2024, 1, 1),
+        warranty_end=date(2027, 1, 1),
+    )
     s.add(m)
     s.flush()
-    t = RepairTicket(ref=f"R{n}", customer_id=customer.id, machine_id=m.id, fault="pump",
-                     severity="high", resolution_path="workshop", required_skill="espresso_unit",
-                     duration_min=60, same_day_fix=False, opened_at=opened_at,
-                     status=status, loaner_needed=loaner_needed)
+    t = RepairTicket(
+        ref=f"R{n}",
+        customer_id=customer.id,
+        machine_id=m.id,
+        fault="pump",
+        severity="high",
+        resolution_path="workshop",
+        required_skill="espresso_unit",
+        duration_min=60,
+        same_day_fix=False,
+        opened_at=opened_at,
+        status=status,
+        loaner_needed=loaner_needed,
+    )
     s.add(t)
     s.flush()
     return t
 
 
-def make_loaner(s: Session, site: Site, family: str = "bean_to_cup",
-                state: str = "available") -> Loaner:
+def make_loaner(
+    s: Session, site: Site, family: str = "bean_to_cup", state: str = "available"
+) -> Loaner:
     n = next(_seq)
-    ln = Loaner(code=f"LN-{n:04d}", model="Loaner B2C", model_family=family,
-                state=state, site_id=site.id)
+    ln = Loaner(
+        code=f"LN-{n:04d}",
+        model="Loaner B2C",
+        model_family=family,
+        state=state,
+        site_id=site.id,
+    )
     s.add(ln)
     s.flush()
     return ln
@@ -199,8 +250,16 @@ def test_unique_index_violation_becomes_a_clean_refusal(session, net):
     a = make_loaner(session, net["lyon"], state="lent")
     b = make_loaner(session, net["lyon"])
     t = make_ticket(session, make_customer(session))
-    session.add(Loan(loaner_id=a.id, ticket_id=t.id, customer_id=t.customer_id,
-                     from_site_id=net["lyon"].id, lent_at=NOW, due_on=date(2026, 12, 8)))
+    session.add(
+        Loan(
+            loaner_id=a.id,
+            ticket_id=t.id,
+            customer_id=t.customer_id,
+            from_site_id=net["lyon"].id,
+            lent_at=NOW,
+            due_on=date(2026, 12, 8),
+        )
+    )
     session.flush()
     from loaner_pool import service
 
@@ -222,7 +281,9 @@ def test_lend_records_event_and_audit(session, net):
     t = make_ticket(session, make_customer(session))
     lend(session, t.id, actor="ana", now=NOW)
     session.commit()
-    ev = session.scalars(select(LoanerEvent).where(LoanerEvent.loaner_id == ln.id)).one()
+    ev = session.scalars(
+        select(LoanerEvent).where(LoanerEvent.loaner_id == ln.id)
+    ).one()
     assert (ev.from_state, ev.to_state, ev.actor) == ("available", "lent", "ana")
     log = session.scalars(select(AuditLog).where(AuditLog.entity == "loaner")).one()
     assert (log.actor, log.action, log.change["to_state"]) == ("ana", "lend", "lent")
@@ -237,8 +298,9 @@ def test_return_cleaning_available_cycle(session, net):
     ln = make_loaner(session, net["lyon"])
     t = make_ticket(session, make_customer(session))
     lend(session, t.id, now=NOW)
-    back = return_loaner(session, ln.id, site_id=net["vil"].id, actor="bob",
-                         now=NOW + timedelta(days=9))
+    back = return_loaner(
+        session, ln.id, site_id=net["vil"].id, actor="bob", now=NOW + timedelta(days=9)
+    )
     assert back.returned_at == NOW + timedelta(days=9)
     assert back.returned_to_site_id == net["vil"].id
     assert session.get(Loaner, ln.id).state == "cleaning"
@@ -269,9 +331,15 @@ def test_transfer_then_arrive(session, net):
     assert counts == {("DEP-GRE", "in transit"): 1}
     assert arrive(session, ln.id, actor="carl").state == "available"
     session.commit()
-    assert [e.to_state for e in history(session, ln.id).events] == ["in transit", "available"]
-    actions = session.scalars(select(AuditLog.action).where(AuditLog.entity_id == str(ln.id))
-                              .order_by(AuditLog.id)).all()
+    assert [e.to_state for e in history(session, ln.id).events] == [
+        "in transit",
+        "available",
+    ]
+    actions = session.scalars(
+        select(AuditLog.action)
+        .where(AuditLog.entity_id == str(ln.id))
+        .order_by(AuditLog.id)
+    ).all()
     assert actions == ["transfer", "arrive"]
 
 
@@ -314,7 +382,10 @@ def test_stale_edit_is_reported_as_changed_by_someone_else(db_url, net):
         b.condition = "fair"
         from loaner_pool.service import _optimistic
 
-        with pytest.raises(LoanerChanged, match="changed by someone else"), _optimistic(b):
+        with (
+            pytest.raises(LoanerChanged, match="changed by someone else"),
+            _optimistic(b),
+        ):
             second.flush()
     eng.dispose()
 
@@ -348,7 +419,9 @@ def test_pool_counts_by_site_family_state(session, net):
     make_loaner(session, net["gre"])
     rows = pool(session, net["lyon"].id)
     assert {(r.model_family, r.state): r.count for r in rows} == {
-        ("bean_to_cup", "available"): 2, ("capsule", "cleaning"): 1}
+        ("bean_to_cup", "available"): 2,
+        ("capsule", "cleaning"): 1,
+    }
 
 
 # --- shortage -------------------------------------------------------------------
@@ -359,11 +432,17 @@ def test_shortage_serves_higher_tier_first_and_says_why(session, net):
     Member who has waited longer, and the refusal explains it."""
     make_loaner(session, net["lyon"])
     make_loaner(session, net["vil"])
-    member = make_ticket(session, make_customer(session), opened_at=NOW - timedelta(days=6))
-    gold = make_ticket(session, make_customer(session, tier="Gold"),
-                       opened_at=NOW - timedelta(days=1))
-    silver = make_ticket(session, make_customer(session, tier="Silver"),
-                         opened_at=NOW - timedelta(days=2))
+    member = make_ticket(
+        session, make_customer(session), opened_at=NOW - timedelta(days=6)
+    )
+    gold = make_ticket(
+        session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(days=1)
+    )
+    silver = make_ticket(
+        session,
+        make_customer(session, tier="Silver"),
+        opened_at=NOW - timedelta(days=2),
+    )
     make_ticket(session, make_customer(session), status="closed")  # not waiting
     res = allocate_waiting(session, family="bean_to_cup", now=NOW, actor="ana")
     session.commit()
@@ -379,8 +458,12 @@ def test_shortage_serves_higher_tier_first_and_says_why(session, net):
 def test_shortage_same_tier_longer_wait_wins(session, net):
     """Same tier: the one waiting longer gets the only loaner."""
     make_loaner(session, net["lyon"])
-    recent = make_ticket(session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(hours=5))
-    older = make_ticket(session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(days=3))
+    recent = make_ticket(
+        session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(hours=5)
+    )
+    older = make_ticket(
+        session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(days=3)
+    )
     res = allocate_waiting(session, family="bean_to_cup", now=NOW)
     assert [g.ticket_id for g in res.granted] == [older.id]
     assert res.refused[0][0] == recent.id and "longer wait first" in res.refused[0][1]
@@ -401,13 +484,18 @@ def test_swap_legs_created_once(session, net):
     session.commit()
     orders = [session.get_one(DeliveryOrder, i) for i in ids]
     assert [o.kind for o in orders] == ["loaner out", "repair pick-up"]
-    assert {(o.customer_id, o.ticket_id, o.promised_on) for o in orders} == {(t.customer_id, t.id, day)}
+    assert {(o.customer_id, o.ticket_id, o.promised_on) for o in orders} == {
+        (t.customer_id, t.id, day)
+    }
     assert orders[0].depot_id == net["lyon"].id and ln.code in orders[0].items
     assert orders[1].destination_site_id == net["wks"].id
     t.status = "repaired"
     session.commit()
     back = swap_jobs_for(session, t.id, date(2026, 12, 3))
-    assert [session.get_one(DeliveryOrder, i).kind for i in back] == ["repair return", "loaner back"]
+    assert [session.get_one(DeliveryOrder, i).kind for i in back] == [
+        "repair return",
+        "loaner back",
+    ]
     assert session.get_one(DeliveryOrder, back[1]).destination_site_id == net["lyon"].id
     assert _count(session, DeliveryOrder, DeliveryOrder.ticket_id == t.id) == 4
 

@@ -25,11 +25,16 @@ OPENED = paris(2026, 11, 24, 9)
 
 
 def _counts(s: Session, ticket_id: int) -> tuple[int, int]:
-    events = s.scalar(select(func.count()).select_from(TicketEvent)
-                      .where(TicketEvent.ticket_id == ticket_id))
-    audits = s.scalar(select(func.count()).select_from(AuditLog)
-                      .where(AuditLog.entity == "repair_ticket",
-                             AuditLog.entity_id == str(ticket_id)))
+    events = s.scalar(
+        select(func.count())
+        .select_from(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+    )
+    audits = s.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.entity == "repair_ticket", AuditLog.entity_id == str(ticket_id))
+    )
     return int(events or 0), int(audits or 0)
 
 
@@ -58,17 +63,37 @@ def test_workshop_life_leaves_an_event_and_audit_row_per_change(session):
     """triaged -> awaiting pickup -> at workshop -> repaired -> returning ->
     resolved -> closed: 2 + 6 events and audit rows, each with who, from, to, why."""
     t = open_for(session, "Gold", OPENED, family="capsule")
-    path = [S.AWAITING_PICKUP, S.AT_WORKSHOP, S.REPAIRED, S.RETURNING, S.RESOLVED, S.CLOSED]
+    path = [
+        S.AWAITING_PICKUP,
+        S.AT_WORKSHOP,
+        S.REPAIRED,
+        S.RETURNING,
+        S.RESOLVED,
+        S.CLOSED,
+    ]
     for i, state in enumerate(path):
-        v = transition(session, t.id, state, actor=f"user{i}", why=f"step {i}",
-                       now=paris(2026, 11, 25 + i, 10))
+        v = transition(
+            session,
+            t.id,
+            state,
+            actor=f"user{i}",
+            why=f"step {i}",
+            now=paris(2026, 11, 25 + i, 10),
+        )
         assert v.status is state
     session.commit()
     assert _counts(session, t.id) == (8, 8)
-    last = session.scalars(select(AuditLog).where(AuditLog.entity_id == str(t.id))
-                           .order_by(AuditLog.id.desc())).first()
+    last = session.scalars(
+        select(AuditLog)
+        .where(AuditLog.entity_id == str(t.id))
+        .order_by(AuditLog.id.desc())
+    ).first()
     assert last is not None and last.actor == "user5"
-    assert last.change == {"from_state": "resolved", "to_state": "closed", "why": "step 5"}
+    assert last.change == {
+        "from_state": "resolved",
+        "to_state": "closed",
+        "why": "step 5",
+    }
     assert v.closed_at == paris(2026, 11, 30, 10)
     assert v.allowed_next == ()
 
@@ -80,8 +105,14 @@ def test_onsite_retriage_to_workshop_sets_the_new_path(session):
     assert t.resolution_path == "onsite"
     transition(session, t.id, S.SCHEDULED, actor="ana")
     transition(session, t.id, S.IN_PROGRESS, actor="tech")
-    v = transition(session, t.id, S.TRIAGED, actor="tech", why="pump to replace",
-                   path=ResolutionPath.WORKSHOP)
+    v = transition(
+        session,
+        t.id,
+        S.TRIAGED,
+        actor="tech",
+        why="pump to replace",
+        path=ResolutionPath.WORKSHOP,
+    )
     assert (v.resolution_path, v.loaner_needed) == (ResolutionPath.WORKSHOP, True)
     assert S.AWAITING_PICKUP in v.allowed_next
 
@@ -103,8 +134,9 @@ def test_expected_version_mismatch_is_changed_by_someone_else(session):
     t = open_for(session, "Gold", OPENED, family="capsule")
     with pytest.raises(TicketChanged, match="changed by someone else"):
         transition(session, t.id, S.AWAITING_PICKUP, actor="ana", expected_version=1)
-    v = transition(session, t.id, S.AWAITING_PICKUP, actor="ana",
-                   expected_version=t.version)
+    v = transition(
+        session, t.id, S.AWAITING_PICKUP, actor="ana", expected_version=t.version
+    )
     assert v.version == t.version
 
 
@@ -116,7 +148,10 @@ def test_concurrent_edit_raises_ticket_changed(db_url: str) -> None:
     with make.begin() as s:
         ticket_id = open_for(s, "Gold", OPENED, family="capsule").id
     with make() as first, make() as second:
-        shown = [first.get_one(RepairTicket, ticket_id), second.get_one(RepairTicket, ticket_id)]
+        shown = [
+            first.get_one(RepairTicket, ticket_id),
+            second.get_one(RepairTicket, ticket_id),
+        ]
         first.commit()
         second.commit()  # both have read it (and keep it); read transactions ended
         transition(first, ticket_id, S.AWAITING_PICKUP, actor="ana")
@@ -134,5 +169,7 @@ def test_cancel_sets_closed_at(session):
     """Cancelled is final: closed_at is stamped and nothing follows."""
     t = open_for(session, "Gold", OPENED)
     at = datetime(2026, 11, 24, 12, tzinfo=OPENED.tzinfo)
-    v = transition(session, t.id, "cancelled", actor="ana", why="customer fixed it", now=at)
+    v = transition(
+        session, t.id, "cancelled", actor="ana", why="customer fixed it", now=at
+    )
     assert (v.status, v.closed_at, v.allowed_next) == (S.CANCELLED, at, ())

@@ -14,13 +14,27 @@ from repairs.sla import SlaStatus
 from tests.repairs.test_service import make_customer, open_for, paris
 
 
-def _ticket(s: Session, due: datetime, status: str = "triaged", *,
-            region: str = "Auvergne-Rhône-Alpes", tier: str | None = None) -> RepairTicket:
+def _ticket(
+    s: Session,
+    due: datetime,
+    status: str = "triaged",
+    *,
+    region: str = "Auvergne-Rhône-Alpes",
+    tier: str | None = None,
+) -> RepairTicket:
     """A ticket due at ``due`` in ``status`` (set directly: these are query tests)."""
     c, m = make_customer(s, tier, region=region)
-    t = RepairTicket(ref=f"Q{c.id}", customer_id=c.id, machine_id=m.id, fault="pump",
-                     severity="normal", resolution_path="onsite", opened_at=paris(2026, 11, 20, 9),
-                     sla_due_at=due, status=status)
+    t = RepairTicket(
+        ref=f"Q{c.id}",
+        customer_id=c.id,
+        machine_id=m.id,
+        fault="pump",
+        severity="normal",
+        resolution_path="onsite",
+        opened_at=paris(2026, 11, 20, 9),
+        sla_due_at=due,
+        status=status,
+    )
     s.add(t)
     s.flush()
     return t
@@ -66,7 +80,9 @@ def test_list_tickets_filters_by_status_and_region(session):
     a = _ticket(session, paris(2026, 11, 25, 9))
     _ticket(session, paris(2026, 11, 25, 10), region="Bretagne")
     _ticket(session, paris(2026, 11, 25, 11), status="scheduled")
-    rows = list_tickets(session, status=TicketState.TRIAGED, region="Auvergne-Rhône-Alpes")
+    rows = list_tickets(
+        session, status=TicketState.TRIAGED, region="Auvergne-Rhône-Alpes"
+    )
     assert [r.id for r in rows] == [a.id]
     assert len(list_tickets(session, limit=2)) == 2
     assert dataclasses.is_dataclass(rows[0]) and rows[0].status is TicketState.TRIAGED
@@ -76,17 +92,40 @@ def test_ticket_detail_has_history_triage_sla_and_loan(session):
     """The detail of an opened, lent ticket: history, triage, SLA status, the loan,
     the customer's tier and contact."""
     t = open_for(session, "Gold", paris(2026, 11, 24, 9), family="capsule")
-    transition(session, t.id, TicketState.AWAITING_PICKUP, actor="ana", why="courier booked")
-    site = Site(code="D1", kind="depot", name="Lyon", postcode="69007", town="Lyon",
-                region="Auvergne-Rhône-Alpes", lat=45.75, lon=4.84)
+    transition(
+        session, t.id, TicketState.AWAITING_PICKUP, actor="ana", why="courier booked"
+    )
+    site = Site(
+        code="D1",
+        kind="depot",
+        name="Lyon",
+        postcode="69007",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=45.75,
+        lon=4.84,
+    )
     session.add(site)
     session.flush()
-    ln = Loaner(code="LN-0001", model="Cap", model_family="capsule", state="lent", site_id=site.id)
+    ln = Loaner(
+        code="LN-0001",
+        model="Cap",
+        model_family="capsule",
+        state="lent",
+        site_id=site.id,
+    )
     session.add(ln)
     session.flush()
-    session.add(Loan(loaner_id=ln.id, ticket_id=t.id, customer_id=t.customer_id,
-                     from_site_id=site.id, lent_at=paris(2026, 11, 24, 11),
-                     due_on=date(2026, 12, 8)))
+    session.add(
+        Loan(
+            loaner_id=ln.id,
+            ticket_id=t.id,
+            customer_id=t.customer_id,
+            from_site_id=site.id,
+            lent_at=paris(2026, 11, 24, 11),
+            due_on=date(2026, 12, 8),
+        )
+    )
     session.commit()
     d = ticket_detail(session, t.id, now=paris(2026, 11, 24, 12))
     assert [e.to_state for e in d.history] == ["new", "triaged", "awaiting pickup"]
@@ -94,4 +133,7 @@ def test_ticket_detail_has_history_triage_sla_and_loan(session):
     assert d.ticket.resolution_path == "workshop" and d.ticket.required_skill
     assert d.tier == "Gold" and d.phone and d.email
     assert d.sla is SlaStatus.OK  # Gold: due Thursday 09:00
-    assert d.loan is not None and (d.loan.loaner_code, d.loan.due_on) == ("LN-0001", date(2026, 12, 8))
+    assert d.loan is not None and (d.loan.loaner_code, d.loan.due_on) == (
+        "LN-0001",
+        date(2026, 12, 8),
+    )

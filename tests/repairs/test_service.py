@@ -39,19 +39,35 @@ def paris(*args: int) -> datetime:
 
 
 def make_customer(
-    s: Session, tier: str | None = None, family: str = "bean_to_cup",
-    region: str = "Auvergne-Rhône-Alpes", name: str | None = None,
+    s: Session,
+    tier: str | None = None,
+    family: str = "bean_to_cup",
+    region: str = "Auvergne-Rhône-Alpes",
+    name: str | None = None,
 ) -> tuple[Customer, CustomerMachine]:
     """A customer with one machine of ``family`` and, if ``tier``, a loyalty account."""
     n = next(_seq)
-    c = Customer(ref=f"C{n}", name=name or f"Client {n}", phone=f"+3360000{n:04d}",
-                 email=f"c{n}@example.fr", postcode="69003", town="Lyon", region=region,
-                 lat=45.76, lon=4.85)
+    c = Customer(
+        ref=f"C{n}",
+        name=name or f"Client {n}",
+        phone=f"+3360000{n:04d}",
+        email=f"c{n}@example.fr",
+        postcode="69003",
+        town="Lyon",
+        region=region,
+        lat=45.76,
+        lon=4.85,
+    )
     s.add(c)
     s.flush()
-    m = CustomerMachine(customer_id=c.id, model="Barista One", model_family=family,
-                        serial=f"SN-R{n:05d}", purchased_on=date(2024, 1, 1),
-                        warranty_end=date(2027, 1, 1))
+    m = CustomerMachine(
+        customer_id=c.id,
+        model="Barista One",
+        model_family=family,
+        serial=f"SN-R{n:05d}",
+        purchased_on=date(2024, 1, 1),
+        warranty_end=date(2027, 1, 1),
+    )
     s.add(m)
     if tier:
         s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier))
@@ -59,11 +75,26 @@ def make_customer(
     return c, m
 
 
-def open_for(s: Session, tier: str | None, opened_at: datetime, *, fault: str = "pump",
-             family: str = "bean_to_cup", severity: str = "normal") -> RepairTicket:
+def open_for(
+    s: Session,
+    tier: str | None,
+    opened_at: datetime,
+    *,
+    fault: str = "pump",
+    family: str = "bean_to_cup",
+    severity: str = "normal",
+) -> RepairTicket:
     c, m = make_customer(s, tier, family)
-    v = open_ticket(s, c.id, fault, severity, machine_id=m.id, description="test",
-                    actor="ana", opened_at=opened_at)
+    v = open_ticket(
+        s,
+        c.id,
+        fault,
+        severity,
+        machine_id=m.id,
+        description="test",
+        actor="ana",
+        opened_at=opened_at,
+    )
     return s.get_one(RepairTicket, v.id)
 
 
@@ -98,10 +129,16 @@ def test_customer_without_account_is_a_member(session):
 def test_open_ticket_triages_from_the_rules(session):
     """A capsule machine goes to the workshop (rules file): path, skill, no same-day
     fix, a loaner is needed, and the ticket is 'triaged' with ref R<id>."""
-    t = open_for(session, "Gold", paris(2026, 11, 24, 9), family="capsule", fault="leak")
+    t = open_for(
+        session, "Gold", paris(2026, 11, 24, 9), family="capsule", fault="leak"
+    )
     assert t.status == TicketState.TRIAGED
     assert t.resolution_path == ResolutionPath.WORKSHOP
-    assert (t.required_skill, t.same_day_fix, t.loaner_needed) == ("espresso_unit", False, True)
+    assert (t.required_skill, t.same_day_fix, t.loaner_needed) == (
+        "espresso_unit",
+        False,
+        True,
+    )
     assert t.ref == f"R{t.id}"
 
 
@@ -110,18 +147,31 @@ def test_open_ticket_records_open_and_triage(session):
     t = open_for(session, "Gold", paris(2026, 11, 24, 9))
     session.commit()
     events = session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
-    assert [(e.from_state, e.to_state) for e in events] == [(None, "new"), ("new", "triaged")]
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == t.id)
+        .order_by(TicketEvent.id)
+    ).all()
+    assert [(e.from_state, e.to_state) for e in events] == [
+        (None, "new"),
+        ("new", "triaged"),
+    ]
     assert "triage rule" in events[1].why
-    logs = session.scalars(select(AuditLog).where(AuditLog.entity_id == str(t.id))).all()
-    assert [(a.actor, a.action) for a in logs] == [("ana", "open"), ("ana", "transition")]
+    logs = session.scalars(
+        select(AuditLog).where(AuditLog.entity_id == str(t.id))
+    ).all()
+    assert [(a.actor, a.action) for a in logs] == [
+        ("ana", "open"),
+        ("ana", "transition"),
+    ]
 
 
 def test_open_ticket_refuses_another_customers_machine(session):
     """The machine must belong to the customer."""
     c1, _ = make_customer(session)
     _, m2 = make_customer(session)
-    with pytest.raises(MachineNotFound, match=f"machine {m2.id} is not a machine of customer {c1.id}"):
+    with pytest.raises(
+        MachineNotFound, match=f"machine {m2.id} is not a machine of customer {c1.id}"
+    ):
         open_ticket(session, c1.id, "pump", "normal", machine_id=m2.id, actor="ana")
 
 
