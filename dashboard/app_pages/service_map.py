@@ -154,7 +154,7 @@ def render() -> None:
     note = " (the history stops there)" if stale else ""
     st.caption(
         f"{PERIODS[weeks]}: {p.start:%d %b} to {p.end - timedelta(days=1):%d %b %Y}{note}"
-        f" · {escape_markdown(region or 'all regions')} · open tickets and loans as of {now:%d %b %H:%M} UTC"
+        f" · {escape_markdown(region or 'all regions')} · open tickets and loans at {now.astimezone(PARIS):%d %b %H:%M}"
     )
     _kpis(data)
     _map(data)
