@@ -130,3 +130,13 @@ def test_same_seed_same_routes() -> None:
     a, b = solve(p, params), solve(p, params)
     assert [r.job_ids for r in a.routes] == [r.job_ids for r in b.routes]
     assert validate(p, a) == []
+
+
+def test_scarce_load_capacity_keeps_the_highest_priorities(quick: SolveParams) -> None:
+    """A van of 10 and five loads of 5 (priorities 1..5): the 5 and the 4 go, the rest NO_ROOM."""
+    jobs = [make_job(f"p{k}", k, demand=5, priority=k) for k in range(1, 6)]
+    p = make_problem(jobs, [make_vehicle(capacity=10)])
+    sol = solve(p, quick)
+    assert validate(p, sol) == []
+    assert sorted(sol.route("v1").job_ids) == ["p4", "p5"]  # type: ignore[union-attr]
+    assert {u.reason for u in sol.unassigned} == {UnassignedReason.NO_ROOM}
