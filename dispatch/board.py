@@ -31,6 +31,7 @@ from dispatch import planning
 from dispatch.problem_builder import (
     PARIS,
     PLANNABLE_STATES,
+    JobMeta,
     Variant,
     planning_now,
     repair_jobs,
@@ -113,6 +114,8 @@ class VehicleInfo:
     home_lat: float
     home_lon: float
     break_minutes: int
+    region: str = ""
+    active: bool = True
 
 
 # --- days ---------------------------------------------------------------------------
@@ -163,11 +166,19 @@ def sla_status(due: datetime | None, day: date) -> str:
     return "later"
 
 
-def job_rows(session: Session, day: date, region: str | None = None) -> list[JobRow]:
-    """The on-site visits to plan on ``day`` (one region or the whole country), with
-    their priority score and its explanation, most urgent first."""
+def _metas(session: Session, day: date, region: str | None, kind: str) -> list[JobMeta]:
+    if kind == "technicians":
+        return [m for _, m in repair_jobs(session, day, region, Variant())]
+    return list(planning.build_day(session, kind, day, region).jobs.values())
+
+
+def job_rows(session: Session, day: date, region: str | None = None,
+             kind: str = "technicians") -> list[JobRow]:
+    """The jobs to plan on ``day`` (one region or the whole country): on-site visits
+    for ``technicians``, delivery stops for ``couriers``; with their priority score
+    and its explanation, most urgent first."""
     rows = []
-    for _, m in repair_jobs(session, day, region, Variant()):
+    for m in _metas(session, day, region, kind):
         rows.append(JobRow(
             ref=m.ref, ticket_id=m.ticket_id, customer=m.customer, address=m.address, town=m.town,
             region=m.region, lat=m.lat, lon=m.lon, label=m.label, skill=m.skill or "",
@@ -211,6 +222,8 @@ def current_plan_id(session: Session, kind: str, day: date, region: str | None) 
 def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDetail]:
     """job ref -> customer, address, position... for every repair visit of ``view``
     (routed or not). Jobs that are not repair tickets are left out."""
+    if view.kind != "technicians":
+        return {m.ref: _detail(m) for m in planning.build_day(session, view.kind, view.day, view.region).jobs.values()}
     ids = {s.ticket_id for r in view.routes for s in r.stops if s.ticket_id}
     ids |= {u.ticket_id for u in view.unassigned if u.ticket_id}
     out: dict[str, StopDetail] = {}
@@ -234,17 +247,22 @@ def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDet
     return out
 
 
+def _detail(m: JobMeta) -> StopDetail:
+    return StopDetail(ref=m.ref, customer=m.customer, phone="", address=m.address, town=m.town, lat=m.lat,
+                      lon=m.lon, label=m.label, skill=m.skill or "", window=_window_text(m.window), tier=m.tier)
+
+
 def vehicle_info(session: Session, kind: str = "technicians") -> dict[int, VehicleInfo]:
     """Technician (or courier) id -> name, home/depot position and break length."""
     if kind == "technicians":
-        return {t.id: VehicleInfo(t.id, t.name, t.home_lat, t.home_lon, t.break_minutes)
-                for t in session.scalars(select(Technician))}
-
-    depots = {s.id: (s.lat, s.lon) for s in session.scalars(select(Site))}
+        return {t.id: VehicleInfo(t.id, t.name, t.home_lat, t.home_lon, t.break_minutes, t.region, t.active)
+                for t in session.scalars(select(Technician).order_by(Technician.region, Technician.name))}
+    depots = {s.id: s for s in session.scalars(select(Site))}
     out = {}
-    for c in session.scalars(select(Courier)):
-        lat, lon = depots.get(c.depot_id, (0.0, 0.0))
-        out[c.id] = VehicleInfo(c.id, c.name, lat, lon, c.break_minutes)
+    for c in session.scalars(select(Courier).order_by(Courier.name)):
+        d = depots.get(c.depot_id)
+        out[c.id] = VehicleInfo(c.id, c.name, d.lat if d else 0.0, d.lon if d else 0.0, c.break_minutes,
+                                d.region if d else "", c.active)
     return out
 
 

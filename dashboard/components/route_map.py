@@ -83,7 +83,7 @@ class PointLayer(MacroElement):
             for (var i = 0; i < rows.length; i++) {
                 var r = rows[i];
                 var m = L.circleMarker([r[0], r[1]], {radius: {{ this.radius }}, color: "#ffffff",
-                    weight: 1, fillColor: r[2], fillOpacity: 0.9});
+                    weight: 1, fillColor: r[2], fillOpacity: {{ this.fill_opacity }}});
                 m.bindTooltip(r[3]);
                 if (r[4]) { m.bindPopup(r[4], {maxWidth: 320}); }
                 m.addTo({{ this.get_name() }});
@@ -93,12 +93,14 @@ class PointLayer(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, points: Sequence[_Point], radius: int = 5, name: str = "points") -> None:
+    def __init__(self, points: Sequence[_Point], radius: float = 5, fill_opacity: float = 0.9,
+                 name: str = "points") -> None:
         super().__init__()
         self._name = "PointLayer"
         self.layer_name = name
         self.count = len(points)
-        self.radius = int(radius)
+        self.radius = float(radius)
+        self.fill_opacity = float(fill_opacity)
         self.rows = json.dumps([[round(p.lat, 6), round(p.lon, 6), p.colour, p.tooltip, p.popup]
                                 for p in points])
 
@@ -218,11 +220,12 @@ def plan_map(view: PlanView, details: Mapping[str, StopDetail],
                             tooltip=(f"{html_text(r.name)}: {len(r.stops)} stops, "
                                      f"{r.km:,.0f} km")).add_to(group)
         coords += line
+    unassigned = _unassigned_points(view.unassigned, details)
+    if unassigned:  # under the stops; small and see-through when the map is crowded
+        PointLayer(unassigned, radius=3 if many else 5, fill_opacity=0.55 if many else 0.85,
+                   name="unassigned").add_to(m)
     if points:
         PointLayer(points, name="stops").add_to(m)
-    unassigned = _unassigned_points(view.unassigned, details)
-    if unassigned:
-        PointLayer(unassigned, radius=6, name="unassigned").add_to(m)
     coords += [(p.lat, p.lon) for p in unassigned]
     if not many and 1 < len(routes) <= len(PALETTE):
         folium.LayerControl(collapsed=True).add_to(m)
