@@ -304,21 +304,28 @@ def run(
     sp = search_parameters(config, remaining, params)
     best = [float("inf")]
 
+    failure: list[BaseException] = []
+
     def on_solution() -> None:
-        cost = routing.CostVar().Value()
-        if cost < best[0]:
-            best[0] = cost
-            if progress is not None:
-                progress(
-                    Progress(
-                        elapsed_s=time.monotonic() - t0,
-                        objective=cost / COST_SCALE,
-                        jobs_placed=_count_placed(routing, n_jobs, manager),
-                        jobs_total=total,
-                        source=config.name,
+        # An exception must not cross into C++: keep it, stop, re-raise after.
+        try:
+            cost = routing.CostVar().Value()
+            if cost < best[0]:
+                best[0] = cost
+                if progress is not None:
+                    progress(
+                        Progress(
+                            elapsed_s=time.monotonic() - t0,
+                            objective=cost / COST_SCALE,
+                            jobs_placed=_count_placed(routing, n_jobs, manager),
+                            jobs_total=total,
+                            source=config.name,
+                        )
                     )
-                )
-        if cancel is not None and cancel.is_cancelled():
+            if cancel is not None and cancel.is_cancelled():
+                routing.solver().FinishCurrentSearch()
+        except BaseException as exc:
+            failure.append(exc)
             routing.solver().FinishCurrentSearch()
 
     routing.AddAtSolutionCallback(on_solution)
@@ -355,6 +362,8 @@ def run(
         notes["fallback"] = (
             "no solution within the time limit; greedy first solution returned"
         )
+    if failure:
+        raise failure[0]
     status = STATUS.get(routing.status(), str(routing.status()))
     if cancel is not None and cancel.is_cancelled():
         status = "CANCELLED"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 
+import pytest
+
 from routing.model import Problem, UnassignedReason
 from routing.params import SolveParams
 from routing.progress import CancelFlag, Progress
@@ -140,3 +142,13 @@ def test_scarce_load_capacity_keeps_the_highest_priorities(quick: SolveParams) -
     assert validate(p, sol) == []
     assert sorted(sol.route("v1").job_ids) == ["p4", "p5"]  # type: ignore[union-attr]
     assert {u.reason for u in sol.unassigned} == {UnassignedReason.NO_ROOM}
+
+
+def test_failing_progress_callback_surfaces_its_error(quick: SolveParams) -> None:
+    """An exception in the caller's callback stops the search and is raised, not swallowed."""
+
+    def boom(_: Progress) -> None:
+        raise RuntimeError("display is gone")
+
+    with pytest.raises(RuntimeError, match="display is gone"):
+        solve(crowded(), quick, progress=boom)
