@@ -18,9 +18,6 @@ from routing.model import Problem, Solution
 from routing.params import FirstSolution, SolveParams
 from routing.progress import CancelToken, EventToken, Progress, ProgressCallback
 
-_CHILD_START_S = 0.3
-"""Time the parent keeps to collect children's answers after the deadline."""
-
 
 def portfolio(params: SolveParams) -> list[Any]:
     """The search configurations, one per worker, rotated by ``params.seed``.
