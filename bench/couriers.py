@@ -78,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print("  ".join(str(r[c]).ljust(width[c]) for c in cols))
     a, b = rows
-    print(f"consolidation: {100 * (1 - float(a['km']) / max(float(b['km']), 1)):.1f} % fewer km, "  # type: ignore[arg-type]
-          f"{b['jobs']} -> {a['jobs']} stops")
+    ka, kb = float(str(a["km"])), float(str(b["km"]))
+    pa, pb = float(str(a["km/order"])), float(str(b["km/order"]))
+    print(f"consolidation: {b['jobs']} -> {a['jobs']} stops, orders delivered {b['orders']} -> {a['orders']}, "
+          f"km {100 * (ka / max(kb, 1) - 1):+.1f} %, km per order delivered {100 * (pa / max(pb, 0.01) - 1):+.1f} %")
     return 0
 
 

@@ -125,6 +125,11 @@ def _window(day: date, o: DeliveryOrder) -> tuple[tuple[TimeWindow, ...], tuple[
     return (TimeWindow(start_s=lo, end_s=hi),), (o.window_start, o.window_end)
 
 
+def _from(depot: Site) -> frozenset[str]:
+    """The goods are at this depot: only its vans can carry them (a "skill" to the engine)."""
+    return frozenset({f"depot {depot.code}"})
+
+
 def _nearest_depot(c: Customer, depots: Iterable[Site]) -> Site:
     ds = list(depots)
     same = [d for d in ds if d.region == c.region] or ds
@@ -153,7 +158,7 @@ def _van(c: Courier, ref: str, name: str, depot: Site,
     brk = Break(window=TimeWindow(start_s=to_seconds(date.min, c.break_earliest),
                                   end_s=to_seconds(date.min, c.break_latest)), duration_s=c.break_minutes * 60)
     v = Vehicle(id=ref, start=0, end=0, shift=shift, breaks=(brk,) if c.break_minutes else (),
-                capacity=c.capacity_parcels, cost_per_km=c.cost_per_km, cost_per_hour=c.cost_per_hour)
+                skills=_from(depot), capacity=c.capacity_parcels, cost_per_km=c.cost_per_km, cost_per_hour=c.cost_per_hour)
     home = (depot.lat, depot.lon)
     meta = VehicleMeta(ref=ref, courier_id=None if extra else c.id, name=name, region=depot.code, home=home)
     return v, meta, home
@@ -235,17 +240,17 @@ def courier_day(
         if o.kind in OUTBOUND or o.kind in INBOUND:
             jobs.extend(_pair(day, x, sites, chosen[dep]))
         elif o.mode == DeliveryMode.HOME.value:
-            jobs.append(_home(day, x))
+            jobs.append(_home(day, x, chosen[dep]))
         else:
             groups[o.destination_site_id].append(x)  # type: ignore[index]
     for site_id, members in sorted(groups.items()):
         site = sites[site_id]
-        dep = site.depot_id if site.depot_id in chosen else next(iter(chosen))
+        dep = _depot_of(members[0], sites, all_depots) or next(iter(chosen))
         if consolidate:
-            jobs.extend(_consolidated(day, site, members, biggest.get(dep, 0)))
+            jobs.extend(_consolidated(day, site, members, biggest.get(dep, 0), chosen[dep]))
         else:
             for x in members:
-                (job, meta), = _consolidated(day, site, [x], biggest.get(dep, 0))
+                (job, meta), = _consolidated(day, site, [x], biggest.get(dep, 0), chosen[dep])
                 jobs.append((replace(job, id=f"D{x.o.id}"), replace(meta, ref=f"D{x.o.id}")))
     name = region or (chosen[depot_id].code if depot_id is not None else None)
     return assemble(day, "couriers", name, vehicles, jobs)
@@ -255,12 +260,12 @@ def _service(base_s: int, parcels: int) -> int:
     return base_s + PER_PARCEL_S * max(0, parcels - 1)
 
 
-def _home(day: date, x: _Order) -> tuple[Job, JobMeta]:
+def _home(day: date, x: _Order, depot: Site) -> tuple[Job, JobMeta]:
     o, c = x.o, x.c
     windows, win = _window(day, o)
     service = _service(HOME_SERVICE_S, o.parcels)
     job = Job(id=f"D{o.id}", location=0, service_s=service, windows=windows, demand=o.parcels,
-              priority=x.weight)
+              priority=x.weight, skills=_from(depot))
     meta = JobMeta(ref=job.id, delivery_ids=(o.id,), label=f"{o.ref} · {o.parcels} parcel(s) · {o.items}"[:200],
                    customer=c.name, address=c.address, town=c.town, region=c.region, lat=c.lat, lon=c.lon,
                    duration_min=round(service / 60), window=win, tier=x.tier, score=x.p.score,
@@ -268,7 +273,8 @@ def _home(day: date, x: _Order) -> tuple[Job, JobMeta]:
     return job, meta
 
 
-def _consolidated(day: date, site: Site, members: list[_Order], cap: int) -> list[tuple[Job, JobMeta]]:
+def _consolidated(day: date, site: Site, members: list[_Order], cap: int,
+                  depot: Site) -> list[tuple[Job, JobMeta]]:
     """One stop per site, or the fewest stops that each fit the depot's largest van."""
     chunks: list[list[_Order]] = [[]]
     for x in sorted(members, key=lambda m: (-m.weight, m.o.id)):
@@ -291,7 +297,7 @@ def _consolidated(day: date, site: Site, members: list[_Order], cap: int) -> lis
         best = max(chunk, key=lambda m: (m.p.score, -m.o.id))
         ref = f"S{site.id}" if k == 1 else f"S{site.id}#{k}"
         job = Job(id=ref, location=0, service_s=service, windows=(window,), demand=parcels,
-                  priority=sum(m.weight for m in chunk))
+                  priority=sum(m.weight for m in chunk), skills=_from(depot))
         kind = "Store bags" if store else "Relay drop"
         explanation = f"{len(chunk)} orders, {parcels} parcels · most urgent: {best.p.explanation}"
         meta = JobMeta(ref=ref, delivery_ids=tuple(sorted(m.o.id for m in chunk)), site_id=site.id,
@@ -332,10 +338,10 @@ def _pair(day: date, x: _Order, sites: dict[int, Site], depot: Site) -> list[tup
     outbound = o.kind in OUTBOUND
     cust_ref, hub_ref = f"D{o.id}", f"H{o.id}"
     cust_job = Job(id=cust_ref, location=0, service_s=_service(HOME_SERVICE_S, o.parcels), windows=windows,
-                   demand=0 if outbound else o.parcels, priority=x.weight,
+                   demand=0 if outbound else o.parcels, priority=x.weight, skills=_from(depot),
                    pickup_of=hub_ref if outbound else None)
     hub_job = Job(id=hub_ref, location=0, service_s=HUB_SERVICE_S, windows=hub_windows,
-                  demand=o.parcels if outbound else 0, priority=x.weight,
+                  demand=o.parcels if outbound else 0, priority=x.weight, skills=_from(depot),
                   pickup_of=None if outbound else cust_ref)
     verb = "deliver" if outbound else "collect"
     cust_meta = JobMeta(ref=cust_ref, delivery_ids=(o.id,), label=f"{o.kind}: {verb} · {o.ref} · {o.items}"[:200],
