@@ -532,49 +532,84 @@ def _loans_now(session: Session, as_of: date, region: str | None) -> tuple[int, 
     return int(row[0]), int(row[1] or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class _Days:
+    """Per-day aggregates over a span of days, sliced by period in Python."""
+
+    visits: dict[date, tuple[int, int, int, float, int, int]]
+    first_fix: dict[date, tuple[int, int]]
+    closed_late: dict[date, int]
+    loans_lent: dict[date, int]
+    deliveries: dict[date, tuple[int, int]]
+
+    def within(self, p: Period) -> _Days:
+        def cut(d: dict[date, Any]) -> dict[date, Any]:
+            return {k: v for k, v in d.items() if p.start <= k < p.end}
+
+        return _Days(
+            cut(self.visits),
+            cut(self.first_fix),
+            cut(self.closed_late),
+            cut(self.loans_lent),
+            cut(self.deliveries),
+        )
+
+
+def _days(session: Session, span: Period, region: str | None) -> _Days:
+    """Five grouped-by-day queries cover the KPIs of any period inside ``span``."""
+    return _Days(
+        _visit_days(session, span, region),
+        _first_fix_days(session, span, region),
+        _closed_late_days(session, span, region),
+        _loans_lent_days(session, span, region),
+        _delivery_days(session, span, region),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Now:
+    """Figures counted at one moment: open tickets (and past due), loans (and overdue)."""
+
+    open_tickets: int
+    open_overdue: int
+    loans_out: int
+    loans_overdue: int
+
+
+def _now(session: Session, now: datetime, region: str | None) -> _Now:
+    open_n, open_overdue = _open_now(session, now, region)
+    loans_out, loans_overdue = _loans_now(session, now.astimezone(PARIS).date(), region)
+    return _Now(open_n, open_overdue, loans_out, loans_overdue)
+
+
 def national_kpis(
     session: Session, period: Period, *, now: datetime, region: str | None = None
 ) -> NationalKpis:
     """Headline figures over ``period``; open tickets and loans are counted at ``now``."""
-    visits = _visit_days(session, period, region)
-    return _national_from(session, period, now, region, visits)
+    return _national_from(
+        period, _days(session, period, region), _now(session, now, region)
+    )
 
 
-def _national_from(
-    session: Session,
-    period: Period,
-    now: datetime,
-    region: str | None,
-    visits: dict[date, tuple[int, int, int, float, int, int]],
-) -> NationalKpis:
-    n = sum(v[0] for v in visits.values())
-    on_time = sum(v[1] for v in visits.values())
-    late = sum(v[2] for v in visits.values())
-    km = sum(v[3] for v in visits.values())
-    with_km = sum(v[4] for v in visits.values())
-    tech_days = sum(v[5] for v in visits.values())
-    ftf = _first_fix_days(session, period, region)
-    deliveries = _delivery_days(session, period, region)
-    closed_late = sum(_closed_late_days(session, period, region).values())
-    open_n, open_overdue = _open_now(session, now, region)
-    loans_out, loans_overdue = _loans_now(session, now.astimezone(PARIS).date(), region)
+def _national_from(period: Period, days: _Days, at: _Now) -> NationalKpis:
+    v = days.visits.values()
+    n = sum(x[0] for x in v)
+    on_time = sum(x[1] for x in v)
+    late = sum(x[2] for x in v)
+    ftf = days.first_fix.values()
+    dl = days.deliveries.values()
     return NationalKpis(
         period=period,
         visits=n,
         on_time_rate=_rate(on_time, on_time + late),
-        first_time_fix_rate=_rate(
-            sum(f[0] for f in ftf.values()), sum(f[1] for f in ftf.values())
-        ),
-        loans_out=loans_out,
-        loans_overdue=loans_overdue,
-        km_per_visit=_rate(km, with_km),
-        jobs_per_tech_day=_rate(n, tech_days),
-        sla_breaches=closed_late + open_overdue,
-        open_tickets=open_n,
-        deliveries_done_rate=_rate(
-            sum(d[0] for d in deliveries.values()),
-            sum(d[1] for d in deliveries.values()),
-        ),
+        first_time_fix_rate=_rate(sum(f[0] for f in ftf), sum(f[1] for f in ftf)),
+        loans_out=at.loans_out,
+        loans_overdue=at.loans_overdue,
+        km_per_visit=_rate(sum(x[3] for x in v), sum(x[4] for x in v)),
+        jobs_per_tech_day=_rate(n, sum(x[5] for x in v)),
+        sla_breaches=sum(days.closed_late.values()) + at.open_overdue,
+        open_tickets=at.open_tickets,
+        deliveries_done_rate=_rate(sum(d[0] for d in dl), sum(d[1] for d in dl)),
     )
 
 
@@ -585,36 +620,29 @@ def weekly_trends(
 
     When ``as_of`` is a Monday, the week just ended is the last one.
     """
+    period = _trend_period(as_of, weeks)
+    return _weeks_from(period, _days(session, period, region))
+
+
+def _trend_period(as_of: date, weeks: int) -> Period:
     end = _week_start(as_of)
-    period = Period(end - timedelta(weeks=weeks), end)
-    return _weeks_from(session, period, region, _visit_days(session, period, region))
+    return Period(end - timedelta(weeks=weeks), end)
 
 
-def _weeks_from(
-    session: Session,
-    period: Period,
-    region: str | None,
-    visits: dict[date, tuple[int, int, int, float, int, int]],
-) -> tuple[WeekTrend, ...]:
-    ftf = _first_fix_days(session, period, region)
-    late_closed = _closed_late_days(session, period, region)
-    loans = _loans_lent_days(session, period, region)
-    deliveries = _delivery_days(session, period, region)
-
+def _weeks_from(period: Period, days: _Days) -> tuple[WeekTrend, ...]:
     def fold(data: dict[date, Any], width: int) -> dict[date, list[float]]:
         out: dict[date, list[float]] = defaultdict(lambda: [0.0] * width)
         for d, vals in data.items():
             acc = out[_week_start(d)]
-            for i, v in enumerate(vals if isinstance(vals, tuple) else (vals,)):
-                acc[i] += v
+            for i, x in enumerate(vals if isinstance(vals, tuple) else (vals,)):
+                acc[i] += x
         return out
 
-    v, f, c, lo, dl = (
-        fold(visits, 6),
-        fold(ftf, 2),
-        fold(late_closed, 1),
-        fold(loans, 1),
-        fold(deliveries, 2),
+    v, f = fold(days.visits, 6), fold(days.first_fix, 2)
+    c, lo, dl = (
+        fold(days.closed_late, 1),
+        fold(days.loans_lent, 1),
+        fold(days.deliveries, 2),
     )
     out = []
     wk = _week_start(period.start)
@@ -696,16 +724,12 @@ def service_level(
     now = now or _utc(as_of)
     period = period_ending(as_of, weeks)
     level = level or ("hex" if region else "departement")
-    # One visits-by-day query covers the KPI period, the period before and the trends.
-    trend_end = _week_start(as_of)
-    trend = Period(trend_end - timedelta(weeks=trend_weeks), trend_end)
+    # One set of per-day queries covers the KPI period, the period before and the trends.
+    trend = _trend_period(as_of, trend_weeks)
     previous = period.previous()
     span = Period(min(previous.start, trend.start), max(period.end, trend.end))
-    days = _visit_days(session, span, region)
-
-    def within(p: Period) -> dict[date, tuple[int, int, int, float, int, int]]:
-        return {d: v for d, v in days.items() if p.start <= d < p.end}
-
+    days = _days(session, span, region)
+    at = _now(session, now, region)
     return ServiceLevel(
         period=period,
         region=region,
@@ -718,9 +742,9 @@ def service_level(
             level=level,
             hex_resolution=hex_resolution,
         ),
-        national=_national_from(session, period, now, region, within(period)),
-        previous=_national_from(session, previous, now, region, within(previous)),
-        weeks=_weeks_from(session, trend, region, within(trend)),
+        national=_national_from(period, days.within(period), at),
+        previous=_national_from(previous, days.within(previous), at),
+        weeks=_weeks_from(trend, days.within(trend)),
         overdue=overdue_tickets(session, now=now, region=region),
     )
 
