@@ -65,6 +65,7 @@ __all__ = [
     "find_order",
     "flow_of",
     "load_on_van",
+    "load_plan_orders",
     "next_delivery_day",
     "transition",
 ]
@@ -361,4 +362,22 @@ def expire_uncollected(session: Session, today: date, *, actor: str,
     for oid, mode in session.execute(q).all():
         target = S.RETURNED_TO_STOCK if mode == DeliveryMode.STORE_PICKUP.value else S.RETURNED
         out.append(transition(session, oid, target, actor=actor, at=at, why="holding period over"))
+    return out
+
+
+def load_plan_orders(session: Session, plan_id: int, *, actor: str,
+                     at: datetime | None = None) -> list[OrderChange]:
+    """The vans leave: every ``new`` order on a route of courier plan ``plan_id`` goes
+    out for delivery (store pick-up orders keep their own flow: the store prepares them)."""
+    from data.models import PlanRoute, PlanStop
+
+    ids = session.scalars(
+        select(PlanStop.delivery_id).join(PlanRoute, PlanRoute.id == PlanStop.route_id)
+        .where(PlanRoute.plan_id == plan_id, PlanStop.delivery_id.is_not(None))
+        .distinct()).all()
+    out = []
+    for oid in sorted(i for i in ids if i is not None):
+        order = session.get_one(DeliveryOrder, oid)
+        if order.status == S.NEW.value:
+            out.append(transition(session, oid, S.OUT, actor=actor, at=at, why=f"plan {plan_id}"))
     return out

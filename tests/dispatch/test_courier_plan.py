@@ -159,3 +159,18 @@ def test_cli_orders_refusals_exit_non_zero(demo_url: str, tmp_path: Path, monkey
     assert "'to prepare'" in capsys.readouterr().err
     assert main(["orders", "ready", ref, "--store", code_a]) == 0
     assert main(["orders", "collected", ref, "--store", code_a]) == 0
+
+
+def test_loading_a_plan_sends_its_orders_out(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """load_plan_orders: placed home/relay orders go out for delivery; left-out and store orders stay."""
+    from dispatch.deliveries import load_plan_orders
+
+    view = _plan(demo_url, monkeypatch, seconds=1.0)
+    placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
+    with write_session(demo_url) as s:
+        changes = load_plan_orders(s, view.id, actor="depot")
+    with sessions(demo_url)() as s:
+        rows = {o.id: o for o in s.scalars(select(DeliveryOrder).where(DeliveryOrder.promised_on == DAY))}
+    assert {c.order_id for c in changes} == {i for i in placed if rows[i].mode != "store pick-up"}
+    assert all(rows[i].status == "out for delivery" for i in placed if rows[i].mode != "store pick-up")
+    assert all(o.status in ("new", "to prepare") for i, o in rows.items() if i not in placed)
