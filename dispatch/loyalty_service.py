@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from data.audit import record
@@ -265,7 +265,10 @@ def refresh_tiers(session: Session, on: date, *, actor: str = "system") -> Refre
                "spend_12m": status.spend_12m, "on": on},
         )
     session.execute(
-        update(LoyaltyAccount).values(tier_computed_on=on),
+        update(LoyaltyAccount)
+        .where(or_(LoyaltyAccount.tier_computed_on.is_(None),
+                   LoyaltyAccount.tier_computed_on != on))
+        .values(tier_computed_on=on),
         execution_options={"synchronize_session": "evaluate"},
     )
     if changes:
