@@ -65,6 +65,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--date", type=date.fromisoformat, required=True, help="today")
     a.set_defaults(func=_expire)
 
+    a = acts.add_parser("load", help="the vans leave: a courier plan's orders go out for delivery")
+    a.add_argument("--plan", type=int, required=True, help="courier plan id")
+    a.set_defaults(func=_load)
+
+    a = acts.add_parser("left-out", help="every order a courier plan leaves out, with the reason")
+    a.add_argument("--plan", type=int, required=True, help="courier plan id")
+    a.set_defaults(func=_left_out)
+
     a = acts.add_parser("relays", help="assign relay-point orders of a day to the nearest relay with room")
     a.add_argument("--date", type=date.fromisoformat, required=True)
     a.set_defaults(func=_relays)
@@ -171,3 +179,27 @@ def _relays(args: argparse.Namespace) -> int:
         print(f"refused: {msg}")
     print(f"{len(done)} assigned, {len(refused)} without room")
     return 0 if not refused else 1
+
+
+def _load(args: argparse.Namespace) -> int:
+    actor = _actor(args)
+    changes = _write(lambda s: deliveries.load_plan_orders(s, args.plan, actor=actor))
+    print(f"plan {args.plan}: {len(changes)} order(s) out for delivery")
+    return 0
+
+
+def _left_out(args: argparse.Namespace) -> int:
+    from dispatch.courier_builder import left_out_orders, unplannable_orders
+    from dispatch.planning import load_plan
+
+    migrate()
+    with sessions()() as s:
+        try:
+            view = load_plan(s, args.plan)
+            rows = left_out_orders(s, args.plan) + unplannable_orders(s, view.day)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
+    for x in rows:
+        print(f"{x.ref}\t{x.job_ref or '-'}\t{x.reason}{' - ' + x.detail if x.detail else ''}")
+    print(f"{len(rows)} order(s) left out of plan {args.plan}")
+    return 0
