@@ -28,10 +28,11 @@ from repairs.queries import (
     list_tickets,
     ticket_detail,
 )
-from repairs.sla import SlaStatus, sla_status
+from repairs.sla import SlaStatus, business_hours_between, sla_status
 from repairs.states import OPEN_STATES, ResolutionPath, TicketState
 
 __all__ = [
+    "OPEN",
     "TICKET_ROLES",
     "SlaFilter",
     "TicketLine",
@@ -45,6 +46,10 @@ __all__ = [
 
 TICKET_ROLES = (Role.DISPATCHER, Role.MANAGER)
 DEFAULT_LIMIT = 200
+
+
+#: The status filter meaning "every open state" (not resolved, closed or cancelled).
+OPEN = "open"
 
 
 class SlaFilter(StrEnum):
@@ -74,6 +79,7 @@ class TicketView:
 
     detail: TicketDetail
     technician: str | None
+    hours_left: float | None  # business hours to the SLA due time (negative: late)
 
 
 def _sla_of(r: TicketRow, now: datetime) -> SlaStatus | None:
@@ -92,10 +98,31 @@ def tickets(
     sla: SlaFilter | str = SlaFilter.ANY,
     limit: int = DEFAULT_LIMIT,
 ) -> TicketPage:
-    """Tickets by status, customer region and SLA status, soonest due first."""
+    """Tickets by status (a state, ``OPEN`` or None for all), customer region and SLA
+    status, soonest due first."""
     check_role(user, *TICKET_ROLES)
     sla = SlaFilter(sla)
-    if sla is SlaFilter.ANY:
+    if sla is SlaFilter.ANY and status == OPEN:
+        merged = sorted(
+            (
+                r
+                for state in OPEN_STATES
+                for r in list_tickets(
+                    session, status=state, region=region, limit=limit, now=now
+                )
+            ),
+            key=lambda r: (r.sla_due_at is None, r.sla_due_at or now, r.id),
+        )
+        rows = tuple(merged[:limit])
+        count = (
+            select(func.count(RepairTicket.id))
+            .join(Customer, Customer.id == RepairTicket.customer_id)
+            .where(RepairTicket.status.in_([s.value for s in OPEN_STATES]))
+        )
+        if region is not None:
+            count = count.where(Customer.region == region)
+        matching = int(session.scalar(count) or 0)
+    elif sla is SlaFilter.ANY:
         rows = list_tickets(session, status=status, region=region, limit=limit, now=now)
         count = select(func.count(RepairTicket.id)).join(
             Customer, Customer.id == RepairTicket.customer_id
@@ -114,7 +141,11 @@ def tickets(
         all_rows = tuple(
             r
             for r in found
-            if (status is None or r.status == TicketState(status))
+            if (
+                status is None
+                or (status == OPEN and r.status in OPEN_STATES)
+                or (status != OPEN and r.status == TicketState(status))
+            )
             and (region is None or r.region == region)
         )
         matching = len(all_rows)
@@ -151,7 +182,9 @@ def detail(
         if d.ticket.technician_id is not None
         else None
     )
-    return TicketView(d, tech)
+    due = d.ticket.sla_due_at
+    left = business_hours_between(now, due) if due is not None and d.sla else None
+    return TicketView(d, tech, left)
 
 
 def move(
