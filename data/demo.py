@@ -87,7 +87,7 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "national": Scale(None, 12, 150, 96, 60, 200, 20_000, 400, 1_200, 2_000, 8, 320, 260),
+    "national": Scale(None, 12, 150, 120, 60, 200, 20_000, 400, 1_200, 2_000, 8, 320, 260),
     "small": Scale(("Auvergne-Rhône-Alpes",), 1, 12, 6, 5, 15, 1_000, 30, 90, 150, 2, 30, 25),
 }
 
@@ -367,7 +367,7 @@ def _couriers(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> None:
             first, last = g.name()
             rows.append(dict(id=cid, code=f"VAN-{cid:03d}", name=f"{first} {last}", depot_id=d["id"],
                              capacity_parcels=g.rng.choice((60, 80, 100)), shift_start=time(7, 30),
-                             shift_end=time(17, 0), break_earliest=time(11, 30), break_latest=time(14, 0),
+                             shift_end=time(18, 30), break_earliest=time(11, 30), break_latest=time(14, 0),
                              break_minutes=30, days_off=[6], cost_per_km=0.45, cost_per_hour=28.0,
                              active=True))
     g.add(Courier, rows)

@@ -66,8 +66,11 @@ def solve_day(
 ) -> Solution:
     """Small days: one model, a portfolio on both cores. National days: by region, in parallel."""
     if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS and initial is None:
+        # Vans never leave their depot's area: one part per depot. Technicians are
+        # clustered by where they live (k-means), which balances the parts' sizes.
+        labels = dict(dp.labels) if dp.kind == "couriers" else None
         return solve_partitioned(dp.problem, SolveParams(time_limit_s=seconds, seed=seed),
-                                 progress=progress, cancel=cancel)
+                                 labels=labels, progress=progress, cancel=cancel)
     return solve(dp.problem, SolveParams(time_limit_s=seconds, workers=2, seed=seed),
                  progress=progress, cancel=cancel, initial=initial)
 
