@@ -118,7 +118,8 @@ def _scope(user: SignedIn) -> int | None:
     holders = _holders()
     if ui.get("site", WHOLE_NETWORK) not in (WHOLE_NETWORK, *holders):
         ui.pop("site")
-    choice = st.selectbox(
+    left, _ = st.columns([2, 3])
+    choice = left.selectbox(
         "Site",
         (WHOLE_NETWORK, *holders),
         format_func=lambda i: "Whole network" if i == WHOLE_NETWORK else holders[i],
@@ -178,7 +179,11 @@ def stock_map(pools: Sequence[loaner_view.SitePool]) -> folium.Map:
 
 def _pool_section(pools: tuple[loaner_view.SitePool, ...], single: bool) -> None:
     if not pools:
-        st.info("No loaner held here.")
+        st.info(
+            "No loaner is held here: the dispatcher can transfer some from another "
+            "site (Transfer tab).",
+            icon=":material/info:",
+        )
         return
     if single:
         st.altair_chart(stock_chart(pools), width="stretch")

@@ -17,7 +17,6 @@ from dashboard.auth_ui import require_role
 from dashboard.components.service_layers import escape_markdown
 from dashboard.components.tables import (
     PARIS,
-    bag_records,
     hhmm,
     loaner_records,
     open_loan_records,
@@ -85,8 +84,9 @@ def _choose_store(user: SignedIn) -> int | None:
         st.stop()
     if ui.get("site", None) not in stores:
         ui.pop("site")
+    left, _ = st.columns([2, 3])
     return int(
-        st.selectbox(
+        left.selectbox(
             "Store",
             tuple(stores),
             format_func=lambda i: f"{stores[i].code} · {stores[i].name}",
@@ -221,8 +221,6 @@ def _sheet(data: store_view.StoreDay) -> None:
         icon=":material/print:",
         key=ui.key("html"),
     )
-    if bags:
-        st.dataframe(bag_records(bags, data.day), hide_index=True)
     st.caption("Print view (the Print button prints this sheet only):")
     components.html(
         page.replace("<body>", f"<body>{PRINT_BUTTON}", 1),
@@ -258,6 +256,7 @@ def _loaner_tab(user: SignedIn, store_id: int, day: date) -> None:
 
 def render() -> None:
     user = require_role(Role.STORE_STAFF)
+    head = st.container()  # the title goes above the admin's store selector
     store_id = _choose_store(user)
     if store_id is None:
         st.stop()
@@ -270,8 +269,8 @@ def render() -> None:
     except LookupError as exc:
         st.error(f"This store cannot be shown: {exc}")
         st.stop()
-    st.title(f"Store pick-ups · {escape_markdown(data.store.name)}")
-    st.caption(
+    head.title(f"Store pick-ups · {escape_markdown(data.store.name)}")
+    head.caption(
         f"{today:%A %d %B %Y} · {escape_markdown(data.store.code)} · "
         f"{escape_markdown(data.store.town)}"
     )

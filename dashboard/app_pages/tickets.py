@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.auth_ui import require_role
 from dashboard.components.service_layers import escape_markdown
-from dashboard.components.tables import event_records, paris, ticket_records
+from dashboard.components.tables import PARIS, event_records, paris, ticket_records
 from dashboard.resources import database_url, regions, session_scope, write_scope
 from dashboard.state import PageState
 from data.enums import Role
@@ -182,10 +182,12 @@ def _facts(view: ticket_view.TicketView) -> None:
         st.markdown(f"> {escape_markdown(d.description)}")
     if d.loan:
         loan = d.loan
+        today = datetime.now(PARIS).date()
         back = (
             f"returned {paris(loan.returned_at, '%d %b %Y')}"
             if loan.returned_at
             else f"due back {loan.due_on:%d %b %Y}"
+            + (" :red-badge[overdue]" if loan.due_on < today else "")
         )
         st.markdown(
             f":material/coffee_maker: Loaner **{escape_markdown(loan.loaner_code)}** "
@@ -210,12 +212,16 @@ def _move(user: SignedIn, view: ticket_view.TicketView) -> None:
             tuple(s.value for s in t.allowed_next),
             key=ui.key(f"to_{t.id}"),
         )
-        path = b.selectbox(
-            "New path (re-triage)",
-            (KEEP_PATH, *(p.value for p in ResolutionPath)),
-            format_func=lambda p: "keep" if p == KEEP_PATH else p,
-            key=ui.key(f"path_{t.id}"),
-            help="Only used when moving back to 'triaged'.",
+        path = (
+            b.selectbox(
+                "New path (re-triage)",
+                (KEEP_PATH, *(p.value for p in ResolutionPath)),
+                format_func=lambda p: "keep" if p == KEEP_PATH else p,
+                key=ui.key(f"path_{t.id}"),
+                help="Only used when moving back to 'triaged'.",
+            )
+            if TicketState.TRIAGED in t.allowed_next
+            else KEEP_PATH
         )
         why = c.text_input("Reason (goes in the history)", key=ui.key(f"why_{t.id}"))
         go = st.form_submit_button("Move ticket", type="primary")
