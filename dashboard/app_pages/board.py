@@ -164,7 +164,11 @@ def _progress(ctx: Board) -> None:
             "variant": f"What-if “{run.label}”"}.get(ctx.ui.get("run_purpose", "plan"), "Planning")
     where = run.region or "the whole country"
     with st.status(f"{what}: {run.day:%a %d %b} · {where}", expanded=True, state="running"):
-        st.progress(run.fraction, text=f"{run.elapsed_s:.0f} s of {run.time_limit_s:.0f} s")
+        if run.status == "queued" or not run.jobs_total:
+            text = "Starting: reading the day's jobs and building the problem…"
+        else:
+            text = f"{run.elapsed_s:.0f} s of {run.time_limit_s:.0f} s"
+        st.progress(run.fraction, text=text)
         c1, c2, c3 = st.columns([1, 1, 1.3], vertical_alignment="center")
         c1.metric("Jobs placed", f"{run.jobs_placed} / {run.jobs_total or '…'}")
         c2.metric("Objective", f"{run.best_objective:,.0f}" if run.best_objective is not None else "…")
@@ -446,7 +450,10 @@ def _what_if(ctx: Board, view: planning.PlanView, day: date, region: str | None,
                           weights=board.WEIGHT_PRESETS[preset])
         _start(ctx, user, day, region, seconds, purpose="variant", variant=variant)
     with session_scope() as s:
-        choices = board.variant_plans(s, ctx.kind, day, region)
+        choices = [c for c in board.variant_plans(s, ctx.kind, day, region) if c.id != view.id]
+    if view.label:
+        st.info(f"The current plan is the what-if “{escape_markdown(view.label)}” (#{view.id}).",
+                icon=":material/science:")
     if not choices:
         st.caption("No what-if yet for this day: run one to compare it with the current plan.")
         return

@@ -74,7 +74,7 @@ def timeline_chart(rows: list[dict[str, Any]]) -> alt.Chart:
         .encode(
             x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M", orient="top")),
             x2="end:T",
-            y=alt.Y("technician:N", title=None, sort=techs),
+            y=alt.Y("technician:N", title=None, sort=techs, axis=alt.Axis(labelOverlap=False, labelLimit=180)),
             color=alt.Color("kind:N", title=None,
                             scale=alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())),
                             legend=alt.Legend(orient="bottom")),
@@ -82,5 +82,5 @@ def timeline_chart(rows: list[dict[str, Any]]) -> alt.Chart:
             tooltip=[alt.Tooltip("technician:N"), alt.Tooltip("kind:N"), alt.Tooltip("label:N"),
                      alt.Tooltip("start:T", format="%H:%M"), alt.Tooltip("end:T", format="%H:%M")],
         )
-        .properties(height=max(80, ROW_PX * len(techs)))
+        .properties(height=alt.Step(ROW_PX))  # one fixed-height line per technician
     )
