@@ -70,15 +70,23 @@ def _overdue(
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def _all_loaners(
+    url: str, user: SignedIn, site_id: int | None
+) -> tuple[loaner_view.LoanerRow, ...]:
+    with session_scope() as s:
+        return loaner_view.loaners(s, user, site_id=site_id)
+
+
 def _loaners(
     url: str, user: SignedIn, site_id: int | None, states: tuple[str, ...]
 ) -> tuple[loaner_view.LoanerRow, ...]:
-    with session_scope() as s:
-        return loaner_view.loaners(s, user, states=states, site_id=site_id)
+    """The visible loaners (all but retired), or those in ``states``: one query."""
+    rows = _all_loaners(url, user, site_id)
+    return rows if not states else tuple(r for r in rows if r.state in states)
 
 
 def _clear() -> None:
-    for fn in (_pool, _overdue, _loaners):
+    for fn in (_pool, _overdue, _all_loaners):
         fn.clear()
 
 
