@@ -205,10 +205,10 @@ def plan_map(view: PlanView, details: Mapping[str, StopDetail],
             tip = (f"{int(s.seq)}. <b>{html_text(d.customer)}</b> · {html_text(d.town)}"
                    f"<br>{html_text(r.name)} · ETA {_hm(s.arrival_at)}"
                    + (f" · window {html_text(d.window)}" if d.window else ""))
-            popup = popup_html(d.customer, _stop_fields(r, s.seq, s.arrival_at, s.start_at, d, s.job_ref))
-            if many:
-                points.append(_Point(d.lat, d.lon, colour, tip, popup))
+            if many:  # tooltip only: a popup table per stop would double the page
+                points.append(_Point(d.lat, d.lon, colour, tip))
             else:
+                popup = popup_html(d.customer, _stop_fields(r, s.seq, s.arrival_at, s.start_at, d, s.job_ref))
                 folium.Marker(pos, icon=_numbered_icon(s.seq, colour), tooltip=folium.Tooltip(tip),
                               popup=folium.Popup(popup, max_width=320)).add_to(group)
         if home:
@@ -220,7 +220,7 @@ def plan_map(view: PlanView, details: Mapping[str, StopDetail],
                             tooltip=(f"{html_text(r.name)}: {len(r.stops)} stops, "
                                      f"{r.km:,.0f} km")).add_to(group)
         coords += line
-    unassigned = _unassigned_points(view.unassigned, details)
+    unassigned = _unassigned_points(view.unassigned, details, with_popup=not many)
     if unassigned:  # under the stops; small and see-through when the map is crowded
         PointLayer(unassigned, radius=3 if many else 5, fill_opacity=0.55 if many else 0.85,
                    name="unassigned").add_to(m)
@@ -233,7 +233,8 @@ def plan_map(view: PlanView, details: Mapping[str, StopDetail],
     return m
 
 
-def _unassigned_points(items: Sequence[UnassignedView], details: Mapping[str, StopDetail]) -> list[_Point]:
+def _unassigned_points(items: Sequence[UnassignedView], details: Mapping[str, StopDetail],
+                       with_popup: bool = True) -> list[_Point]:
     out = []
     for u in items:
         d = details.get(u.job_ref)
@@ -241,8 +242,7 @@ def _unassigned_points(items: Sequence[UnassignedView], details: Mapping[str, St
             continue
         tip = (f"<b>Not planned</b>: {html_text(d.customer)} · {html_text(d.town)}"
                f"<br>{html_text(u.reason)}" + (f" · {html_text(u.detail)}" if u.detail else ""))
-        out.append(_Point(d.lat, d.lon, UNASSIGNED_COLOUR, tip,
-                          popup_html(d.customer, [("Job", f"{u.job_ref} · {d.label}"),
-                                                  ("Reason", u.reason), ("Detail", u.detail),
-                                                  ("Window", d.window or "any time")])))
+        popup = popup_html(d.customer, [("Job", f"{u.job_ref} · {d.label}"), ("Reason", u.reason),
+                                        ("Detail", u.detail), ("Window", d.window or "any time")])
+        out.append(_Point(d.lat, d.lon, UNASSIGNED_COLOUR, tip, popup if with_popup else ""))
     return out
