@@ -222,7 +222,9 @@ def _flash() -> None:
     msg = ui.get("flash", None)
     if msg:
         kind, text = msg
-        {"ok": st.success, "warn": st.warning}.get(kind, st.error)(text)
+        {"ok": st.success, "warn": st.warning}.get(kind, st.error)(
+            escape_markdown(text)
+        )
         ui.pop("flash")
 
 

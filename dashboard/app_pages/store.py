@@ -99,7 +99,7 @@ def _flash() -> None:
     msg = ui.get("flash", None)
     if msg:
         kind, text = msg
-        (st.success if kind == "ok" else st.error)(text)
+        (st.success if kind == "ok" else st.error)(escape_markdown(text))
         ui.pop("flash")
 
 
@@ -267,7 +267,7 @@ def render() -> None:
         st.error(REFUSAL, icon=":material/block:")
         st.stop()
     except LookupError as exc:
-        st.error(f"This store cannot be shown: {exc}")
+        st.error(f"This store cannot be shown: {escape_markdown(exc)}")
         st.stop()
     head.title(f"Store pick-ups · {escape_markdown(data.store.name)}")
     head.caption(

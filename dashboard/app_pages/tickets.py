@@ -104,7 +104,7 @@ def _flash() -> None:
     msg = ui.get("flash", None)
     if msg:
         kind, text = msg
-        (st.success if kind == "ok" else st.error)(text)
+        (st.success if kind == "ok" else st.error)(escape_markdown(text))
         ui.pop("flash")
 
 
@@ -117,7 +117,7 @@ def _choose(user: SignedIn, page: ticket_view.TicketPage) -> int | None:
     if typed.strip():
         found = _find(user, typed)
         if found is None:
-            right.warning(f"No ticket {typed.strip()}.")
+            right.warning(f"No ticket {escape_markdown(typed.strip())}.")
         else:
             left.selectbox(
                 "Ticket",
@@ -277,7 +277,7 @@ def render() -> None:
     try:
         view = _detail(url, user, ticket_id, now)
     except RepairsError as exc:
-        st.error(f"This ticket cannot be shown: {exc}")
+        st.error(f"This ticket cannot be shown: {escape_markdown(exc)}")
         return
     d = view.detail
     st.subheader(

@@ -141,11 +141,13 @@ def test_store_staff_lend_from_their_store_only(app, app_db, folium_maps):
 
 
 def test_lending_for_an_unknown_ticket_says_so(app, folium_maps):
+    """A message, not a traceback; what was typed is shown as text."""
     _open(app, "dispatcher")
-    app.text_input(key="loaners_lend_ticket").input("R-NOPE")
+    app.text_input(key="loaners_lend_ticket").input("[x](javascript:y)")
     app.button(key=LEND).click().run()
     assert not app.exception
     assert "does not exist" in app.error[0].value
+    assert "\\[x\\]\\(javascript:y\\)" in app.error[0].value
 
 
 def test_take_back_and_transfer(app, app_db, folium_maps):

@@ -140,9 +140,9 @@ def test_move_without_reason_or_after_someone_else_is_refused(app, app_db):
 
 def test_unknown_reference_is_a_warning(app):
     _open(app)
-    _find(app, "R-NOPE")
+    _find(app, "R-NOPE [x](javascript:y)")
     assert not app.exception
-    assert "No ticket R-NOPE" in app.warning[0].value
+    assert app.warning[0].value == "No ticket R\\-NOPE \\[x\\]\\(javascript:y\\)."
 
 
 def test_customer_typed_values_are_escaped(app, app_db):
