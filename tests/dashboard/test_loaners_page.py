@@ -11,12 +11,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
 from dashboard.app_pages.loaners import stock_map
+from dashboard.components.tables import pool_records, state_totals
 from data.db import make_engine
 from data.models import Loan, Loaner, RepairTicket, Site
 from dispatch import loaner_view
 from dispatch.access import AccessDenied
 from dispatch.auth import SignedIn
-from tests.dashboard.conftest import open_page, sign_in
+from tests.dashboard.conftest import APP, open_page, sign_in
+
+
+@pytest.fixture
+def app(app_db: str) -> AppTest:
+    """The real app on a copy of the small SQLite demo (``app_db``, the same template
+    as ``demo_url``'s sqlite param); a minute per run, for a busy machine."""
+    return AppTest.from_file(str(APP), default_timeout=60)
+
 
 LEND = "FormSubmitter:loaners_lend_form-Lend a loaner"
 RETURN = "FormSubmitter:loaners_return_form-Take back (goes to cleaning)"
@@ -225,3 +234,32 @@ def test_stock_map_escapes_site_names():
     html = stock_map([pool]).get_root().render()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_pool_records_and_totals_leave_retired_out():
+    pools = [
+        loaner_view.SitePool(
+            1,
+            "A",
+            "Site A",
+            "store",
+            "R",
+            45.0,
+            4.0,
+            (("available", 2), ("retired", 5)),
+        ),
+        loaner_view.SitePool(
+            2, "B", "Site B", "depot", "R", 46.0, 5.0, (("lent", 3), ("cleaning", 1))
+        ),
+    ]
+    rows = pool_records(pools)
+    assert [r["Total"] for r in rows] == [2, 4]
+    assert rows[1]["Lent"] == 3 and rows[1]["Available"] == 0
+    totals = {r["State"]: r["Loaners"] for r in state_totals(pools)}
+    assert totals == {
+        "available": 2,
+        "reserved": 0,
+        "lent": 3,
+        "in transit": 0,
+        "cleaning": 1,
+    }

@@ -14,7 +14,15 @@ from data.models import Customer, RepairTicket, TicketEvent
 from dispatch import ticket_view
 from dispatch.access import AccessDenied
 from dispatch.auth import SignedIn
-from tests.dashboard.conftest import open_page, sign_in
+from tests.dashboard.conftest import APP, open_page, sign_in
+
+
+@pytest.fixture
+def app(app_db: str) -> AppTest:
+    """The real app on a copy of the small SQLite demo (``app_db``, the same template
+    as ``demo_url``'s sqlite param); a minute per run, for a busy machine."""
+    return AppTest.from_file(str(APP), default_timeout=60)
+
 
 MOVE = "FormSubmitter:tickets_move_form-Move ticket"
 SCRIPT = "<script>alert(1)</script>"
