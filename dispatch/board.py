@@ -179,12 +179,14 @@ def job_rows(session: Session, day: date, region: str | None = None,
     and its explanation, most urgent first."""
     rows = []
     for m in _metas(session, day, region, kind):
+        # a delivery has no SLA of its own: its promised window's end is its due time
+        due = m.sla_due_at or (m.window[1] if kind != "technicians" and m.window else None)
         rows.append(JobRow(
             ref=m.ref, ticket_id=m.ticket_id, customer=m.customer, address=m.address, town=m.town,
             region=m.region, lat=m.lat, lon=m.lon, label=m.label, skill=m.skill or "",
             duration_min=m.duration_min, window=_window_text(m.window),
-            sla_due=m.sla_due_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if m.sla_due_at else "",
-            sla_status=sla_status(m.sla_due_at, day), tier=m.tier, severity=m.severity or "",
+            sla_due=due.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if due else "",
+            sla_status=sla_status(due, day), tier=m.tier, severity=m.severity or "",
             score=m.score, explanation=m.explanation, pinned_to=m.pinned_to or "",
         ))
     rows.sort(key=lambda r: (-r.score, r.ref))
