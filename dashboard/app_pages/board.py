@@ -163,21 +163,23 @@ def _progress(ctx: Board) -> None:
     what = {"plan": "Planning", "replan": "Re-planning around the pins",
             "variant": f"What-if “{run.label}”"}.get(ctx.ui.get("run_purpose", "plan"), "Planning")
     where = run.region or "the whole country"
-    with st.status(f"{what}: {run.day:%a %d %b} · {where}", expanded=True, state="running"):
-        if run.status == "queued" or not run.jobs_total:
-            text = "Starting: reading the day's jobs and building the problem…"
-        else:
-            text = f"{run.elapsed_s:.0f} s of {run.time_limit_s:.0f} s"
-        st.progress(run.fraction, text=text)
-        c1, c2, c3 = st.columns([1, 1, 1.3], vertical_alignment="center")
-        c1.metric("Jobs placed", f"{run.jobs_placed} / {run.jobs_total or '…'}")
-        c2.metric("Objective", f"{run.best_objective:,.0f}" if run.best_objective is not None else "…")
-        if run.cancel_requested:
-            c3.info("Stopping; keeping the best plan so far…")
-        elif c3.button("Cancel (keep the best plan so far)", key=ctx.ui.key("cancel"), icon=":material/stop:"):
-            with write_scope() as s:
-                jobs.cancel(s, run_id)
-            st.toast("Cancelling: the best plan found so far will be kept.")
+    # Not a ``with`` block: leaving one marks the status "complete" (a green tick).
+    box = st.status(f"{what}: {run.day:%a %d %b} · {where}", expanded=True, state="running")
+    if run.status == "queued" or not run.jobs_total:
+        text = "Starting: reading the day's jobs and building the problem…"
+    else:
+        text = f"{run.elapsed_s:.0f} s of {run.time_limit_s:.0f} s"
+    box.progress(run.fraction, text=text)
+    c1, c2, c3 = box.columns([1, 1, 1.3], vertical_alignment="center")
+    c1.metric("Jobs placed", f"{run.jobs_placed} / {run.jobs_total or '…'}")
+    c2.metric("Objective", f"{run.best_objective:,.0f}" if run.best_objective is not None else "…")
+    if run.cancel_requested:
+        c3.info("Stopping; keeping the best plan so far…")
+    elif c3.button("Cancel (keep the best plan so far)", key=ctx.ui.key("cancel"), icon=":material/stop:"):
+        with write_scope() as s:
+            jobs.cancel(s, run_id)
+        st.toast("Cancelling: the best plan found so far will be kept.")
+        c3.info("Stopping; keeping the best plan so far…")
 
 
 def _last_run_message(ctx: Board) -> None:

@@ -182,3 +182,28 @@ def test_deliveries_page_without_the_courier_builder(app_db: str, monkeypatch: p
         at = _board(monkeypatch, app_db, page="deliveries")
         assert not at.exception
         assert any("cannot be planned yet" in i.value for i in at.info)
+
+
+def test_cancel_keeps_the_best_plan_so_far(app_db: str, monkeypatch: pytest.MonkeyPatch,
+                                           folium_maps: list[Any]) -> None:
+    """A long run shows its progress; Cancel stops it and the best plan so far is shown."""
+    at = _board(monkeypatch, app_db)
+    at.number_input(key="board_seconds").set_value(120).run()
+    at.button(key="board_plan").click().run()
+    deadline = time.monotonic() + PLAN_WAIT_S
+    while time.monotonic() < deadline:  # wait until the solver has placed jobs
+        time.sleep(1)
+        at.run()
+        placed = [m.value for m in at.metric if m.label == "Jobs placed"]
+        if placed and not placed[0].startswith("0 "):
+            break
+    assert at.status and at.status[0].state == "running"
+    started = time.monotonic()
+    at.button(key="board_cancel").click().run()
+    while time.monotonic() < deadline and "board_run_id" in at.session_state:
+        time.sleep(1)
+        at.run()
+    assert time.monotonic() - started < 60, "cancel did not stop a 120 s run early"
+    assert any("Cancelled after" in w.value for w in at.warning)
+    assert any(h.startswith("Routes (") for h in _subheaders(at))
+    assert not at.exception
