@@ -172,33 +172,59 @@ def _metas(session: Session, day: date, region: str | None, kind: str) -> list[J
     return list(planning.build_day(session, kind, day, region).jobs.values())
 
 
-def job_rows(session: Session, day: date, region: str | None = None,
-             kind: str = "technicians") -> list[JobRow]:
+def job_rows(
+    session: Session, day: date, region: str | None = None, kind: str = "technicians"
+) -> list[JobRow]:
     """The jobs to plan on ``day`` (one region or the whole country): on-site visits
     for ``technicians``, delivery stops for ``couriers``; with their priority score
     and its explanation, most urgent first."""
     rows = []
     for m in _metas(session, day, region, kind):
         # a delivery has no SLA of its own: its promised window's end is its due time
-        due = m.sla_due_at or (m.window[1] if kind != "technicians" and m.window else None)
-        rows.append(JobRow(
-            ref=m.ref, ticket_id=m.ticket_id, customer=m.customer, address=m.address, town=m.town,
-            region=m.region, lat=m.lat, lon=m.lon, label=m.label, skill=m.skill or "",
-            duration_min=m.duration_min, window=_window_text(m.window),
-            sla_due=due.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if due else "",
-            sla_status=sla_status(due, day), tier=m.tier, severity=m.severity or "",
-            score=m.score, explanation=m.explanation, pinned_to=m.pinned_to or "",
-        ))
+        due = m.sla_due_at or (
+            m.window[1] if kind != "technicians" and m.window else None
+        )
+        rows.append(
+            JobRow(
+                ref=m.ref,
+                ticket_id=m.ticket_id,
+                customer=m.customer,
+                address=m.address,
+                town=m.town,
+                region=m.region,
+                lat=m.lat,
+                lon=m.lon,
+                label=m.label,
+                skill=m.skill or "",
+                duration_min=m.duration_min,
+                window=_window_text(m.window),
+                sla_due=due.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if due else "",
+                sla_status=sla_status(due, day),
+                tier=m.tier,
+                severity=m.severity or "",
+                score=m.score,
+                explanation=m.explanation,
+                pinned_to=m.pinned_to or "",
+            )
+        )
     rows.sort(key=lambda r: (-r.score, r.ref))
     return rows
 
 
-def filter_jobs(rows: Iterable[JobRow], *, tiers: Sequence[str] = (), skills: Sequence[str] = (),
-                regions: Sequence[str] = (), sla: Sequence[str] = (), text: str = "") -> list[JobRow]:
+def filter_jobs(
+    rows: Iterable[JobRow],
+    *,
+    tiers: Sequence[str] = (),
+    skills: Sequence[str] = (),
+    regions: Sequence[str] = (),
+    sla: Sequence[str] = (),
+    text: str = "",
+) -> list[JobRow]:
     """Rows matching every non-empty filter (``text``: customer, town or ref, any case)."""
     needle = text.strip().lower()
     return [
-        r for r in rows
+        r
+        for r in rows
         if (not tiers or r.tier in tiers)
         and (not skills or r.skill in skills)
         and (not regions or r.region in regions)
@@ -210,14 +236,25 @@ def filter_jobs(rows: Iterable[JobRow], *, tiers: Sequence[str] = (), skills: Se
 # --- plans -------------------------------------------------------------------------------
 
 
-def current_plan_id(session: Session, kind: str, day: date, region: str | None) -> int | None:
+def current_plan_id(
+    session: Session, kind: str, day: date, region: str | None
+) -> int | None:
     """The day's plan to show: the newest of the published plan and the main-line drafts
     (what-if variants, which carry a label, are only shown when compared)."""
-    q = (select(Plan.id).where(Plan.kind == kind, Plan.plan_date == day,
-                               Plan.region.is_(None) if region is None else Plan.region == region,
-                               or_(Plan.status == "published",
-                                   (Plan.status == "draft") & (Plan.label == "")))
-         .order_by(Plan.id.desc()).limit(1))
+    q = (
+        select(Plan.id)
+        .where(
+            Plan.kind == kind,
+            Plan.plan_date == day,
+            Plan.region.is_(None) if region is None else Plan.region == region,
+            or_(
+                Plan.status == "published",
+                (Plan.status == "draft") & (Plan.label == ""),
+            ),
+        )
+        .order_by(Plan.id.desc())
+        .limit(1)
+    )
     return session.scalars(q).first()
 
 
@@ -225,59 +262,120 @@ def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDet
     """job ref -> customer, address, position... for every repair visit of ``view``
     (routed or not). Jobs that are not repair tickets are left out."""
     if view.kind != "technicians":
-        return {m.ref: _detail(m) for m in planning.build_day(session, view.kind, view.day, view.region).jobs.values()}
+        return {
+            m.ref: _detail(m)
+            for m in planning.build_day(
+                session, view.kind, view.day, view.region
+            ).jobs.values()
+        }
     ids = {s.ticket_id for r in view.routes for s in r.stops if s.ticket_id}
     ids |= {u.ticket_id for u in view.unassigned if u.ticket_id}
     out: dict[str, StopDetail] = {}
     if not ids:
         return out
 
-    q = (select(RepairTicket, Customer, LoyaltyAccount.tier)
-         .join(Customer, Customer.id == RepairTicket.customer_id)
-         .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == Customer.id)
-         .where(RepairTicket.id.in_(sorted(ids))))
+    q = (
+        select(RepairTicket, Customer, LoyaltyAccount.tier)
+        .join(Customer, Customer.id == RepairTicket.customer_id)
+        .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == Customer.id)
+        .where(RepairTicket.id.in_(sorted(ids)))
+    )
     for t, c, tier in session.execute(q):
         win = None
         if t.window_start and t.window_end:
             win = (t.window_start, t.window_end)
         ref = f"T{t.id}"
-        out[ref] = StopDetail(ref=ref, customer=c.name, phone=c.phone or "", address=c.address,
-                              town=c.town, lat=c.lat, lon=c.lon,
-                              label=f"{t.fault.replace('_', ' ')} · {t.severity}",
-                              skill=t.required_skill or "", window=_window_text(win),
-                              tier=tier or "Member")
+        out[ref] = StopDetail(
+            ref=ref,
+            customer=c.name,
+            phone=c.phone or "",
+            address=c.address,
+            town=c.town,
+            lat=c.lat,
+            lon=c.lon,
+            label=f"{t.fault.replace('_', ' ')} · {t.severity}",
+            skill=t.required_skill or "",
+            window=_window_text(win),
+            tier=tier or "Member",
+        )
     return out
 
 
 def _detail(m: JobMeta) -> StopDetail:
-    return StopDetail(ref=m.ref, customer=m.customer, phone="", address=m.address, town=m.town, lat=m.lat,
-                      lon=m.lon, label=m.label, skill=m.skill or "", window=_window_text(m.window), tier=m.tier)
+    return StopDetail(
+        ref=m.ref,
+        customer=m.customer,
+        phone="",
+        address=m.address,
+        town=m.town,
+        lat=m.lat,
+        lon=m.lon,
+        label=m.label,
+        skill=m.skill or "",
+        window=_window_text(m.window),
+        tier=m.tier,
+    )
 
 
 def vehicle_info(session: Session, kind: str = "technicians") -> dict[int, VehicleInfo]:
     """Technician (or courier) id -> name, home/depot position and break length."""
     if kind == "technicians":
-        return {t.id: VehicleInfo(t.id, t.name, t.home_lat, t.home_lon, t.break_minutes, t.region, t.active)
-                for t in session.scalars(select(Technician).order_by(Technician.region, Technician.name))}
+        return {
+            t.id: VehicleInfo(
+                t.id,
+                t.name,
+                t.home_lat,
+                t.home_lon,
+                t.break_minutes,
+                t.region,
+                t.active,
+            )
+            for t in session.scalars(
+                select(Technician).order_by(Technician.region, Technician.name)
+            )
+        }
     depots = {s.id: s for s in session.scalars(select(Site))}
     out = {}
     for c in session.scalars(select(Courier).order_by(Courier.name)):
         d = depots.get(c.depot_id)
-        out[c.id] = VehicleInfo(c.id, c.name, d.lat if d else 0.0, d.lon if d else 0.0, c.break_minutes,
-                                d.region if d else "", c.active)
+        out[c.id] = VehicleInfo(
+            c.id,
+            c.name,
+            d.lat if d else 0.0,
+            d.lon if d else 0.0,
+            c.break_minutes,
+            d.region if d else "",
+            c.active,
+        )
     return out
 
 
-def route_sheet(view: planning.PlanView, details: dict[str, StopDetail]) -> list[dict[str, str]]:
+def route_sheet(
+    view: planning.PlanView, details: dict[str, StopDetail]
+) -> list[dict[str, str]]:
     """One row per stop, every route: ``planning.route_sheet_rows`` plus who and where."""
 
     def describe(s: planning.StopView) -> dict[str, str]:
         d = details.get(s.job_ref)
         if d is None:
-            return {"customer": "", "phone": "", "address": "", "town": "", "job": s.job_ref,
-                    "skill": "", "window": ""}
-        return {"customer": d.customer, "phone": d.phone, "address": d.address, "town": d.town,
-                "job": d.label, "skill": d.skill, "window": d.window}
+            return {
+                "customer": "",
+                "phone": "",
+                "address": "",
+                "town": "",
+                "job": s.job_ref,
+                "skill": "",
+                "window": "",
+            }
+        return {
+            "customer": d.customer,
+            "phone": d.phone,
+            "address": d.address,
+            "town": d.town,
+            "job": d.label,
+            "skill": d.skill,
+            "window": d.window,
+        }
 
     return planning.route_sheet_rows(view, describe)
 
@@ -286,43 +384,84 @@ def compare_rows(a: planning.PlanView, b: planning.PlanView) -> list[dict[str, s
     """KPIs of two plans side by side (rows: measure; columns: measure, a, b, difference)."""
     ka, kb = planning.kpis(a), planning.kpis(b)
     rows = [
-        {"measure": "Jobs placed", "a": f"{ka.jobs_placed}/{ka.jobs_total}",
-         "b": f"{kb.jobs_placed}/{kb.jobs_total}", "change": f"{kb.jobs_placed - ka.jobs_placed:+d}"},
-        {"measure": "Kilometres", "a": f"{ka.km:,.0f}", "b": f"{kb.km:,.0f}",
-         "change": f"{kb.km - ka.km:+,.0f}"},
-        {"measure": "Technicians used", "a": str(ka.vehicles_used), "b": str(kb.vehicles_used),
-         "change": f"{kb.vehicles_used - ka.vehicles_used:+d}"},
-        {"measure": "Priority served", "a": f"{ka.priority_served_pct:.1f} %",
-         "b": f"{kb.priority_served_pct:.1f} %",
-         "change": f"{kb.priority_served_pct - ka.priority_served_pct:+.1f} pt"},
+        {
+            "measure": "Jobs placed",
+            "a": f"{ka.jobs_placed}/{ka.jobs_total}",
+            "b": f"{kb.jobs_placed}/{kb.jobs_total}",
+            "change": f"{kb.jobs_placed - ka.jobs_placed:+d}",
+        },
+        {
+            "measure": "Kilometres",
+            "a": f"{ka.km:,.0f}",
+            "b": f"{kb.km:,.0f}",
+            "change": f"{kb.km - ka.km:+,.0f}",
+        },
+        {
+            "measure": "Technicians used",
+            "a": str(ka.vehicles_used),
+            "b": str(kb.vehicles_used),
+            "change": f"{kb.vehicles_used - ka.vehicles_used:+d}",
+        },
+        {
+            "measure": "Priority served",
+            "a": f"{ka.priority_served_pct:.1f} %",
+            "b": f"{kb.priority_served_pct:.1f} %",
+            "change": f"{kb.priority_served_pct - ka.priority_served_pct:+.1f} pt",
+        },
     ]
     for tier in sorted(set(ka.sla_met_by_tier) | set(kb.sla_met_by_tier)):
-        rows.append({"measure": f"SLA met · {tier}", "a": ka.sla_met_by_tier.get(tier, "-"),
-                     "b": kb.sla_met_by_tier.get(tier, "-"), "change": ""})
+        rows.append(
+            {
+                "measure": f"SLA met · {tier}",
+                "a": ka.sla_met_by_tier.get(tier, "-"),
+                "b": kb.sla_met_by_tier.get(tier, "-"),
+                "change": "",
+            }
+        )
     return rows
 
 
-def diff_rows(diff: planning.PlanDiff, details: dict[str, StopDetail]) -> list[dict[str, str]]:
+def diff_rows(
+    diff: planning.PlanDiff, details: dict[str, StopDetail]
+) -> list[dict[str, str]]:
     """The changes of a re-plan as table rows: change, visit, customer, from, to / why."""
 
     def who(ref: str) -> str:
         d = details.get(ref)
         return f"{d.customer} ({d.town})" if d else ""
 
-    rows = [{"change": "moved", "visit": j, "customer": who(j), "from": a, "to / why": b}
-            for j, a, b in diff.moved]
-    rows += [{"change": "added", "visit": j, "customer": who(j), "from": "", "to / why": v}
-             for j, v in diff.added]
-    rows += [{"change": "dropped", "visit": j, "customer": who(j), "from": "", "to / why": why}
-             for j, why in diff.dropped]
+    rows = [
+        {"change": "moved", "visit": j, "customer": who(j), "from": a, "to / why": b}
+        for j, a, b in diff.moved
+    ]
+    rows += [
+        {"change": "added", "visit": j, "customer": who(j), "from": "", "to / why": v}
+        for j, v in diff.added
+    ]
+    rows += [
+        {
+            "change": "dropped",
+            "visit": j,
+            "customer": who(j),
+            "from": "",
+            "to / why": why,
+        }
+        for j, why in diff.dropped
+    ]
     return rows
 
 
 # --- dispatcher actions ------------------------------------------------------------------
 
 
-def remove_from_day(session: Session, day: date, job_ref: str, *, actor: str,
-                    why: str = "removed from the day by the dispatcher") -> date:
+def remove_from_day(
+    session: Session,
+    day: date,
+    job_ref: str,
+    *,
+    actor: str,
+    why: str = "removed from the day by the dispatcher",
+) -> date:
     """Take a visit off ``day``: it is wanted on the next working day instead, back in
     the queue (``triaged``), and its pin for ``day`` is dropped. Returns the new day.
 
@@ -335,14 +474,35 @@ def remove_from_day(session: Session, day: date, job_ref: str, *, actor: str,
         raise LookupError(f"repair ticket {job_ref[1:]} does not exist")
     new_day = next_working_day(day + timedelta(days=1))
     if ticket.status == "scheduled":
-        session.add(TicketEvent(ticket_id=ticket.id, actor=actor, from_state="scheduled",
-                                to_state="triaged", why=f"{why} ({day})"))
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor=actor,
+                from_state="scheduled",
+                to_state="triaged",
+                why=f"{why} ({day})",
+            )
+        )
         ticket.status, ticket.technician_id = "triaged", None
     ticket.visit_on = new_day
-    session.execute(delete(PlanPin).where(PlanPin.plan_date == day, PlanPin.job_ref == job_ref,
-                                          PlanPin.kind == "technicians"))
+    session.execute(
+        delete(PlanPin).where(
+            PlanPin.plan_date == day,
+            PlanPin.job_ref == job_ref,
+            PlanPin.kind == "technicians",
+        )
+    )
     session.flush()
-    record(session, actor, "ticket", ticket.id, "remove_from_day", day=day, moved_to=new_day, why=why)
+    record(
+        session,
+        actor,
+        "ticket",
+        ticket.id,
+        "remove_from_day",
+        day=day,
+        moved_to=new_day,
+        why=why,
+    )
     return new_day
 
 
@@ -353,7 +513,9 @@ WEIGHT_PRESETS: dict[str, dict[str, object]] = {
     "Default weights": {},
     "SLA first": {"overdue": 100, "due_soon": 70, "today": 40, "tomorrow": 15},
     "Loyalty first": {"tier": {"Member": 0, "Silver": 20, "Gold": 40, "Platinum": 60}},
-    "Severity first": {"severity": {"low": 0, "normal": 15, "high": 45, "critical": 80}},
+    "Severity first": {
+        "severity": {"low": 0, "normal": 15, "high": 45, "critical": 80}
+    },
 }
 
 
@@ -366,17 +528,36 @@ class PlanChoice:
     jobs_total: int
 
 
-def variant_plans(session: Session, kind: str, day: date, region: str | None) -> list[PlanChoice]:
+def variant_plans(
+    session: Session, kind: str, day: date, region: str | None
+) -> list[PlanChoice]:
     """The what-if plans of a day (labelled drafts, and any published one), newest first."""
-    q = (select(Plan).where(Plan.kind == kind, Plan.plan_date == day,
-                            Plan.region.is_(None) if region is None else Plan.region == region,
-                            Plan.label != "")
-         .order_by(Plan.id.desc()).limit(20))
-    return [PlanChoice(p.id, p.label, p.status, int((p.stats or {}).get("jobs_placed", 0)),
-                       int((p.stats or {}).get("jobs_total", 0))) for p in session.scalars(q)]
+    q = (
+        select(Plan)
+        .where(
+            Plan.kind == kind,
+            Plan.plan_date == day,
+            Plan.region.is_(None) if region is None else Plan.region == region,
+            Plan.label != "",
+        )
+        .order_by(Plan.id.desc())
+        .limit(20)
+    )
+    return [
+        PlanChoice(
+            p.id,
+            p.label,
+            p.status,
+            int((p.stats or {}).get("jobs_placed", 0)),
+            int((p.stats or {}).get("jobs_total", 0)),
+        )
+        for p in session.scalars(q)
+    ]
 
 
-def published_plan_id(session: Session, kind: str, day: date, region: str | None) -> int | None:
+def published_plan_id(
+    session: Session, kind: str, day: date, region: str | None
+) -> int | None:
     """The day's published plan, if any."""
     return planning.latest_plan_id(session, kind, day, region, status="published")
 

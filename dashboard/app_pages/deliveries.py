@@ -31,8 +31,11 @@ def render() -> None:
     user = require_role(Role.DISPATCHER)
     if not courier_builder_available():
         st.title(COURIERS.title)
-        st.info("Courier routes cannot be planned yet: the courier planner "
-                f"(`{BUILDER}`) is not part of this installation. The technicians' rounds "
-                "are on the **Dispatch board**.", icon=":material/construction:")
+        st.info(
+            "Courier routes cannot be planned yet: the courier planner "
+            f"(`{BUILDER}`) is not part of this installation. The technicians' rounds "
+            "are on the **Dispatch board**.",
+            icon=":material/construction:",
+        )
         return
     render_board(COURIERS, user)

@@ -44,13 +44,33 @@ __all__ = [
 NUMBERED_MAX = 300
 #: Distinct colours, one per technician (cycled beyond 20).
 PALETTE = (
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
-    "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39",
-    "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
 )
 SLA_COLOURS = {
-    "breached": "#b71c1c", "due today": "#ef6c00", "due tomorrow": "#f9a825",
-    "later": "#2e7d32", "no SLA": "#607d8b",
+    "breached": "#b71c1c",
+    "due today": "#ef6c00",
+    "due tomorrow": "#f9a825",
+    "later": "#2e7d32",
+    "no SLA": "#607d8b",
 }
 UNASSIGNED_COLOUR = "#000000"
 
@@ -93,16 +113,25 @@ class PointLayer(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, points: Sequence[_Point], radius: float = 5, fill_opacity: float = 0.9,
-                 name: str = "points") -> None:
+    def __init__(
+        self,
+        points: Sequence[_Point],
+        radius: float = 5,
+        fill_opacity: float = 0.9,
+        name: str = "points",
+    ) -> None:
         super().__init__()
         self._name = "PointLayer"
         self.layer_name = name
         self.count = len(points)
         self.radius = float(radius)
         self.fill_opacity = float(fill_opacity)
-        self.rows = json.dumps([[round(p.lat, 6), round(p.lon, 6), p.colour, p.tooltip, p.popup]
-                                for p in points])
+        self.rows = json.dumps(
+            [
+                [round(p.lat, 6), round(p.lon, 6), p.colour, p.tooltip, p.popup]
+                for p in points
+            ]
+        )
 
 
 def _hm(at: Any) -> str:
@@ -115,15 +144,21 @@ def _fit(m: folium.Map, coords: Iterable[tuple[float, float]]) -> None:
         return
     lats, lons = [p[0] for p in pts], [p[1] for p in pts]
     pad = 0.05
-    m.fit_bounds([[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]])
+    m.fit_bounds(
+        [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
+    )
 
 
 def _numbered_icon(number: int, colour: str) -> folium.DivIcon:
     return folium.DivIcon(
-        html=(f"<div style='background:{colour};color:#fff;border:2px solid #fff;"
-              "border-radius:50%;width:22px;height:22px;line-height:18px;text-align:center;"
-              f"font:bold 11px sans-serif;box-shadow:0 0 2px #333'>{int(number)}</div>"),
-        icon_size=(22, 22), icon_anchor=(11, 11), class_name="tournee-stop",
+        html=(
+            f"<div style='background:{colour};color:#fff;border:2px solid #fff;"
+            "border-radius:50%;width:22px;height:22px;line-height:18px;text-align:center;"
+            f"font:bold 11px sans-serif;box-shadow:0 0 2px #333'>{int(number)}</div>"
+        ),
+        icon_size=(22, 22),
+        icon_anchor=(11, 11),
+        class_name="tournee-stop",
     )
 
 
@@ -132,8 +167,10 @@ def _numbered_icon(number: int, colour: str) -> folium.DivIcon:
 
 def _job_tooltip(j: JobRow) -> str:
     window = f" · {html_text(j.window)}" if j.window else ""
-    return (f"<b>{html_text(j.customer)}</b> · {html_text(j.town)}<br>{html_text(j.label)}"
-            f"{window}<br>score {int(j.score)} · SLA {html_text(j.sla_status)}")
+    return (
+        f"<b>{html_text(j.customer)}</b> · {html_text(j.town)}<br>{html_text(j.label)}"
+        f"{window}<br>score {int(j.score)} · SLA {html_text(j.sla_status)}"
+    )
 
 
 def jobs_map(jobs: Sequence[JobRow], *, tiles: str | None = None) -> folium.Map:
@@ -149,19 +186,43 @@ def jobs_map(jobs: Sequence[JobRow], *, tiles: str | None = None) -> folium.Map:
                 return marker;
             }"""
         plugins.FastMarkerCluster(
-            [[j.lat, j.lon, SLA_COLOURS.get(j.sla_status, "#607d8b"), _job_tooltip(j)] for j in jobs],
-            callback=callback, name="jobs", options={"maxClusterRadius": 50},
+            [
+                [
+                    j.lat,
+                    j.lon,
+                    SLA_COLOURS.get(j.sla_status, "#607d8b"),
+                    _job_tooltip(j),
+                ]
+                for j in jobs
+            ],
+            callback=callback,
+            name="jobs",
+            options={"maxClusterRadius": 50},
         ).add_to(m)
     else:
         for j in jobs:
             folium.CircleMarker(
-                (j.lat, j.lon), radius=6, color="#ffffff", weight=1,
-                fill=True, fill_color=SLA_COLOURS.get(j.sla_status, "#607d8b"), fill_opacity=0.9,
+                (j.lat, j.lon),
+                radius=6,
+                color="#ffffff",
+                weight=1,
+                fill=True,
+                fill_color=SLA_COLOURS.get(j.sla_status, "#607d8b"),
+                fill_opacity=0.9,
                 tooltip=folium.Tooltip(_job_tooltip(j)),
-                popup=folium.Popup(popup_html(j.customer, [
-                    ("Job", f"{j.ref} · {j.label}"), ("Address", f"{j.address}, {j.town}"),
-                    ("Window", j.window or "any time"), ("SLA due", j.sla_due or "-"),
-                    ("Why", j.explanation)]), max_width=320),
+                popup=folium.Popup(
+                    popup_html(
+                        j.customer,
+                        [
+                            ("Job", f"{j.ref} · {j.label}"),
+                            ("Address", f"{j.address}, {j.town}"),
+                            ("Window", j.window or "any time"),
+                            ("SLA due", j.sla_due or "-"),
+                            ("Why", j.explanation),
+                        ],
+                    ),
+                    max_width=320,
+                ),
             ).add_to(m)
     _fit(m, ((j.lat, j.lon) for j in jobs))
     return m
@@ -170,23 +231,38 @@ def jobs_map(jobs: Sequence[JobRow], *, tiles: str | None = None) -> folium.Map:
 # --- a plan ---------------------------------------------------------------------------------
 
 
-def _stop_fields(route: RouteView, seq: int, eta: Any, start: Any, d: StopDetail | None,
-                 ref: str) -> list[tuple[str, object]]:
-    fields: list[tuple[str, object]] = [("Technician", route.name), ("Stop", seq),
-                                        ("Job", f"{ref} · {d.label}" if d else ref)]
+def _stop_fields(
+    route: RouteView, seq: int, eta: Any, start: Any, d: StopDetail | None, ref: str
+) -> list[tuple[str, object]]:
+    fields: list[tuple[str, object]] = [
+        ("Technician", route.name),
+        ("Stop", seq),
+        ("Job", f"{ref} · {d.label}" if d else ref),
+    ]
     if d:
         fields.append(("Address", f"{d.address}, {d.town}"))
-    fields += [("ETA", _hm(eta)), ("Start", _hm(start)), ("Window", (d.window if d else "") or "any time")]
+    fields += [
+        ("ETA", _hm(eta)),
+        ("Start", _hm(start)),
+        ("Window", (d.window if d else "") or "any time"),
+    ]
     return fields
 
 
-def plan_map(view: PlanView, details: Mapping[str, StopDetail],
-             vehicles: Mapping[int, VehicleInfo], *, only: Sequence[str] = (),
-             tiles: str | None = None) -> folium.Map:
+def plan_map(
+    view: PlanView,
+    details: Mapping[str, StopDetail],
+    vehicles: Mapping[int, VehicleInfo],
+    *,
+    only: Sequence[str] = (),
+    tiles: str | None = None,
+) -> folium.Map:
     """Routes of ``view``: one colour per technician, numbered stops, the unassigned
     visits as black rings. ``only``: vehicle refs to draw (empty: all)."""
     m = base_map(tiles=tiles)
-    routes = [(i, r) for i, r in enumerate(view.routes) if not only or r.vehicle_ref in only]
+    routes = [
+        (i, r) for i, r in enumerate(view.routes) if not only or r.vehicle_ref in only
+    ]
     many = sum(len(r.stops) for _, r in routes) > NUMBERED_MAX
     coords: list[tuple[float, float]] = []
     points: list[_Point] = []
@@ -202,28 +278,53 @@ def plan_map(view: PlanView, details: Mapping[str, StopDetail],
                 continue
             pos = (d.lat, d.lon)
             line.append(pos)
-            tip = (f"{int(s.seq)}. <b>{html_text(d.customer)}</b> · {html_text(d.town)}"
-                   f"<br>{html_text(r.name)} · ETA {_hm(s.arrival_at)}"
-                   + (f" · window {html_text(d.window)}" if d.window else ""))
+            tip = (
+                f"{int(s.seq)}. <b>{html_text(d.customer)}</b> · {html_text(d.town)}"
+                f"<br>{html_text(r.name)} · ETA {_hm(s.arrival_at)}"
+                + (f" · window {html_text(d.window)}" if d.window else "")
+            )
             if many:  # tooltip only: a popup table per stop would double the page
                 points.append(_Point(d.lat, d.lon, colour, tip))
             else:
-                popup = popup_html(d.customer, _stop_fields(r, s.seq, s.arrival_at, s.start_at, d, s.job_ref))
-                folium.Marker(pos, icon=_numbered_icon(s.seq, colour), tooltip=folium.Tooltip(tip),
-                              popup=folium.Popup(popup, max_width=320)).add_to(group)
+                popup = popup_html(
+                    d.customer,
+                    _stop_fields(r, s.seq, s.arrival_at, s.start_at, d, s.job_ref),
+                )
+                folium.Marker(
+                    pos,
+                    icon=_numbered_icon(s.seq, colour),
+                    tooltip=folium.Tooltip(tip),
+                    popup=folium.Popup(popup, max_width=320),
+                ).add_to(group)
         if home:
             line.append(home)
-            folium.CircleMarker(home, radius=4, color=colour, weight=2, fill=True, fill_color="#ffffff",
-                                fill_opacity=1, tooltip=f"Start: {html_text(r.name)}").add_to(group)
+            folium.CircleMarker(
+                home,
+                radius=4,
+                color=colour,
+                weight=2,
+                fill=True,
+                fill_color="#ffffff",
+                fill_opacity=1,
+                tooltip=f"Start: {html_text(r.name)}",
+            ).add_to(group)
         if len(line) > 1:
-            folium.PolyLine(line, color=colour, weight=3, opacity=0.8,
-                            tooltip=(f"{html_text(r.name)}: {len(r.stops)} stops, "
-                                     f"{r.km:,.0f} km")).add_to(group)
+            folium.PolyLine(
+                line,
+                color=colour,
+                weight=3,
+                opacity=0.8,
+                tooltip=(f"{html_text(r.name)}: {len(r.stops)} stops, {r.km:,.0f} km"),
+            ).add_to(group)
         coords += line
     unassigned = _unassigned_points(view.unassigned, details, with_popup=not many)
     if unassigned:  # under the stops; small and see-through when the map is crowded
-        PointLayer(unassigned, radius=3 if many else 5, fill_opacity=0.55 if many else 0.85,
-                   name="unassigned").add_to(m)
+        PointLayer(
+            unassigned,
+            radius=3 if many else 5,
+            fill_opacity=0.55 if many else 0.85,
+            name="unassigned",
+        ).add_to(m)
     if points:
         PointLayer(points, name="stops").add_to(m)
     coords += [(p.lat, p.lon) for p in unassigned]
@@ -233,16 +334,31 @@ def plan_map(view: PlanView, details: Mapping[str, StopDetail],
     return m
 
 
-def _unassigned_points(items: Sequence[UnassignedView], details: Mapping[str, StopDetail],
-                       with_popup: bool = True) -> list[_Point]:
+def _unassigned_points(
+    items: Sequence[UnassignedView],
+    details: Mapping[str, StopDetail],
+    with_popup: bool = True,
+) -> list[_Point]:
     out = []
     for u in items:
         d = details.get(u.job_ref)
         if d is None:
             continue
-        tip = (f"<b>Not planned</b>: {html_text(d.customer)} · {html_text(d.town)}"
-               f"<br>{html_text(u.reason)}" + (f" · {html_text(u.detail)}" if u.detail else ""))
-        popup = popup_html(d.customer, [("Job", f"{u.job_ref} · {d.label}"), ("Reason", u.reason),
-                                        ("Detail", u.detail), ("Window", d.window or "any time")])
-        out.append(_Point(d.lat, d.lon, UNASSIGNED_COLOUR, tip, popup if with_popup else ""))
+        tip = (
+            f"<b>Not planned</b>: {html_text(d.customer)} · {html_text(d.town)}"
+            f"<br>{html_text(u.reason)}"
+            + (f" · {html_text(u.detail)}" if u.detail else "")
+        )
+        popup = popup_html(
+            d.customer,
+            [
+                ("Job", f"{u.job_ref} · {d.label}"),
+                ("Reason", u.reason),
+                ("Detail", u.detail),
+                ("Window", d.window or "any time"),
+            ],
+        )
+        out.append(
+            _Point(d.lat, d.lon, UNASSIGNED_COLOUR, tip, popup if with_popup else "")
+        )
     return out

@@ -16,11 +16,34 @@ from dashboard.components.service_layers import html_text
 __all__ = ["COLUMNS", "sheet_csv", "sheet_html"]
 
 #: Column order of the sheets (a row's other keys are left out).
-COLUMNS = ("vehicle", "seq", "arrival", "start", "departure", "customer", "phone", "address",
-           "town", "job", "skill", "window")
-_HEADERS = {"vehicle": "Technician", "seq": "#", "arrival": "Arrival", "start": "Start",
-            "departure": "Departure", "customer": "Customer", "phone": "Phone", "address": "Address",
-            "town": "Town", "job": "Job", "skill": "Skill", "window": "Window"}
+COLUMNS = (
+    "vehicle",
+    "seq",
+    "arrival",
+    "start",
+    "departure",
+    "customer",
+    "phone",
+    "address",
+    "town",
+    "job",
+    "skill",
+    "window",
+)
+_HEADERS = {
+    "vehicle": "Technician",
+    "seq": "#",
+    "arrival": "Arrival",
+    "start": "Start",
+    "departure": "Departure",
+    "customer": "Customer",
+    "phone": "Phone",
+    "address": "Address",
+    "town": "Town",
+    "job": "Job",
+    "skill": "Skill",
+    "window": "Window",
+}
 
 _CSS = """
 body { font: 12px/1.4 system-ui, sans-serif; margin: 16px; color: #111; }
@@ -49,13 +72,21 @@ def sheet_html(title: str, rows: Sequence[dict[str, str]]) -> str:
     head = "".join(f"<th>{html_text(_HEADERS[c])}</th>" for c in cols)
     sections = []
     for vehicle, stops in groupby(rows, key=lambda r: r.get("vehicle", "")):
-        body = "".join("<tr>" + "".join(f"<td>{html_text(r.get(c, ''))}</td>" for c in cols) + "</tr>"
-                       for r in stops)
-        sections.append(f"<section><h2>{html_text(vehicle)}</h2><table><thead><tr>{head}</tr></thead>"
-                        f"<tbody>{body}</tbody></table></section>")
+        body = "".join(
+            "<tr>"
+            + "".join(f"<td>{html_text(r.get(c, ''))}</td>" for c in cols)
+            + "</tr>"
+            for r in stops
+        )
+        sections.append(
+            f"<section><h2>{html_text(vehicle)}</h2><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></section>"
+        )
     if not sections:
         sections.append("<p>No stops.</p>")
-    return (f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>{html_text(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{html_text(title)}</h1>"
-            "<p class='noprint'>Print this page (Ctrl+P): one technician per page.</p>"
-            f"{''.join(sections)}</body></html>")
+    return (
+        f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>{html_text(title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{html_text(title)}</h1>"
+        "<p class='noprint'>Print this page (Ctrl+P): one technician per page.</p>"
+        f"{''.join(sections)}</body></html>"
+    )

@@ -20,7 +20,12 @@ from dispatch.problem_builder import PARIS
 __all__ = ["KIND_COLOURS", "timeline_chart", "timeline_rows"]
 
 #: Bar kinds in drawing order (a break is drawn over travel or waiting).
-KIND_COLOURS = {"travel": "#9ecae1", "wait": "#e0e0e0", "service": "#3182bd", "break": "#fdae6b"}
+KIND_COLOURS = {
+    "travel": "#9ecae1",
+    "wait": "#e0e0e0",
+    "service": "#3182bd",
+    "break": "#fdae6b",
+}
 ROW_PX = 22
 
 
@@ -28,8 +33,11 @@ def _local(at: datetime) -> datetime:
     return at.astimezone(PARIS).replace(tzinfo=None)
 
 
-def timeline_rows(view: PlanView, vehicles: Mapping[int, VehicleInfo],
-                  details: Mapping[str, StopDetail] | None = None) -> list[dict[str, Any]]:
+def timeline_rows(
+    view: PlanView,
+    vehicles: Mapping[int, VehicleInfo],
+    details: Mapping[str, StopDetail] | None = None,
+) -> list[dict[str, Any]]:
     """One row per bar: technician, kind, start, end (local naive), label.
 
     Travel runs from leaving home (or the previous stop) to the arrival; waiting from
@@ -39,10 +47,19 @@ def timeline_rows(view: PlanView, vehicles: Mapping[int, VehicleInfo],
     details = details or {}
     rows: list[dict[str, Any]] = []
 
-    def add(tech: str, kind: str, a: datetime | None, b: datetime | None, label: str) -> None:
+    def add(
+        tech: str, kind: str, a: datetime | None, b: datetime | None, label: str
+    ) -> None:
         if a is not None and b is not None and b > a:
-            rows.append({"technician": tech, "kind": kind, "start": _local(a), "end": _local(b),
-                         "label": label})
+            rows.append(
+                {
+                    "technician": tech,
+                    "kind": kind,
+                    "start": _local(a),
+                    "end": _local(b),
+                    "label": label,
+                }
+            )
 
     for r in view.routes:
         if not r.stops:
@@ -59,28 +76,56 @@ def timeline_rows(view: PlanView, vehicles: Mapping[int, VehicleInfo],
         if r.break_start_at is not None:
             v = vehicles.get(r.vehicle_id)
             minutes = v.break_minutes if v else 45
-            add(r.name, "break", r.break_start_at, r.break_start_at + timedelta(minutes=minutes), "break")
+            add(
+                r.name,
+                "break",
+                r.break_start_at,
+                r.break_start_at + timedelta(minutes=minutes),
+                "break",
+            )
     return rows
 
 
 def timeline_chart(rows: list[dict[str, Any]]) -> alt.Chart:
     """Horizontal bars, one line per technician, coloured by kind."""
     techs = sorted({r["technician"] for r in rows})
-    data = [{**r, "start": r["start"].isoformat(), "end": r["end"].isoformat(),
-             "order": list(KIND_COLOURS).index(r["kind"])} for r in rows]
+    data = [
+        {
+            **r,
+            "start": r["start"].isoformat(),
+            "end": r["end"].isoformat(),
+            "order": list(KIND_COLOURS).index(r["kind"]),
+        }
+        for r in rows
+    ]
     return (
         alt.Chart(alt.Data(values=data))
         .mark_bar(height=ROW_PX - 6)
         .encode(
             x=alt.X("start:T", title=None, axis=alt.Axis(format="%H:%M", orient="top")),
             x2="end:T",
-            y=alt.Y("technician:N", title=None, sort=techs, axis=alt.Axis(labelOverlap=False, labelLimit=180)),
-            color=alt.Color("kind:N", title=None,
-                            scale=alt.Scale(domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())),
-                            legend=alt.Legend(orient="bottom")),
+            y=alt.Y(
+                "technician:N",
+                title=None,
+                sort=techs,
+                axis=alt.Axis(labelOverlap=False, labelLimit=180),
+            ),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=list(KIND_COLOURS), range=list(KIND_COLOURS.values())
+                ),
+                legend=alt.Legend(orient="bottom"),
+            ),
             order="order:Q",
-            tooltip=[alt.Tooltip("technician:N"), alt.Tooltip("kind:N"), alt.Tooltip("label:N"),
-                     alt.Tooltip("start:T", format="%H:%M"), alt.Tooltip("end:T", format="%H:%M")],
+            tooltip=[
+                alt.Tooltip("technician:N"),
+                alt.Tooltip("kind:N"),
+                alt.Tooltip("label:N"),
+                alt.Tooltip("start:T", format="%H:%M"),
+                alt.Tooltip("end:T", format="%H:%M"),
+            ],
         )
         .properties(height=alt.Step(ROW_PX))  # one fixed-height line per technician
     )

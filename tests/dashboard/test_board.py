@@ -19,8 +19,12 @@ from tests.dashboard.conftest import APP, open_page, sign_in
 PLAN_WAIT_S = 90
 
 
-def _board(monkeypatch: pytest.MonkeyPatch, url: str, page: str = "board",
-           role: str = "dispatcher") -> AppTest:
+def _board(
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    page: str = "board",
+    role: str = "dispatcher",
+) -> AppTest:
     monkeypatch.setenv("DATABASE_URL", url)
     at = AppTest.from_file(str(APP), default_timeout=60)
     sign_in(at, role)
@@ -36,7 +40,9 @@ def _frame(at: AppTest, column: str) -> Any:
     for df in at.dataframe:
         if column in df.value.columns:
             return df.value
-    raise AssertionError(f"no table with a {column!r} column; subheaders: {_subheaders(at)}")
+    raise AssertionError(
+        f"no table with a {column!r} column; subheaders: {_subheaders(at)}"
+    )
 
 
 def _plan(at: AppTest, seconds: int = 2) -> AppTest:
@@ -55,8 +61,9 @@ def _plan(at: AppTest, seconds: int = 2) -> AppTest:
     raise AssertionError(f"no plan after {PLAN_WAIT_S} s: {_subheaders(at)}")
 
 
-def test_board_lists_the_jobs_with_explanations(demo_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                folium_maps: list[Any]) -> None:
+def test_board_lists_the_jobs_with_explanations(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
     """Before planning: the day's 90 visits with score, SLA, skill, window, tier and why."""
     at = _board(monkeypatch, demo_url)
     assert not at.exception
@@ -69,16 +76,20 @@ def test_board_lists_the_jobs_with_explanations(demo_url: str, monkeypatch: pyte
     assert len(folium_maps) == 1  # the jobs map
 
 
-def test_plan_the_day_shows_routes_and_unassigned(demo_url: str, monkeypatch: pytest.MonkeyPatch,
-                                                  folium_maps: list[Any]) -> None:
-    """"Plan the day" runs the worker; the map, the route list and the unassigned list show."""
+def test_plan_the_day_shows_routes_and_unassigned(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
+    """ "Plan the day" runs the worker; the map, the route list and the unassigned list show."""
     at = _plan(_board(monkeypatch, demo_url))
     heads = _subheaders(at)
     assert any(h.startswith("Routes (") for h in heads)
     assert any(h.startswith("Unassigned visits (") for h in heads)
     routes = _frame(at, "Technician")
     assert len(routes) >= 1 and (routes["Visits"] > 0).all()
-    assert any("Plan ready" in s.value or "Cancelled" in s.value for s in [*at.success, *at.warning])
+    assert any(
+        "Plan ready" in s.value or "Cancelled" in s.value
+        for s in [*at.success, *at.warning]
+    )
     assert any(b.label == "Publish" for b in at.button)
     assert folium_maps, "the plan map was drawn"
     at.button(key="board_publish").click().run()
@@ -86,8 +97,9 @@ def test_plan_the_day_shows_routes_and_unassigned(demo_url: str, monkeypatch: py
     assert any("Published" in c.value for c in at.caption)
 
 
-def test_filters_narrow_the_job_table(app_db: str, monkeypatch: pytest.MonkeyPatch,
-                                      folium_maps: list[Any]) -> None:
+def test_filters_narrow_the_job_table(
+    app_db: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
     """Tier and search filters apply to the table (and the map)."""
     at = _board(monkeypatch, app_db)
     at.multiselect(key="board_f_tier").set_value(["Gold"]).run()
@@ -99,8 +111,9 @@ def test_filters_narrow_the_job_table(app_db: str, monkeypatch: pytest.MonkeyPat
     assert not at.exception
 
 
-def test_pin_remove_replan_and_what_if(app_db: str, monkeypatch: pytest.MonkeyPatch,
-                                       folium_maps: list[Any]) -> None:
+def test_pin_remove_replan_and_what_if(
+    app_db: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
     """After a plan: pin a visit, remove one from the day, re-plan (diff shown), what-if."""
     at = _plan(_board(monkeypatch, app_db))
     at.session_state["board_section"] = "Pins & re-plan"
@@ -119,7 +132,8 @@ def test_pin_remove_replan_and_what_if(app_db: str, monkeypatch: pytest.MonkeyPa
     at.button(key="board_replan").click().run()
     deadline = time.monotonic() + PLAN_WAIT_S
     while time.monotonic() < deadline and not any(
-            "Changes from plan" in e.label for e in at.expander):
+        "Changes from plan" in e.label for e in at.expander
+    ):
         time.sleep(1)
         at.run()
     assert any("Changes from plan" in e.label for e in at.expander)
@@ -139,8 +153,9 @@ def test_pin_remove_replan_and_what_if(app_db: str, monkeypatch: pytest.MonkeyPa
     assert not at.exception
 
 
-def test_other_sections_render(app_db: str, monkeypatch: pytest.MonkeyPatch,
-                               folium_maps: list[Any]) -> None:
+def test_other_sections_render(
+    app_db: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
     """Timeline, to-plan table and route sheets open without error after a plan."""
     at = _plan(_board(monkeypatch, app_db))
     for section in SECTIONS:
@@ -149,18 +164,23 @@ def test_other_sections_render(app_db: str, monkeypatch: pytest.MonkeyPatch,
         assert not at.exception, (section, [e.value for e in at.exception])
     at.session_state["board_section"] = "Route sheets"
     at.run()
-    assert {"Download CSV", "Print-friendly page (HTML)"} <= {b.proto.label for b in at.get("download_button")}
+    assert {"Download CSV", "Print-friendly page (HTML)"} <= {
+        b.proto.label for b in at.get("download_button")
+    }
 
 
-def test_store_staff_is_refused_the_board(app_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_staff_is_refused_the_board(
+    app_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A store user sent to the board's address does not see it."""
     at = _board(monkeypatch, app_db, role="store staff")
     assert "Dispatch board" not in [t.value for t in at.title]
     assert not any(h.startswith("Visits to plan") for h in _subheaders(at))
 
 
-def test_deliveries_page_plans_courier_routes(app_db: str, monkeypatch: pytest.MonkeyPatch,
-                                              folium_maps: list[Any]) -> None:
+def test_deliveries_page_plans_courier_routes(
+    app_db: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
     """The couriers' board: stops to plan, then routes and unassigned stops."""
     at = _board(monkeypatch, app_db, page="deliveries")
     assert not at.exception
@@ -169,23 +189,30 @@ def test_deliveries_page_plans_courier_routes(app_db: str, monkeypatch: pytest.M
     at.number_input(key="deliveries_seconds").set_value(2).run()
     at.button(key="deliveries_plan").click().run()
     deadline = time.monotonic() + PLAN_WAIT_S
-    while time.monotonic() < deadline and not any(h.startswith("Routes") for h in _subheaders(at)):
+    while time.monotonic() < deadline and not any(
+        h.startswith("Routes") for h in _subheaders(at)
+    ):
         time.sleep(1)
         at.run()
     assert any(h.startswith("Unassigned stops (") for h in _subheaders(at))
     assert not at.exception
 
 
-def test_deliveries_page_without_the_courier_builder(app_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deliveries_page_without_the_courier_builder(
+    app_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If the courier planner is missing, the page says so instead of failing."""
-    with mock.patch("dashboard.app_pages.deliveries.courier_builder_available", return_value=False):
+    with mock.patch(
+        "dashboard.app_pages.deliveries.courier_builder_available", return_value=False
+    ):
         at = _board(monkeypatch, app_db, page="deliveries")
         assert not at.exception
         assert any("cannot be planned yet" in i.value for i in at.info)
 
 
-def test_cancel_keeps_the_best_plan_so_far(app_db: str, monkeypatch: pytest.MonkeyPatch,
-                                           folium_maps: list[Any]) -> None:
+def test_cancel_keeps_the_best_plan_so_far(
+    app_db: str, monkeypatch: pytest.MonkeyPatch, folium_maps: list[Any]
+) -> None:
     """A long run shows its progress; Cancel stops it and the best plan so far is shown."""
     at = _board(monkeypatch, app_db)
     at.number_input(key="board_seconds").set_value(120).run()

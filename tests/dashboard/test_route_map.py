@@ -33,24 +33,68 @@ def _at(h: int, m: int = 0) -> datetime:
 
 
 def _detail(ref: str, i: int, customer: str = "Léa Roy") -> StopDetail:
-    return StopDetail(ref=ref, customer=customer, phone="+33600000000", address=f"{i} rue X",
-                      town="Lyon", lat=45.70 + i * 0.01, lon=4.80 + i * 0.01, label="pump · high",
-                      skill="espresso_unit", window="09:00-12:00", tier="Gold")
+    return StopDetail(
+        ref=ref,
+        customer=customer,
+        phone="+33600000000",
+        address=f"{i} rue X",
+        town="Lyon",
+        lat=45.70 + i * 0.01,
+        lon=4.80 + i * 0.01,
+        label="pump · high",
+        skill="espresso_unit",
+        window="09:00-12:00",
+        tier="Gold",
+    )
 
 
 def _route(vehicle_id: int, refs: list[str], start_h: int = 8) -> RouteView:
     stops, t = [], _at(start_h, 30)
     for seq, ref in enumerate(refs, 1):
-        stops.append(StopView(seq, ref, int(ref[1:]), (), None, t, t + timedelta(minutes=5),
-                              t + timedelta(minutes=50), False))
+        stops.append(
+            StopView(
+                seq,
+                ref,
+                int(ref[1:]),
+                (),
+                None,
+                t,
+                t + timedelta(minutes=5),
+                t + timedelta(minutes=50),
+                False,
+            )
+        )
         t += timedelta(minutes=80)
-    return RouteView(f"tech:{vehicle_id}", vehicle_id, f"Tech {vehicle_id}", 42.0, 480.0, _at(start_h),
-                     t + timedelta(minutes=20), _at(12, 15), tuple(stops))
+    return RouteView(
+        f"tech:{vehicle_id}",
+        vehicle_id,
+        f"Tech {vehicle_id}",
+        42.0,
+        480.0,
+        _at(start_h),
+        t + timedelta(minutes=20),
+        _at(12, 15),
+        tuple(stops),
+    )
 
 
-def _view(routes: list[RouteView], unassigned: list[UnassignedView] | None = None) -> PlanView:
-    return PlanView(1, "technicians", DAY, None, "", "draft", _at(7), "test", None, {},
-                    tuple(routes), tuple(unassigned or ()))
+def _view(
+    routes: list[RouteView], unassigned: list[UnassignedView] | None = None
+) -> PlanView:
+    return PlanView(
+        1,
+        "technicians",
+        DAY,
+        None,
+        "",
+        "draft",
+        _at(7),
+        "test",
+        None,
+        {},
+        tuple(routes),
+        tuple(unassigned or ()),
+    )
 
 
 def _vehicles(*ids: int) -> dict[int, VehicleInfo]:
@@ -59,8 +103,13 @@ def _vehicles(*ids: int) -> dict[int, VehicleInfo]:
 
 def _small_plan(customer: str = "Léa Roy") -> tuple[PlanView, dict[str, StopDetail]]:
     r1, r2 = _route(1, ["T1", "T2", "T3"]), _route(2, ["T4", "T5"])
-    view = _view([r1, r2], [UnassignedView("T6", 6, None, "no skill", "nobody can fix <it>")])
-    details = {f"T{i}": _detail(f"T{i}", i, customer if i == 2 else "Léa Roy") for i in range(1, 7)}
+    view = _view(
+        [r1, r2], [UnassignedView("T6", 6, None, "no skill", "nobody can fix <it>")]
+    )
+    details = {
+        f"T{i}": _detail(f"T{i}", i, customer if i == 2 else "Léa Roy")
+        for i in range(1, 7)
+    }
     return view, details
 
 
@@ -91,8 +140,11 @@ def test_plan_map_draws_one_line_and_numbered_stops_per_route() -> None:
     view, details = _small_plan()
     m = plan_map(view, details, _vehicles(1, 2))
     assert len(_children(m, folium.PolyLine)) == 2
-    markers = [c for c in _children(m, folium.Marker)
-               if isinstance(getattr(c, "icon", None), folium.DivIcon)]
+    markers = [
+        c
+        for c in _children(m, folium.Marker)
+        if isinstance(getattr(c, "icon", None), folium.DivIcon)
+    ]
     assert len(markers) == 5
     html = _html(m)
     assert html.count("tournee-stop") >= 5
@@ -135,9 +187,16 @@ def test_national_plan_map_uses_one_layer_for_the_stops() -> None:
     for v in range(n_routes):
         refs = [f"T{v * 1000 + k}" for k in range(1, per_route + 1)]
         routes.append(_route(v + 1, refs))
-        details.update({r: _detail(r, k % 50, BOLD if k == 3 else "Léa Roy") for k, r in enumerate(refs)})
+        details.update(
+            {
+                r: _detail(r, k % 50, BOLD if k == 3 else "Léa Roy")
+                for k, r in enumerate(refs)
+            }
+        )
     m = plan_map(_view(routes), details, _vehicles(*range(1, n_routes + 1)))
-    stops = [c for c in _children(m, folium.Marker) if not isinstance(c, folium.CircleMarker)]
+    stops = [
+        c for c in _children(m, folium.Marker) if not isinstance(c, folium.CircleMarker)
+    ]
     assert stops == []
     assert len(_children(m, folium.CircleMarker)) == n_routes  # the homes only
     assert len(_children(m, folium.PolyLine)) == n_routes
@@ -151,10 +210,27 @@ def test_national_plan_map_uses_one_layer_for_the_stops() -> None:
 
 
 def _job(i: int, customer: str = "Léa Roy") -> JobRow:
-    return JobRow(ref=f"T{i}", ticket_id=i, customer=customer, address="1 rue X", town="Lyon",
-                  region="Auvergne-Rhône-Alpes", lat=45 + i * 0.001, lon=4.8, label="pump · high",
-                  skill="espresso_unit", duration_min=45, window="", sla_due="", sla_status="later",
-                  tier="Gold", severity="high", score=50, explanation="Gold member", pinned_to="")
+    return JobRow(
+        ref=f"T{i}",
+        ticket_id=i,
+        customer=customer,
+        address="1 rue X",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=45 + i * 0.001,
+        lon=4.8,
+        label="pump · high",
+        skill="espresso_unit",
+        duration_min=45,
+        window="",
+        sla_due="",
+        sla_status="later",
+        tier="Gold",
+        severity="high",
+        score=50,
+        explanation="Gold member",
+        pinned_to="",
+    )
 
 
 def test_jobs_map_few_jobs_are_circle_markers() -> None:
@@ -188,7 +264,10 @@ def test_timeline_rows_cover_travel_service_and_break() -> None:
     brk = next(r for r in tech1 if r["kind"] == "break")
     assert brk["end"] - brk["start"] == timedelta(minutes=45)
     first = next(r for r in tech1 if r["kind"] == "service")
-    assert first["start"] == datetime(2026, 11, 24, 8, 35) and first["label"] == "1. Léa Roy (Lyon)"
+    assert (
+        first["start"] == datetime(2026, 11, 24, 8, 35)
+        and first["label"] == "1. Léa Roy (Lyon)"
+    )
     assert all(r["end"] > r["start"] and r["start"].tzinfo is None for r in rows)
     chart = timeline_chart(rows).to_dict()
     assert chart["mark"]["type"] == "bar"
@@ -204,12 +283,36 @@ def test_timeline_skips_empty_routes() -> None:
 
 
 def _sheet_rows() -> list[dict[str, str]]:
-    return [{"vehicle": "Tech 1", "seq": "1", "arrival": "08:30", "start": "08:35", "departure": "09:20",
-             "customer": BOLD, "phone": "+33 6", "address": "1 rue X", "town": "Lyon", "job": "pump",
-             "skill": "espresso_unit", "window": "09:00-12:00"},
-            {"vehicle": "Tech 2", "seq": "1", "arrival": "09:00", "start": "09:00", "departure": "09:45",
-             "customer": "Zoé Éluard", "phone": "", "address": "2 rue Y", "town": "Annecy", "job": "leak",
-             "skill": "", "window": ""}]
+    return [
+        {
+            "vehicle": "Tech 1",
+            "seq": "1",
+            "arrival": "08:30",
+            "start": "08:35",
+            "departure": "09:20",
+            "customer": BOLD,
+            "phone": "+33 6",
+            "address": "1 rue X",
+            "town": "Lyon",
+            "job": "pump",
+            "skill": "espresso_unit",
+            "window": "09:00-12:00",
+        },
+        {
+            "vehicle": "Tech 2",
+            "seq": "1",
+            "arrival": "09:00",
+            "start": "09:00",
+            "departure": "09:45",
+            "customer": "Zoé Éluard",
+            "phone": "",
+            "address": "2 rue Y",
+            "town": "Annecy",
+            "job": "leak",
+            "skill": "",
+            "window": "",
+        },
+    ]
 
 
 def test_sheet_csv_reads_back_with_accents() -> None:

@@ -20,10 +20,26 @@ REGION = "Auvergne-Rhône-Alpes"
 
 def _row(ref: str = "T1", **kw: object) -> board.JobRow:
     base: dict[str, object] = dict(
-        ref=ref, ticket_id=1, customer="Léa Roy", address="1 rue X", town="Lyon", region=REGION,
-        lat=45.7, lon=4.8, label="pump · high", skill="espresso_unit", duration_min=45,
-        window="", sla_due="", sla_status="later", tier="Member", severity="high", score=10,
-        explanation="", pinned_to="")
+        ref=ref,
+        ticket_id=1,
+        customer="Léa Roy",
+        address="1 rue X",
+        town="Lyon",
+        region=REGION,
+        lat=45.7,
+        lon=4.8,
+        label="pump · high",
+        skill="espresso_unit",
+        duration_min=45,
+        window="",
+        sla_due="",
+        sla_status="later",
+        tier="Member",
+        severity="high",
+        score=10,
+        explanation="",
+        pinned_to="",
+    )
     base.update(kw)
     return board.JobRow(**base)  # type: ignore[arg-type]
 
@@ -41,19 +57,32 @@ def test_next_working_day_skips_the_weekend() -> None:
 def test_sla_status_buckets_against_the_planning_day() -> None:
     """Before 07:00 on the day is breached; later that day, tomorrow, later, none."""
     assert board.sla_status(None, DAY) == "no SLA"
-    assert board.sla_status(datetime(2026, 11, 24, 6, 0, tzinfo=PARIS), DAY) == "breached"
-    assert board.sla_status(datetime(2026, 11, 24, 18, 0, tzinfo=PARIS), DAY) == "due today"
-    assert board.sla_status(datetime(2026, 11, 25, 9, 0, tzinfo=PARIS), DAY) == "due tomorrow"
+    assert (
+        board.sla_status(datetime(2026, 11, 24, 6, 0, tzinfo=PARIS), DAY) == "breached"
+    )
+    assert (
+        board.sla_status(datetime(2026, 11, 24, 18, 0, tzinfo=PARIS), DAY)
+        == "due today"
+    )
+    assert (
+        board.sla_status(datetime(2026, 11, 25, 9, 0, tzinfo=PARIS), DAY)
+        == "due tomorrow"
+    )
     assert board.sla_status(datetime(2026, 11, 27, 9, 0, tzinfo=PARIS), DAY) == "later"
 
 
 def test_filter_jobs_combines_every_filter() -> None:
     """Each non-empty filter narrows; text matches customer, town or ref in any case."""
-    rows = [_row("T1", tier="Gold", sla_status="breached"), _row("T2", tier="Member", town="Annecy"),
-            _row("T3", tier="Gold", skill="grinder", region="Occitanie", customer="Zoé")]
+    rows = [
+        _row("T1", tier="Gold", sla_status="breached"),
+        _row("T2", tier="Member", town="Annecy"),
+        _row("T3", tier="Gold", skill="grinder", region="Occitanie", customer="Zoé"),
+    ]
     assert [r.ref for r in board.filter_jobs(rows)] == ["T1", "T2", "T3"]
     assert [r.ref for r in board.filter_jobs(rows, tiers=["Gold"])] == ["T1", "T3"]
-    assert [r.ref for r in board.filter_jobs(rows, tiers=["Gold"], skills=["grinder"])] == ["T3"]
+    assert [
+        r.ref for r in board.filter_jobs(rows, tiers=["Gold"], skills=["grinder"])
+    ] == ["T3"]
     assert [r.ref for r in board.filter_jobs(rows, sla=["breached"])] == ["T1"]
     assert [r.ref for r in board.filter_jobs(rows, regions=["Occitanie"])] == ["T3"]
     assert [r.ref for r in board.filter_jobs(rows, text="annecy")] == ["T2"]
@@ -86,8 +115,14 @@ def test_remove_from_day_moves_the_visit_and_drops_its_pin(demo_url: str) -> Non
     """The visit leaves the day's table, is wanted next working day, unpinned, audited."""
     with sessions(demo_url, writer=True).begin() as s:
         ref = board.job_rows(s, DAY, None)[0].ref
-        planning.pin(s, DAY, ref, technician_id=None,
-                     not_before=datetime(2026, 11, 24, 9, tzinfo=PARIS), actor="test")
+        planning.pin(
+            s,
+            DAY,
+            ref,
+            technician_id=None,
+            not_before=datetime(2026, 11, 24, 9, tzinfo=PARIS),
+            actor="test",
+        )
     with sessions(demo_url, writer=True).begin() as s:
         new_day = board.remove_from_day(s, DAY, ref, actor="test")
     assert new_day == date(2026, 11, 25)
@@ -97,7 +132,9 @@ def test_remove_from_day_moves_the_visit_and_drops_its_pin(demo_url: str) -> Non
         t = s.get(RepairTicket, int(ref[1:]))
         assert t is not None and t.visit_on == new_day and t.status == "triaged"
         assert ref not in planning.pins(s, DAY)
-        actions = s.scalars(select(AuditLog.action).where(AuditLog.entity_id == ref[1:])).all()
+        actions = s.scalars(
+            select(AuditLog.action).where(AuditLog.entity_id == ref[1:])
+        ).all()
         assert "remove_from_day" in actions
 
 
@@ -109,22 +146,36 @@ def test_remove_from_day_refuses_unknown_jobs(demo_session: Session) -> None:
         board.remove_from_day(demo_session, DAY, "T999999999", actor="test")
 
 
-def test_plan_views_for_the_board(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plan_views_for_the_board(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Current plan ignores what-ifs; stop details, route sheet, timeline inputs, comparison."""
     monkeypatch.setenv("DATABASE_URL", demo_url)
-    main_id = jobs.run_inline(kind="technicians", day=DAY, region=None, seconds=2, actor="test")
-    alt_id = jobs.run_inline(kind="technicians", day=DAY, region=None, seconds=2, actor="test",
-                             variant=Variant(label="One more", extra_technicians=1))
+    main_id = jobs.run_inline(
+        kind="technicians", day=DAY, region=None, seconds=2, actor="test"
+    )
+    alt_id = jobs.run_inline(
+        kind="technicians",
+        day=DAY,
+        region=None,
+        seconds=2,
+        actor="test",
+        variant=Variant(label="One more", extra_technicians=1),
+    )
     assert main_id and alt_id
     with sessions(demo_url)() as s:
         assert board.current_plan_id(s, "technicians", DAY, None) == main_id
-        assert [c.id for c in board.variant_plans(s, "technicians", DAY, None)] == [alt_id]
+        assert [c.id for c in board.variant_plans(s, "technicians", DAY, None)] == [
+            alt_id
+        ]
         assert board.plan_status(s, main_id) == "draft"
         assert board.plan_status(s, 10**9) == "missing"
         view, other = planning.load_plan(s, main_id), planning.load_plan(s, alt_id)
         details = board.stop_details(s, view)
         vehicles = board.vehicle_info(s)
-    refs = {st.job_ref for r in view.routes for st in r.stops} | {u.job_ref for u in view.unassigned}
+    refs = {st.job_ref for r in view.routes for st in r.stops} | {
+        u.job_ref for u in view.unassigned
+    }
     assert refs == set(details)
     sheet = board.route_sheet(view, details)
     assert len(sheet) == sum(len(r.stops) for r in view.routes)

@@ -24,7 +24,9 @@ def _map_is_drawn(page) -> None:
         if box and box["height"] > 300:
             return
         time.sleep(0.1)
-    raise AssertionError(f"map frame not drawn tall enough: {box}")  # the 0-px iframe trap
+    raise AssertionError(
+        f"map frame not drawn tall enough: {box}"
+    )  # the 0-px iframe trap
 
 
 def test_dispatcher_plans_the_day_and_sees_map_routes_and_unassigned(signed_in_page):
@@ -36,14 +38,18 @@ def test_dispatcher_plans_the_day_and_sees_map_routes_and_unassigned(signed_in_p
     page.get_by_role("heading", name="Dispatch board").wait_for()
     page.get_by_role("heading", name="Visits to plan").wait_for()
     _map_is_drawn(page)
-    print(f"board with its map drawn {time.monotonic() - started:.2f} s after the menu click")
+    print(
+        f"board with its map drawn {time.monotonic() - started:.2f} s after the menu click"
+    )
 
     seconds = page.get_by_role("spinbutton", name="Solve time (s)")
     seconds.fill(SOLVE_S)
     seconds.press("Enter")
     page.wait_for_timeout(800)
     page.get_by_role("button", name="Plan the day").click()
-    page.get_by_test_id("stStatusWidget").or_(page.get_by_text("Jobs placed")).first.wait_for()
+    page.get_by_test_id("stStatusWidget").or_(
+        page.get_by_text("Jobs placed")
+    ).first.wait_for()
 
     page.get_by_role("heading", name="Unassigned visits").wait_for(timeout=60_000)
     page.get_by_role("heading", name="Routes").wait_for()
@@ -51,8 +57,17 @@ def test_dispatcher_plans_the_day_and_sees_map_routes_and_unassigned(signed_in_p
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".tournee-stop").first.wait_for()
     assert frame.locator(".tournee-stop").count() >= 10
-    assert frame.locator(".leaflet-overlay-pane canvas").count() >= 1  # route lines (prefer_canvas)
-    assert page.get_by_text("Plan ready").or_(page.get_by_text("Cancelled after")).count() >= 1
-    assert page.get_by_test_id("stDataFrame").count() >= 2  # route list + unassigned list
+    assert (
+        frame.locator(".leaflet-overlay-pane canvas").count() >= 1
+    )  # route lines (prefer_canvas)
+    assert (
+        page.get_by_text("Plan ready").or_(page.get_by_text("Cancelled after")).count()
+        >= 1
+    )
+    assert (
+        page.get_by_test_id("stDataFrame").count() >= 2
+    )  # route list + unassigned list
     assert_no_error_text(page)
-    assert not [e for e in page.console_errors if "favicon" not in e], page.console_errors
+    assert not [e for e in page.console_errors if "favicon" not in e], (
+        page.console_errors
+    )
