@@ -225,7 +225,7 @@ def seed_demo(
     machines = _machines(g, customers)
     tiers = _purchases(g, customers)
     _users(g, sites)
-    _day_tickets(g, customers, machines, tiers, sites)
+    _day_tickets(g, customers, machines, tiers, techs)
     _loaners(g, sites, customers, machines, tiers)
     _day_orders(g, customers, sites)
     _history(g, customers, machines, techs, tiers, sites)
@@ -325,9 +325,41 @@ def _territory_centres(g: _Gen, region: str, n: int) -> list[tuple[float, float]
     return out
 
 
+def _region_area_km2() -> dict[str, float]:
+    """Area of each région from the shipped boundaries (shoelace on a local projection)."""
+    from data.gazetteer import boundaries
+
+    areas: dict[str, float] = {}
+    for f in boundaries("regions")["features"]:
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        total = 0.0
+        for poly in polys:
+            ring = poly[0]  # outer ring; holes are negligible here
+            lat0 = math.radians(sum(p[1] for p in ring) / len(ring))
+            xy = [(p[0] * 111.32 * math.cos(lat0), p[1] * 110.57) for p in ring]
+            total += abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(xy, xy[1:] + xy[:1], strict=True))) / 2
+        areas[f["properties"]["name"]] = total
+    return areas
+
+
+def _workload(g: _Gen, region: str, areas: dict[str, float]) -> float:
+    """A region's technician-minutes per day: visits x (time on site + driving to them).
+
+    Visits follow the population; the drive to each grows as the population thins
+    out, about 411 / sqrt(people per km²) minutes (measured on planned demo days:
+    13 min in Île-de-France, 55 min in Bourgogne-Franche-Comté), so a rural region
+    needs more technicians per visit than Paris does.
+    """
+    pop = float(g.region_pop[region])
+    density = pop / max(1.0, areas.get(region, 10_000.0))
+    return pop * (34.0 + 411.0 / math.sqrt(density))
+
+
 def _technicians(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     sc = g.scale
-    per_region = g.spread(sc.technicians, {r: float(g.region_pop[r]) for r in g.regions}, minimum=1)
+    areas = _region_area_km2()
+    per_region = g.spread(sc.technicians, {r: _workload(g, r, areas) for r in g.regions}, minimum=1)
     skills = list(g.rules.skills)
     rows: list[dict[str, Any]] = []
     tid = 0
@@ -348,7 +380,7 @@ def _technicians(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> list[dict[s
                              home_site_id=None, home_town=p.name, home_lat=lat, home_lon=lon,
                              skills=sorted(own),
                              shift_start=time(7, 30) if early else time(8, 0),
-                             shift_end=time(17, 0) if early else time(18, 0),
+                             shift_end=time(17, 30) if early else time(18, 0),
                              break_earliest=time(11, 45), break_latest=time(13, 45), break_minutes=45,
                              days_off=[5, 6], max_visits=None, cost_per_km=0.35, cost_per_hour=32.0,
                              active=True))
@@ -489,39 +521,50 @@ def _severity(g: _Gen) -> str:
 
 def _day_tickets(
     g: _Gen, customers: list[dict[str, Any]], machines: dict[int, dict[str, Any]],
-    tiers: dict[int, str], sites: dict[str, list[dict[str, Any]]],
+    tiers: dict[int, str], techs: list[dict[str, Any]],
 ) -> None:
-    """Open tickets: the day's on-site visits, plus remote fixes and workshop repairs."""
+    """Open tickets: the day's on-site visits, plus remote fixes and workshop repairs.
+
+    Each region gets visits in proportion to its population (exactly, not by chance),
+    and technicians were staffed by workload (see ``_workload``), so the day fits.
+    """
     tickets: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    onsite = 0
+    quota = g.spread(g.scale.day_visits, {r: float(g.region_pop[r]) for r in g.regions})
+    in_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for c in customers:
+        in_region[c["region"]].append(c)
+    onsite: Counter[str] = Counter()
     used: set[int] = set()
-    while onsite < g.scale.day_visits:
+    while sum(onsite.values()) < g.scale.day_visits:
         c = g.rng.choice(customers)
-        if c["id"] in used:
+        if c["id"] in used or onsite[c["region"]] >= quota.get(c["region"], 0):
             continue
         used.add(c["id"])
         m = machines[c["id"]]
         fault = g.rng.choice(list(g.rules.faults))
         tri = g.rules.triage(fault, m["model_family"])
         if tri.path == "onsite":
-            onsite += 1
+            onsite[c["region"]] += 1
         elif g.rng.random() < 0.7:  # keep the day's mix mostly on-site
             continue
         severity = _severity(g)
-        opened = g.now - timedelta(hours=g.rng.randint(4, 24 * 4))
+        # Tickets wait about as long as their tier's SLA allows: a Platinum call came in
+        # yesterday, a Member's may be four days old.
+        oldest_h = {"Platinum": 20, "Gold": 40, "Silver": 60}.get(tiers[c["id"]], 96)
+        opened = g.now - timedelta(hours=g.rng.randint(3, oldest_h))
         tid = 100_000 + len(tickets) + 1
         status = {"onsite": "triaged", "remote": "remote fix", "workshop": "awaiting pickup"}[tri.path]
         ws = we = None
         visit_on = None
         if tri.path == "onsite":
             visit_on = g.day
-            slot = g.rng.random()
-            if slot < 0.35:
+            slot = g.rng.random()  # half the customers ask for a morning or an afternoon
+            if slot < 0.22:
                 ws, we = local(g.day, 8), local(g.day, 12)
-            elif slot < 0.7:
+            elif slot < 0.44:
                 ws, we = local(g.day, 13), local(g.day, 17, 30)
-            elif slot < 0.8:
+            elif slot < 0.5:
                 h = g.rng.choice((8, 10, 14))
                 ws, we = local(g.day, h), local(g.day, h + 3)
         tickets.append(dict(

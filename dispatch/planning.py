@@ -31,6 +31,7 @@ from data.models import (
 from dispatch.problem_builder import PARIS, DayProblem, Variant, technician_day
 from routing import (
     CancelToken,
+    FirstSolution,
     ProgressCallback,
     Route,
     Solution,
@@ -44,6 +45,8 @@ from routing.validate import validate
 PARTITION_ABOVE_JOBS = 300
 """Above this many jobs the day is solved region by region, in parallel."""
 DEFAULT_SECONDS = {"technicians": 40.0, "couriers": 40.0}
+STRATEGY = FirstSolution.PRIORITY_INSERTION
+"""Days are started in priority order, so scarce capacity goes to the right jobs at once."""
 
 
 # --- solving ------------------------------------------------------------------------
@@ -68,10 +71,10 @@ def solve_day(
     if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS and initial is None:
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
-        labels = dict(dp.labels) if dp.kind == "couriers" else None
-        return solve_partitioned(dp.problem, SolveParams(time_limit_s=seconds, seed=seed),
+        labels = dict(dp.labels)
+        return solve_partitioned(dp.problem, SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
                                  labels=labels, progress=progress, cancel=cancel)
-    return solve(dp.problem, SolveParams(time_limit_s=seconds, workers=2, seed=seed),
+    return solve(dp.problem, SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
                  progress=progress, cancel=cancel, initial=initial)
 
 
@@ -155,11 +158,18 @@ def save_plan(
     session.add_all(
         UnassignedJob(plan_id=plan.id, job_ref=u.job_id, ticket_id=dp.jobs[u.job_id].ticket_id,
                       delivery_id=(dp.jobs[u.job_id].delivery_ids or (None,))[0],
-                      reason=str(u.reason), detail=u.detail)
+                      reason=_reason_text(dp.kind, str(u.reason)), detail=u.detail)
         for u in sol.unassigned)
     record(session, actor, "plan", plan.id, "create", kind=dp.kind, day=dp.day, region=dp.region,
            label=label, placed=plan.stats["jobs_placed"], total=plan.stats["jobs_total"])
     return plan.id
+
+
+def _reason_text(kind: str, reason: str) -> str:
+    """The engine speaks of technicians; a courier plan's reasons speak of vans."""
+    if kind == "couriers":
+        return reason.replace("every technician's day", "every van's round").replace("technician", "van")
+    return reason
 
 
 def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]:
@@ -185,7 +195,7 @@ def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]
         "drive_minutes": round(sum(r.duration_s for r in sol.routes) / 60, 1),
         "priority_served_pct": round(100 * score_placed / score_total, 1) if score_total else 100.0,
         "per_tier": dict(per_tier),
-        "reasons": dict(Counter(str(u.reason) for u in sol.unassigned)),
+        "reasons": dict(Counter(_reason_text(dp.kind, str(u.reason)) for u in sol.unassigned)),
         "objective": sol.objective.cost,
         "status": sol.status,
         "solve_seconds": round(sol.elapsed_s, 2),

@@ -225,8 +225,15 @@ def search_parameters(
 ) -> pywrapcp.DefaultRoutingSearchParameters:
     """OR-Tools search parameters: first solution, then guided local search."""
     sp = pywrapcp.DefaultRoutingSearchParameters()
+    # PRIORITY_INSERTION builds its start in Python (routing.construct); OR-Tools
+    # only completes it, with its own parallel insertion if the start is refused.
+    name = (
+        FirstSolution.PARALLEL_CHEAPEST_INSERTION
+        if config.strategy == FirstSolution.PRIORITY_INSERTION
+        else config.strategy
+    )
     sp.first_solution_strategy = getattr(
-        routing_enums_pb2.FirstSolutionStrategy, config.strategy.value
+        routing_enums_pb2.FirstSolutionStrategy, name.value
     )
     sp.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
@@ -330,6 +337,11 @@ def run(
 
     routing.AddAtSolutionCallback(on_solution)
     notes: dict[str, str] = {}
+    if initial is None and config.strategy == FirstSolution.PRIORITY_INSERTION:
+        from routing.construct import priority_insertion
+
+        by_vehicle = priority_insertion(problem, matrix, exclude=b.excluded)
+        initial = by_vehicle if any(by_vehicle) else None
     if initial is not None:
         routing.CloseModelWithParameters(sp)
         node_of = {j.id: i for i, j in enumerate(b.jobs)}

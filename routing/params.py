@@ -17,6 +17,8 @@ class FirstSolution(StrEnum):
     LOCAL_CHEAPEST_INSERTION = "LOCAL_CHEAPEST_INSERTION"
     SAVINGS = "SAVINGS"
     CHRISTOFIDES = "CHRISTOFIDES"
+    PRIORITY_INSERTION = "PRIORITY_INSERTION"
+    """Ours (``routing.construct``): highest priority first, cheapest feasible place."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,7 +28,7 @@ def test_family_specific_rule_beats_fault_wildcard():
     assert (d.path, d.skill, d.duration_min, d.same_day) == (
         ResolutionPath.ONSITE,
         "descaling",
-        35,
+        30,
         True,
     )
     assert d.rule == "descaling/espresso_manual"
@@ -58,7 +58,7 @@ def test_catch_all_is_remote_diagnosis():
 def test_onsite_repair_that_cannot_finish_same_day():
     """A bean-to-cup pump needs a part: on site, not same day (so a loaner)."""
     d = triage("pump", "bean_to_cup")
-    assert (d.path, d.same_day, d.duration_min) == (ResolutionPath.ONSITE, False, 90)
+    assert (d.path, d.same_day, d.duration_min) == (ResolutionPath.ONSITE, False, 75)
 
 
 def test_every_pair_has_a_decision_with_known_skill():
