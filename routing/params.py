@@ -36,7 +36,7 @@ class SolveParams:
     time_limit_s: float = 10.0
     workers: int = 1
     seed: int = 0
-    strategy: FirstSolution = FirstSolution.PATH_CHEAPEST_ARC
+    strategy: FirstSolution = FirstSolution.PRIORITY_INSERTION
     gls_lambda: float = 0.1
     solution_limit: int | None = None
     log_search: bool = False
