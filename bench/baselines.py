@@ -11,114 +11,42 @@ Both return a ``routing.Solution`` so the same validator checks every answer.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import itertools
 
 import numpy as np
 
-from routing import Job, Objective, Problem, Route, Solution, Stop, Unassigned, UnassignedReason, Vehicle
+from routing import Objective, Problem, Route, Solution, Stop, Unassigned, UnassignedReason
+from routing.construct import drive_s, priority_insertion, schedule
 from routing.matrix import Matrix
 
 
-@dataclass
-class _Plan:
-    vehicle: Vehicle
-    jobs: list[Job]
-
-
-def _schedule(v: Vehicle, jobs: list[Job], d: np.ndarray) -> tuple[list[Stop], list[int], int] | None:
-    """Earliest schedule of this visiting order, breaks taken as late as allowed; None if infeasible."""
-    t, loc = v.shift.start_s, v.start
-    stops: list[Stop] = []
-    breaks = list(v.breaks)
-    taken: list[int] = []
-    for j in jobs:
-        travel = int(d[loc, j.location])
-        start = _start_after(j, v, t + travel)
-        # Take a pending break now if the next service would end past its latest start.
-        while breaks and (start is None or start + j.service_s > breaks[0].window.end_s - breaks[0].duration_s):
-            b = breaks.pop(0)
-            bs = max(t, b.window.start_s)
-            if bs + b.duration_s > b.window.end_s:
-                return None
-            taken.append(bs)
-            t = bs + b.duration_s
-            start = _start_after(j, v, t + travel)
-        if start is None:
-            return None
-        stops.append(Stop(job_id=j.id, arrival_s=t + travel, start_s=start, departure_s=start + j.service_s))
-        t, loc = start + j.service_s, j.location
-    for b in breaks:
-        bs = max(t, b.window.start_s)
-        if bs + b.duration_s > b.window.end_s:
-            return None
-        taken.append(bs)
-        t = bs + b.duration_s
-    end = t + int(d[loc, v.end])
-    if end > v.shift.end_s:
-        return None
-    return stops, taken, end
-
-
-def _start_after(j: Job, v: Vehicle, arrival: int) -> int | None:
-    for w in j.allowed_starts() if j.windows or j.pinned_start else (v.shift,):
-        if arrival <= w.end_s:
-            return max(arrival, w.start_s)
-    return None
-
-
-def _drive(v: Vehicle, jobs: list[Job], d: np.ndarray) -> int:
-    locs = [v.start, *(j.location for j in jobs), v.end]
-    return int(sum(d[a, b] for a, b in zip(locs, locs[1:], strict=False)))
-
-
 def greedy(problem: Problem, matrix: Matrix, *, candidates: int = 15) -> Solution:
-    """Priority order, cheapest feasible insertion among the nearest able vehicles."""
+    """Priority order, cheapest feasible insertion (``routing.construct``), no search after."""
     t0 = time.monotonic()
-    d = matrix.durations_s
-    plans = {v.id: _Plan(v, []) for v in problem.vehicles}
-    starts = np.array([v.start for v in problem.vehicles])
-    dropped: list[Unassigned] = []
-    for j in sorted(problem.jobs, key=lambda j: -j.priority):
-        able = [i for i, v in enumerate(problem.vehicles)
-                if j.skills <= v.skills and (j.pinned_vehicle in (None, v.id))]
-        able.sort(key=lambda i: d[starts[i], j.location])
-        best: tuple[int, str, int] | None = None
-        for i in able[:candidates]:
-            p = plans[problem.vehicles[i].id]
-            base = _drive(p.vehicle, p.jobs, d)
-            for pos in range(len(p.jobs) + 1):
-                trial = [*p.jobs[:pos], j, *p.jobs[pos:]]
-                added = _drive(p.vehicle, trial, d) - base
-                if best is not None and added >= best[0]:
-                    continue
-                if _schedule(p.vehicle, trial, d) is not None:
-                    best = (added, p.vehicle.id, pos)
-        if best is None:
-            dropped.append(Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM))
-        else:
-            plans[best[1]].jobs.insert(best[2], j)
-    return _solution(problem, matrix, plans, dropped, time.monotonic() - t0, "GREEDY")
-
-
-def _solution(problem: Problem, matrix: Matrix, plans: dict[str, _Plan], dropped: list[Unassigned],
-              elapsed: float, status: str) -> Solution:
+    routes_ids = priority_insertion(problem, matrix, candidates=candidates)
+    elapsed = time.monotonic() - t0
+    by_id = {j.id: j for j in problem.jobs}
+    d, dist = matrix.durations_s, matrix.distances_m
     routes = []
-    for p in plans.values():
-        if not p.jobs:
+    for v, ids in zip(problem.vehicles, routes_ids, strict=True):
+        if not ids:
             continue
-        sched = _schedule(p.vehicle, p.jobs, matrix.durations_s)
+        jobs = [by_id[i] for i in ids]
+        sched = schedule(v, jobs, d)
         assert sched is not None
         stops, breaks, end = sched
-        locs = [p.vehicle.start, *(j.location for j in p.jobs), p.vehicle.end]
-        dist = int(sum(matrix.distances_m[a, b] for a, b in zip(locs, locs[1:], strict=False)))
-        routes.append(Route(vehicle_id=p.vehicle.id, stops=tuple(stops), start_s=p.vehicle.shift.start_s,
-                            end_s=end, distance_m=dist, duration_s=_drive(p.vehicle, p.jobs, matrix.durations_s),
-                            break_starts_s=tuple(breaks)))
-    placed = sum(len(r.stops) for r in routes)
-    obj = Objective(cost=0.0, distance_m=sum(r.distance_m for r in routes),
-                    duration_s=sum(r.duration_s for r in routes), penalty=0.0, jobs_placed=placed,
-                    jobs_total=len(problem.jobs))
-    return Solution(routes=tuple(routes), unassigned=tuple(dropped), objective=obj, status=status, elapsed_s=elapsed)
+        locs = [v.start, *(j.location for j in jobs), v.end]
+        routes.append(Route(
+            vehicle_id=v.id, start_s=v.shift.start_s, end_s=end, break_starts_s=tuple(breaks),
+            stops=tuple(Stop(job_id=j.id, arrival_s=a, start_s=s, departure_s=e)
+                        for j, (a, s, e) in zip(jobs, stops, strict=True)),
+            distance_m=int(sum(int(dist[a, b]) for a, b in itertools.pairwise(locs))),
+            duration_s=drive_s(v, jobs, d)))
+    placed = {s.job_id for r in routes for s in r.stops}
+    dropped = tuple(Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM) for j in problem.jobs if j.id not in placed)
+    obj = Objective(cost=0.0, distance_m=sum(r.distance_m for r in routes), duration_s=sum(r.duration_s for r in routes),
+                    penalty=0.0, jobs_placed=len(placed), jobs_total=len(problem.jobs))
+    return Solution(routes=tuple(routes), unassigned=dropped, objective=obj, status="GREEDY", elapsed_s=elapsed)
 
 
 def vroom_solve(problem: Problem, matrix: Matrix, priorities: dict[str, int], *, exploration: int = 5,

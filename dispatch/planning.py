@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from dispatch.problem_builder import PARIS, DayProblem, Variant, technician_day
 from routing import (
     CancelToken,
     FirstSolution,
+    Objective,
     ProgressCallback,
     Route,
     Solution,
@@ -95,8 +96,6 @@ def initial_from_plan(session: Session, plan_id: int, dp: DayProblem) -> Solutio
                                 duration_s=0))
     if not routes:
         return None
-    from routing import Objective
-
     return Solution(routes=tuple(routes), unassigned=(), status="INITIAL", elapsed_s=0.0,
                     objective=Objective(cost=0, distance_m=0, duration_s=0, penalty=0, jobs_placed=0,
                                         jobs_total=len(jobs)))
@@ -110,8 +109,6 @@ def stabilise(dp: DayProblem, session: Session, published_id: int) -> DayProblem
     orphaned visits are free. That is what "change as little as it can" means to
     the technicians who already have their day.
     """
-    from dataclasses import replace
-
     view = load_plan(session, published_id)
     owner = {s.job_ref: r.vehicle_ref for r in view.routes for s in r.stops}
     vehicles = {v.id for v in dp.problem.vehicles}
@@ -364,7 +361,7 @@ def publish(session: Session, plan_id: int, *, actor: str) -> PlanView:
 
 
 def _schedule_tickets(session: Session, view: PlanView, actor: str) -> None:
-    owner = {s.ticket_id: r.vehicle_id for r in view.routes for s in view_stops(r) if s.ticket_id}
+    owner = {s.ticket_id: r.vehicle_id for r in view.routes for s in r.stops if s.ticket_id}
     dropped = {u.ticket_id for u in view.unassigned if u.ticket_id}
     tickets = session.scalars(select(RepairTicket).where(RepairTicket.id.in_(list(owner | dict.fromkeys(dropped))))).all()
     for t in tickets:
@@ -379,10 +376,6 @@ def _schedule_tickets(session: Session, view: PlanView, actor: str) -> None:
             session.add(TicketEvent(ticket_id=t.id, actor=actor, from_state="scheduled", to_state="triaged",
                                     why=f"left out of plan {view.id}"))
             t.status, t.technician_id = "triaged", None
-
-
-def view_stops(r: RouteView) -> tuple[StopView, ...]:
-    return r.stops
 
 
 def pin(session: Session, day: date, job_ref: str, *, technician_id: int | None = None,

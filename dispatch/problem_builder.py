@@ -27,6 +27,7 @@ from data.models import (
     TechnicianAbsence,
 )
 from dispatch import priority as prio
+from repairs.triage import SKILLS
 from routing import Break, Job, Problem, TimeWindow, Vehicle
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -160,14 +161,8 @@ def technician_vehicles(
         depot = next((s for s in sites.values() if s.region == model.region), None)
         home = (depot.lat, depot.lon) if depot else (model.home_lat, model.home_lon)
         v, meta, loc = _tech_vehicle(model, f"tech:new{k + 1}", f"Extra technician {k + 1}", home)
-        out.append((replace(v, skills=frozenset(_all_skills(session))), meta, loc))
+        out.append((replace(v, skills=frozenset(SKILLS)), meta, loc))
     return out
-
-
-def _all_skills(session: Session) -> set[str]:
-    from repairs.triage import SKILLS
-
-    return set(SKILLS)
 
 
 def _tech_vehicle(t: Technician, ref: str, name: str, home: tuple[float, float]) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
