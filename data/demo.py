@@ -87,7 +87,7 @@ class Scale:
 
 
 SCALES: dict[str, Scale] = {
-    "national": Scale(None, 12, 150, 120, 60, 200, 20_000, 400, 1_200, 2_000, 8, 320, 260),
+    "national": Scale(None, 12, 150, 120, 60, 200, 20_000, 400, 1_200, 2_000, 8, 700, 260),
     "small": Scale(("Auvergne-Rhône-Alpes",), 1, 12, 6, 5, 15, 1_000, 30, 90, 150, 2, 30, 25),
 }
 
@@ -353,13 +353,13 @@ def _workload(g: _Gen, region: str, areas: dict[str, float]) -> float:
     """
     pop = float(g.region_pop[region])
     density = pop / max(1.0, areas.get(region, 10_000.0))
-    return pop * (34.0 + 411.0 / math.sqrt(density))
+    return pop * (34.0 + 15.0 + 411.0 / math.sqrt(density))  # on site + parking and access + driving
 
 
 def _technicians(g: _Gen, sites: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     sc = g.scale
     areas = _region_area_km2()
-    per_region = g.spread(sc.technicians, {r: _workload(g, r, areas) for r in g.regions}, minimum=1)
+    per_region = g.spread(sc.technicians, {r: _workload(g, r, areas) for r in g.regions})
     skills = list(g.rules.skills)
     rows: list[dict[str, Any]] = []
     tid = 0
