@@ -10,12 +10,20 @@ Both return a ``routing.Solution`` so the same validator checks every answer.
 
 from __future__ import annotations
 
-import time
 import itertools
+import time
 
 import numpy as np
 
-from routing import Objective, Problem, Route, Solution, Stop, Unassigned, UnassignedReason
+from routing import (
+    Objective,
+    Problem,
+    Route,
+    Solution,
+    Stop,
+    Unassigned,
+    UnassignedReason,
+)
 from routing.construct import drive_s, priority_insertion, schedule
 from routing.matrix import Matrix
 

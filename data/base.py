@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -17,6 +18,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+PARIS = ZoneInfo("Europe/Paris")
+"""The network's local time: shifts, windows and SLA business hours are Paris wall-clock."""
 
 
 class TZDateTime(TypeDecorator[datetime]):

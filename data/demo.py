@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from data.base import PARIS as PARIS
 from data.base import Base
 from data.gazetteer import Place, gazetteer
 from data.models import (
@@ -44,8 +44,6 @@ from data.models import (
     User,
     Visit,
 )
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,12 +144,9 @@ def default_day(session: Session, today: date) -> date:
 # --- the job table --------------------------------------------------------------------
 
 
-def _hm(at: datetime) -> str:
-    return at.astimezone(PARIS).strftime("%H:%M")
-
 
 def _window_text(window: tuple[datetime, datetime] | None) -> str:
-    return f"{_hm(window[0])}-{_hm(window[1])}" if window else ""
+    return f"{planning.hhmm(window[0])}-{planning.hhmm(window[1])}" if window else ""
 
 
 def sla_status(due: datetime | None, day: date) -> str:

@@ -12,17 +12,16 @@ import getpass
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 import loaner_pool
+from data.base import PARIS as PARIS
 from data.db import migrate, retry_locked, sessions, write_session
 from dispatch.cli import CommandError
 from loaner_pool import queries
 
 T = TypeVar("T")
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -35,16 +35,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.base import PARIS as PARIS
 from data.enums import DeliveryMode
 from data.models import Customer, DeliveryOrder, Site
 
-PARIS = ZoneInfo("Europe/Paris")
 MAX_ATTEMPTS = 3
 """A home or relay order that failed this many times goes back to stock."""
 DELIVERY_DAYS = (0, 1, 2, 3, 4, 5)

@@ -40,12 +40,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import h3
 from sqlalchemy import ColumnElement, Date, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from data.base import PARIS as PARIS
 from data.gazetteer import gazetteer
 from data.models import Customer, DeliveryOrder, Loan, Loaner, RepairTicket, Visit
 from repairs.states import TERMINAL_STATES
@@ -71,7 +71,6 @@ __all__ = [
     "weekly_trends",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 AreaLevel = Literal["departement", "hex"]
 #: H3 resolution 4: cells of about 1,770 km² (edge ~22 km), a few dozen per region, each
 #: with enough visits over four weeks for a rate to mean something (resolution 5 left

@@ -454,12 +454,13 @@ def route_sheet_rows(view: PlanView, describe: Callable[[StopView], dict[str, st
     rows = []
     for r in view.routes:
         for s in r.stops:
-            row = {"vehicle": r.name, "seq": str(s.seq), "arrival": _hm(s.arrival_at), "start": _hm(s.start_at),
-                   "departure": _hm(s.departure_at), "job": s.job_ref}
+            row = {"vehicle": r.name, "seq": str(s.seq), "arrival": hhmm(s.arrival_at), "start": hhmm(s.start_at),
+                   "departure": hhmm(s.departure_at), "job": s.job_ref}
             row.update(describe(s))
             rows.append(row)
     return rows
 
 
-def _hm(at: datetime) -> str:
+def hhmm(at: datetime) -> str:
+    """Paris wall-clock time of day, e.g. ``14:05``."""
     return at.astimezone(PARIS).strftime("%H:%M")

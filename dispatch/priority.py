@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from data.base import PARIS as PARIS
 from dispatch.loyalty import Tier
 from repairs.states import Severity
 
 CONFIG_PATH = Path(__file__).with_name("priority.toml")
-PARIS = ZoneInfo("Europe/Paris")
 KINDS = ("repair", "delivery")
 SLACK_BUCKETS = ("overdue", "due_soon", "today", "tomorrow", "later")
 

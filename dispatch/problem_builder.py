@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from data.base import PARIS as PARIS
 from data.models import (
     Customer,
     LoyaltyAccount,
@@ -30,7 +30,6 @@ from dispatch import priority as prio
 from repairs.triage import SKILLS
 from routing import Break, Job, Problem, TimeWindow, Vehicle
 
-PARIS = ZoneInfo("Europe/Paris")
 PLANNABLE_STATES = ("triaged", "scheduled")
 TIEBREAK = 100  # solver weight = priority weight x 100 + slack rank (0..99)
 

@@ -12,7 +12,6 @@ cannot overfill it.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.enums import DeliveryMode, SiteKind
+from data.gazetteer import distance_km as distance_km
 from data.models import Customer, DeliveryOrder, Site
 
 MAX_CANDIDATES = 10
-EARTH_RADIUS_KM = 6371.0088
 COUNTED = ("new", "out for delivery", "dropped at relay", "collected", "failed attempt")
 """States of an order that occupies its relay's slot for its drop day."""
 
@@ -57,13 +56,6 @@ class RelayChoice:
     load_after: int
     capacity: int
 
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in km."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def choose_relay(

@@ -8,11 +8,12 @@ and loyalty tiers are taken as strings; ``repairs.states.ResolutionPath`` and
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+
+from data.gazetteer import distance_km as distance_km
 
 PATHS = ("remote", "onsite", "workshop")
 
@@ -31,7 +32,6 @@ COMPATIBLE_LOANERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 
-EARTH_RADIUS_KM = 6371.0088
 
 
 def needs_loaner(path: str, same_day: bool) -> bool:
@@ -53,13 +53,6 @@ def compatible_families(family: str) -> tuple[str, ...]:
             f"unknown machine model family {family!r}; known: {', '.join(COMPATIBLE_LOANERS)}"
         ) from None
 
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in km."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from data import audit
+from data.base import PARIS as PARIS
 from data.enums import LoanerState
 from data.models import (
     Customer,
@@ -53,7 +53,6 @@ from loaner_pool.policy import (
     rank_sites,
 )
 
-PARIS = ZoneInfo("Europe/Paris")
 #: Default loan length: a workshop repair and the courier legs fit in two weeks.
 LOAN_DAYS = 14
 #: Ticket states in which a loaner is no longer wanted (values of repairs.states).

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data import audit
+from data.base import PARIS as PARIS
 from data.enums import DeliveryKind, DeliveryMode, SiteKind
 from data.models import (
     Customer,
@@ -37,8 +37,6 @@ from data.models import (
 )
 from loaner_pool.errors import LoanerPoolError
 from loaner_pool.policy import distance_km
-
-PARIS = ZoneInfo("Europe/Paris")
 
 #: Ticket states (values of repairs.states) in which each swap is due.
 OUTBOUND_STATES = ("triaged", "awaiting pickup")

@@ -24,9 +24,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from data.base import PARIS as PARIS
 from repairs.errors import NaiveDatetimeError
-
-PARIS = ZoneInfo("Europe/Paris")
 
 #: Business hours allowed per loyalty tier (keys are lower-case tier names).
 #: Platinum: next business day (10 h); Gold 2 business days; Silver 3; Member 5.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -11,12 +10,12 @@ from dashboard.app_pages import specs_for
 from dashboard.auth_ui import require_role
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import database_url, session_scope
+from data.base import PARIS as PARIS
 from data.enums import Role
 from dispatch import kpis
 from dispatch.access import store_scope
 from dispatch.auth import SignedIn
 
-PARIS = ZoneInfo("Europe/Paris")
 Figure = tuple[str, int, str]  # label, value, help
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 import streamlit_folium
@@ -13,10 +12,10 @@ from dashboard.components.kpi_charts import kpi_cards, trend_chart
 from dashboard.components.service_layers import METRICS, escape_markdown, service_map
 from dashboard.resources import database_url, regions, session_scope
 from dashboard.state import PageState
+from data.base import PARIS as PARIS
 from data.enums import Role
 from dispatch import kpis
 
-PARIS = ZoneInfo("Europe/Paris")
 WHOLE_COUNTRY = "Whole country"
 PERIODS = {1: "Last week", 4: "Last 4 weeks", 8: "Last 8 weeks"}
 STALE_AFTER = timedelta(days=7)

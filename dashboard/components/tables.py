@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from data.base import PARIS as PARIS
 from dispatch.loaner_view import LoanerRow, OverdueRow, SitePool
 from dispatch.store_bags import Bag
 from dispatch.store_view import OpenLoan, StoreLoaner, WaitingBag
@@ -34,7 +34,6 @@ __all__ = [
     "waiting_records",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 Record = dict[str, Any]
 
 

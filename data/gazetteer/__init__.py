@@ -171,6 +171,14 @@ def boundaries(level: Literal["regions", "departements"]) -> dict[str, Any]:
     return data
 
 
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance in km between two points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
 def _haversine_km(
     lat: float, lon: float, lats: np.ndarray, lons: np.ndarray
 ) -> np.ndarray:
