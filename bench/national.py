@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.baselines import greedy, vroom_solve  # noqa: E402
 from data.db import sessions  # noqa: E402
-from dispatch import planning  # noqa: E402
-from dispatch.problem_builder import technician_day  # noqa: E402
+from dispatch.planning import plans as planning  # noqa: E402
+from dispatch.planning.builder import technician_day  # noqa: E402
 from routing.matrix import problem_matrix  # noqa: E402
 from routing.validate import validate  # noqa: E402
 
@@ -33,7 +33,7 @@ def ensure_demo(path: Path) -> str:
     url = f"sqlite:///{path}"
     if not path.exists():
         print(f"building the national demo in {path} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "dispatch.cli", "demo", "--scale", "national", "--date", DAY.isoformat()],
+        subprocess.run([sys.executable, "-m", "dispatch.cli.main", "demo", "--scale", "national", "--date", DAY.isoformat()],
                        env={**os.environ, "DATABASE_URL": url}, check=True)
     return url
 
