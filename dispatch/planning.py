@@ -6,8 +6,10 @@ Persisted plans are the contract between the solver process and every dashboard:
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -40,7 +42,7 @@ from routing import (
     Stop,
     solve,
 )
-from routing.partition import solve_partitioned
+from routing.partition import Pool, dask_pool, local_pool, solve_partitioned
 from routing.validate import validate
 
 PARTITION_ABOVE_JOBS = 300
@@ -65,6 +67,15 @@ def build_day(session: Session, kind: str, day: date, region: str | None = None,
     raise ValueError(f"unknown plan kind {kind!r}; expected technicians or couriers")
 
 
+DASK_ENV = "TOURNEE_DASK_SCHEDULER"
+
+
+def partition_pool() -> AbstractContextManager[Pool]:
+    """Where regional parts run: the Dask cluster at ``TOURNEE_DASK_SCHEDULER`` if set, else a local pool."""
+    address = os.environ.get(DASK_ENV)
+    return dask_pool(address) if address else local_pool()
+
+
 def solve_day(
     dp: DayProblem, seconds: float, *, progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None, initial: Solution | None = None, seed: int = 0,
@@ -74,8 +85,10 @@ def solve_day(
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
         labels = dict(dp.labels)
-        return solve_partitioned(dp.problem, SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
-                                 labels=labels, progress=progress, cancel=cancel)
+        with partition_pool() as pool:
+            return solve_partitioned(dp.problem, SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
+                                     executor=pool.executor, channel=pool.channel(), labels=labels,
+                                     progress=progress, cancel=cancel)
     return solve(dp.problem, SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
                  progress=progress, cancel=cancel, initial=initial)
 
