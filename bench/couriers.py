@@ -4,9 +4,9 @@ Usage:
     DATABASE_URL=sqlite:////tmp/couriers.db tournee demo --scale national
     DATABASE_URL=sqlite:////tmp/couriers.db python bench/couriers.py [--seconds S] [--date D]
 
-Both problems are built by ``dispatch.courier_builder.courier_day`` from the same
+Both problems are built by ``dispatch.planning.couriers.courier_day`` from the same
 rows (``consolidate=True`` / ``False``) and solved by the same engine and budget
-(``dispatch.planning.solve_day``: regional parts in parallel above 300 jobs).
+(``dispatch.planning.plans.solve_day``: regional parts in parallel above 300 jobs).
 Prints one table: jobs, orders delivered, vans used, km, km per order, solve
 time and the independent validator's violations.
 """
@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from data.db import sessions  # noqa: E402
 from data.models import DeliveryOrder  # noqa: E402
-from dispatch.courier_builder import courier_day  # noqa: E402
-from dispatch.planning import solve_day  # noqa: E402
+from dispatch.planning.couriers import courier_day  # noqa: E402
+from dispatch.planning.plans import solve_day  # noqa: E402
 from routing.validate import validate  # noqa: E402
 
 DEFAULT_URL = "sqlite:////tmp/couriers.db"

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.baselines import greedy, vroom_solve
-from data.db import sessions
-from dispatch import planning
-from dispatch.problem_builder import technician_day
-from routing.matrix import problem_matrix
-from routing.validate import validate
+from bench.baselines import greedy, vroom_solve  # noqa: E402
+from data.db import sessions  # noqa: E402
+from dispatch.planning import plans as planning  # noqa: E402
+from dispatch.planning.builder import technician_day  # noqa: E402
+from routing.matrix import problem_matrix  # noqa: E402
+from routing.validate import validate  # noqa: E402
 
 DAY = date(2026, 11, 24)
 
@@ -37,7 +37,7 @@ def ensure_demo(path: Path) -> str:
             [
                 sys.executable,
                 "-m",
-                "dispatch.cli",
+                "dispatch.cli.main",
                 "demo",
                 "--scale",
                 "national",

@@ -3,7 +3,7 @@
 Pages begin with ``user = require_role(Role.MANAGER)``: if nobody is signed in, or the
 signed-in user's role is not listed (admin always passes), the page shows a refusal
 and stops there. This repeats the menu's filtering on purpose (``st.switch_page`` and
-crafted URLs bypass menus); services check again with ``dispatch.access``.
+crafted URLs bypass menus); services check again with ``dispatch.access.roles``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import streamlit as st
 from dashboard.components.service_layers import escape_markdown
 from dashboard.state import current_user, sign_out
 from data.enums import Role
-from dispatch.access import AccessDenied, check_role
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied, check_role
 
 __all__ = ["REFUSED", "require_role", "sidebar_user"]
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 
 import streamlit as st
 
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
 
 __all__ = [
     "USER_KEY",
@@ -33,7 +33,7 @@ def current_user() -> SignedIn | None:
 
 
 def set_user(user: SignedIn) -> None:
-    """Remember who signed in (after ``dispatch.auth.authenticate`` said yes)."""
+    """Remember who signed in (after ``dispatch.access.auth.authenticate`` said yes)."""
     st.session_state[USER_KEY] = user
 
 

@@ -10,9 +10,20 @@ from data.models import AuditLog
 
 
 def record(
-    session: Session, actor: str, entity: str, entity_id: object, action: str, **change: Any
+    session: Session,
+    actor: str,
+    entity: str,
+    entity_id: object,
+    action: str,
+    **change: Any,
 ) -> AuditLog:
-    row = AuditLog(actor=actor, entity=entity, entity_id=str(entity_id), action=action, change=_plain(change))
+    row = AuditLog(
+        actor=actor,
+        entity=entity,
+        entity_id=str(entity_id),
+        action=action,
+        change=_plain(change),
+    )
     session.add(row)
     return row
 

@@ -38,7 +38,9 @@ class TZDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware one")
+            raise ValueError(
+                f"naive datetime {value.isoformat()} given; use an aware one"
+            )
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -47,7 +49,9 @@ class TZDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):  # raw SQLite text in rare paths
             value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return (
+            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        )
 
 
 class Base(DeclarativeBase):

@@ -72,7 +72,11 @@ def _sqlite_setup(engine: Engine) -> None:
 @cache
 def _engines(url: str) -> tuple[Engine, Engine]:
     reader = make_engine(url)
-    writer = reader.execution_options(x_begin="BEGIN IMMEDIATE") if url.startswith("sqlite") else reader
+    writer = (
+        reader.execution_options(x_begin="BEGIN IMMEDIATE")
+        if url.startswith("sqlite")
+        else reader
+    )
     return reader, writer
 
 
@@ -110,7 +114,7 @@ def migrate(url: str | None = None) -> None:
     """Bring the schema to the latest Alembic revision."""
     from alembic import command
 
-    command.upgrade(alembic_config(url or database_url()), "head")
+    command.upgrade(alembic_config(url or database_url()), "heads")
 
 
 def alembic_config(url: str) -> Any:

@@ -19,6 +19,8 @@ class Role(StrEnum):
     STORE_STAFF = "store staff"
     MANAGER = "manager"
     ADMIN = "admin"
+    AGENT = "agent"  # contact-centre agent
+    TECHNICIAN = "technician"
 
 
 class Channel(StrEnum):

@@ -15,7 +15,10 @@ def cache_key(address: str | None, postcode: str | None, town: str | None) -> st
 
 
 def geocode(
-    session: Session, address: str | None, postcode: str | None, town: str | None,
+    session: Session,
+    address: str | None,
+    postcode: str | None,
+    town: str | None,
     geocoder: Geocoder | None = None,
 ) -> GeoPoint | None:
     """A cached answer when there is one; otherwise ask ``geocoder`` and remember it."""
@@ -25,6 +28,13 @@ def geocode(
         return GeoPoint(hit.lat, hit.lon, hit.precision, hit.source)  # type: ignore[arg-type]
     point = (geocoder or default_geocoder()).geocode(address, postcode, town)
     if point is not None:
-        session.add(GeocodeCache(query=key, lat=point.lat, lon=point.lon,
-                                 precision=point.precision, source=point.source))
+        session.add(
+            GeocodeCache(
+                query=key,
+                lat=point.lat,
+                lon=point.lon,
+                precision=point.precision,
+                source=point.source,
+            )
+        )
     return point

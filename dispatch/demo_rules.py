@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from data.demo import DemoRules, Triage
-from dispatch import auth, loyalty
+from dispatch.access import auth
+from dispatch.loyalty import rules as loyalty
 from repairs import sla, triage
 
 _HASHES: dict[str, str] = {}

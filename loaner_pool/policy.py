@@ -3,7 +3,7 @@
 No database: plain values in, frozen dataclasses out. ``loaner_pool`` must not
 import ``repairs`` or ``dispatch`` (import-linter layers), so resolution paths
 and loyalty tiers are taken as strings; ``repairs.states.ResolutionPath`` and
-``dispatch.loyalty.Tier`` are ``StrEnum`` and can be passed directly.
+``dispatch.loyalty.rules.Tier`` are ``StrEnum`` and can be passed directly.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from data.gazetteer import distance_km as distance_km
 
 PATHS = ("remote", "onsite", "workshop")
 
-#: Loyalty tiers, lowest first (same values as ``dispatch.loyalty.Tier``).
+#: Loyalty tiers, lowest first (same values as ``dispatch.loyalty.rules.Tier``).
 TIER_ORDER = ("Member", "Silver", "Gold", "Platinum")
 
 #: Which loaner families can stand in for a customer's machine family, best
@@ -31,7 +31,6 @@ COMPATIBLE_LOANERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "milk_frother": ("milk_frother",),
     }
 )
-
 
 
 def needs_loaner(path: str, same_day: bool) -> bool:
@@ -52,7 +51,6 @@ def compatible_families(family: str) -> tuple[str, ...]:
         raise ValueError(
             f"unknown machine model family {family!r}; known: {', '.join(COMPATIBLE_LOANERS)}"
         ) from None
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,7 +72,9 @@ def _pg_schema_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a clean, migrated database on each backend."""
     if request.param == "sqlite":
@@ -108,19 +110,29 @@ def seed_small_demo(url: str) -> None:
 
     eng = make_engine(url)
     with sessionmaker(bind=eng).begin() as s:
-        seed_demo(s, scale="small", seed=7, day=date.fromisoformat(DEMO_DAY), rules=demo_rules())
+        seed_demo(
+            s,
+            scale="small",
+            seed=7,
+            day=date.fromisoformat(DEMO_DAY),
+            rules=demo_rules(),
+        )
     eng.dispose()  # closes the last connection: SQLite checkpoints its WAL into the file
 
 
 @pytest.fixture(scope="session")
-def _sqlite_demo_template(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _sqlite_demo_template(
+    _sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     shutil.copy(_sqlite_template, path)
     seed_small_demo(f"sqlite:///{path}")
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """URL of a database holding the small demo network (day ``DEMO_DAY``)."""
     if request.param == "sqlite":

@@ -1,7 +1,7 @@
 """Dispatcher board: the day's visits, "Plan the day" with live progress, the plan on a
 map, timelines, route and unassigned lists, pins, re-plans, what-ifs and route sheets.
 
-The solver never runs here: ``dispatch.jobs.start_plan`` starts a worker process and
+The solver never runs here: ``dispatch.planning.runs.start_plan`` starts a worker process and
 a fragment polls its row every second. Reference data, the job table and plans are
 cached (``st.cache_data``) on primitive keys; the map lives in its own fragment.
 """
@@ -28,9 +28,11 @@ from dashboard.resources import (
 )
 from dashboard.state import PageState
 from data.enums import Role
-from dispatch import board, jobs, planning
-from dispatch.auth import SignedIn
-from dispatch.problem_builder import PARIS, Variant
+from dispatch.access.auth import SignedIn
+from dispatch.planning import plans as planning
+from dispatch.planning import runs as jobs
+from dispatch.planning.builder import PARIS, Variant
+from dispatch.views import board
 
 WHOLE_COUNTRY = "Whole country"
 MAP_HEIGHT = 560

@@ -2,7 +2,7 @@
 (plan with live progress, map, timeline, routes, unassigned stops, pins, what-if,
 route sheets), for plan kind ``couriers``.
 
-If the courier problem builder (``dispatch.courier_builder``) is not installed, the
+If the courier problem builder (``dispatch.planning.couriers``) is not installed, the
 page says so instead of failing.
 """
 
@@ -16,7 +16,7 @@ from dashboard.app_pages.board import COURIERS, render_board
 from dashboard.auth_ui import require_role
 from data.enums import Role
 
-BUILDER = "dispatch.courier_builder"
+BUILDER = "dispatch.planning.couriers"
 
 
 def courier_builder_available() -> bool:

@@ -12,9 +12,9 @@ from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import database_url, session_scope
 from data.base import PARIS as PARIS
 from data.enums import Role
-from dispatch import kpis
-from dispatch.access import store_scope
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import store_scope
+from dispatch.views import kpis
 
 Figure = tuple[str, int, str]  # label, value, help
 

@@ -2,7 +2,7 @@
 
 Store staff see and act on their own store's loaners only (the store comes from the
 signed-in user; asking for another site by URL or session is refused). Dispatchers,
-managers and admins see the whole network or one site. ``dispatch.loaner_view``
+managers and admins see the whole network or one site. ``dispatch.views.loaners``
 checks the scope again before every read and change.
 """
 
@@ -32,10 +32,10 @@ from dashboard.components.tables import (
 from dashboard.resources import database_url, session_scope, sites, write_scope
 from dashboard.state import PageState
 from data.enums import Role, SiteKind
-from dispatch import loaner_view
-from dispatch.access import AccessDenied
-from dispatch.auth import SignedIn
-from loaner_pool import LoanerPoolError, NoLoanerAvailable
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied
+from dispatch.views import loaners as loaner_view
+from dispatch.views.vocabulary import LoanerPoolError, NoLoanerAvailable
 
 ui = PageState("loaners")
 REFUSAL = "You can only see your own store's loaners."

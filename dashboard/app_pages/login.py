@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.resources import write_scope
 from dashboard.state import set_user
-from dispatch.auth import authenticate
+from dispatch.access.auth import authenticate
 
 FAILED = (
     "Sign-in failed: check your username and password, or try again in a few minutes."

@@ -14,7 +14,7 @@ from dashboard.resources import database_url, regions, session_scope
 from dashboard.state import PageState
 from data.base import PARIS as PARIS
 from data.enums import Role
-from dispatch import kpis
+from dispatch.views import kpis
 
 WHOLE_COUNTRY = "Whole country"
 PERIODS = {1: "Last week", 4: "Last 4 weeks", 8: "Last 8 weeks"}

@@ -2,7 +2,7 @@
 
 The store comes from the signed-in user (store staff), never from a widget or the
 URL: a ``?store=`` parameter or a session value naming another store is refused
-and nothing is shown. Admins choose the store. ``dispatch.store_view`` checks the
+and nothing is shown. Admins choose the store. ``dispatch.views.store`` checks the
 store again before every read and change.
 """
 
@@ -25,11 +25,12 @@ from dashboard.components.tables import (
 from dashboard.resources import database_url, session_scope, sites, write_scope
 from dashboard.state import PageState
 from data.enums import Role, SiteKind
-from dispatch import store_bags, store_view
-from dispatch.access import AccessDenied
-from dispatch.auth import SignedIn
-from dispatch.deliveries import IllegalTransition
-from dispatch.store_bags import Bag
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied
+from dispatch.deliveries import store_bags
+from dispatch.deliveries.flows import IllegalTransition
+from dispatch.deliveries.store_bags import Bag
+from dispatch.views import store as store_view
 
 ui = PageState("store")
 REFUSAL = "You can only see your own store's pick-ups and loaners."

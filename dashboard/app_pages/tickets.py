@@ -18,12 +18,16 @@ from dashboard.components.tables import PARIS, event_records, paris, ticket_reco
 from dashboard.resources import database_url, regions, session_scope, write_scope
 from dashboard.state import PageState
 from data.enums import Role
-from dispatch import ticket_view
-from dispatch.access import AccessDenied
-from dispatch.auth import SignedIn
-from repairs import IllegalTransition, RepairsError, TicketState
-from repairs.sla import SlaStatus
-from repairs.states import ResolutionPath
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied
+from dispatch.views import tickets as ticket_view
+from dispatch.views.vocabulary import (
+    IllegalTransition,
+    RepairsError,
+    ResolutionPath,
+    SlaStatus,
+    TicketState,
+)
 
 ui = PageState("tickets")
 ALL = "all"

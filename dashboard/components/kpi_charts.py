@@ -1,6 +1,6 @@
 """KPI cards and weekly trend charts for the service-level page (no Streamlit calls).
 
-:func:`kpi_cards` turns :class:`dispatch.kpis.NationalKpis` into labelled, formatted
+:func:`kpi_cards` turns :class:`dispatch.views.kpis.NationalKpis` into labelled, formatted
 figures with the change since the previous period; :func:`trend_chart` builds Altair
 line charts (Altair ships with Streamlit) from the weekly history.
 """
@@ -14,7 +14,7 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 
-from dispatch.kpis import NationalKpis, WeekTrend
+from dispatch.views.kpis import NationalKpis, WeekTrend
 
 __all__ = ["KpiCard", "kpi_cards", "trend_chart", "trend_frame"]
 

@@ -26,9 +26,9 @@ from jinja2 import Template
 
 from dashboard.components.basemap import base_map
 from dashboard.components.service_layers import html_text, popup_html
-from dispatch.board import JobRow, StopDetail, VehicleInfo
-from dispatch.planning import PlanView, RouteView, UnassignedView
-from dispatch.problem_builder import PARIS
+from dispatch.planning.builder import PARIS
+from dispatch.planning.plans import PlanView, RouteView, UnassignedView
+from dispatch.views.board import JobRow, StopDetail, VehicleInfo
 
 __all__ = [
     "NUMBERED_MAX",

@@ -1,6 +1,6 @@
 """Route sheets per technician: CSV for spreadsheets, and a print-friendly HTML page.
 
-Rows come from ``dispatch.board.route_sheet`` (one dict per stop). Everything in the
+Rows come from ``dispatch.views.board.route_sheet`` (one dict per stop). Everything in the
 HTML is escaped; the page carries its own CSS and prints one technician per page.
 """
 

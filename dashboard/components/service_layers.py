@@ -25,7 +25,7 @@ from jinja2 import Template
 from dashboard.components.basemap import base_map
 from dashboard.components.offline import static_url
 from data.gazetteer import boundaries
-from dispatch.kpis import AreaLevel, AreaService, OverdueTicket
+from dispatch.views.kpis import AreaLevel, AreaService, OverdueTicket
 
 __all__ = [
     "METRICS",

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from typing import Any
 
 from data.base import PARIS as PARIS
-from dispatch.loaner_view import LoanerRow, OverdueRow, SitePool
-from dispatch.store_bags import Bag
-from dispatch.store_view import OpenLoan, StoreLoaner, WaitingBag
-from dispatch.ticket_view import TicketLine
-from repairs.queries import EventRow
+from dispatch.deliveries.store_bags import Bag
+from dispatch.views.loaners import LoanerRow, OverdueRow, SitePool
+from dispatch.views.store import OpenLoan, StoreLoaner, WaitingBag
+from dispatch.views.tickets import TicketLine
+from dispatch.views.vocabulary import EventRow
 
 __all__ = [
     "PARIS",

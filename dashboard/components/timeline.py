@@ -13,9 +13,9 @@ from typing import Any
 
 import altair as alt
 
-from dispatch.board import StopDetail, VehicleInfo
-from dispatch.planning import PlanView
-from dispatch.problem_builder import PARIS
+from dispatch.planning.builder import PARIS
+from dispatch.planning.plans import PlanView
+from dispatch.views.board import StopDetail, VehicleInfo
 
 __all__ = ["KIND_COLOURS", "timeline_chart", "timeline_rows"]
 

@@ -1,4 +1,4 @@
-"""All mapped classes, importable from one place."""
+"""All mapped classes, importable from one place (``from data.models import Site``)."""
 
 from data.models.customers import (
     Customer as Customer,

@@ -15,7 +15,9 @@ class Customer(Base):
     __tablename__ = "customer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str] = mapped_column(String(32), unique=True)  # the brand's customer number
+    ref: Mapped[str] = mapped_column(
+        String(32), unique=True
+    )  # the brand's customer number
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(160), index=True)  # lower-cased
@@ -35,7 +37,9 @@ class LoyaltyAccount(Base):
     __tablename__ = "loyalty_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), unique=True
+    )
     enrolled_on: Mapped[date] = mapped_column(Date)
     tier: Mapped[str] = mapped_column(String(16), default="Member")
     points_redeemed: Mapped[int] = mapped_column(Integer, default=0)
@@ -46,7 +50,9 @@ class PurchaseOrder(Base):
     __tablename__ = "purchase_order"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
     ordered_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     channel: Mapped[str] = mapped_column(String(16))  # data.enums.Channel
@@ -56,7 +62,9 @@ class CustomerMachine(Base):
     __tablename__ = "customer_machine"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
     model: Mapped[str] = mapped_column(String(80))
     model_family: Mapped[str] = mapped_column(String(40))
     serial: Mapped[str] = mapped_column(String(40), unique=True)

@@ -16,13 +16,21 @@ class DeliveryOrder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(32), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="order")  # data.enums.DeliveryKind
+    kind: Mapped[str] = mapped_column(
+        String(20), default="order"
+    )  # data.enums.DeliveryKind
     mode: Mapped[str] = mapped_column(String(20), index=True)  # data.enums.DeliveryMode
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("repair_ticket.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("repair_ticket.id"), index=True
+    )
     items: Mapped[str] = mapped_column(Text, default="")
     parcels: Mapped[int] = mapped_column(Integer, default=1)
-    depot_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)  # ships from
-    destination_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    depot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site.id"), index=True
+    )  # ships from
+    destination_site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site.id"), index=True
+    )
     promised_on: Mapped[date] = mapped_column(Date, index=True)
     window_start: Mapped[datetime | None] = mapped_column(TZDateTime)
     window_end: Mapped[datetime | None] = mapped_column(TZDateTime)

@@ -64,7 +64,9 @@ class LoanerEvent(Base):
     __tablename__ = "loaner_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    loaner_id: Mapped[int] = mapped_column(ForeignKey("loaner.id", ondelete="CASCADE"), index=True)
+    loaner_id: Mapped[int] = mapped_column(
+        ForeignKey("loaner.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(String(16))

@@ -34,7 +34,9 @@ class Site(Base):
     lon: Mapped[float] = mapped_column(Float)
     opens_at: Mapped[time] = mapped_column(Time, default=time(9, 0))
     closes_at: Mapped[time] = mapped_column(Time, default=time(19, 0))
-    open_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4, 5])
+    open_days: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [0, 1, 2, 3, 4, 5]
+    )
     relay_daily_capacity: Mapped[int | None] = mapped_column(Integer)
     holding_days: Mapped[int] = mapped_column(Integer, default=10)
     depot_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))  # serving depot
@@ -57,7 +59,9 @@ class Technician(Base):
     break_earliest: Mapped[time] = mapped_column(Time, default=time(11, 45))
     break_latest: Mapped[time] = mapped_column(Time, default=time(13, 45))
     break_minutes: Mapped[int] = mapped_column(Integer, default=45)
-    days_off: Mapped[list[int]] = mapped_column(JSON, default=lambda: [5, 6])  # weekday numbers
+    days_off: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: [5, 6]
+    )  # weekday numbers
     max_visits: Mapped[int | None] = mapped_column(Integer)
     cost_per_km: Mapped[float] = mapped_column(Float, default=0.35)
     cost_per_hour: Mapped[float] = mapped_column(Float, default=32.0)
@@ -71,7 +75,9 @@ class TechnicianAbsence(Base):
     __table_args__ = (UniqueConstraint("technician_id", "on_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id", ondelete="CASCADE"))
+    technician_id: Mapped[int] = mapped_column(
+        ForeignKey("technician.id", ondelete="CASCADE")
+    )
     on_date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(80), default="")
 

@@ -18,7 +18,9 @@ class Plan(Base):
     kind: Mapped[str] = mapped_column(String(16))  # data.enums.PlanKind
     plan_date: Mapped[date] = mapped_column(Date, index=True)
     region: Mapped[str | None] = mapped_column(String(80))
-    label: Mapped[str] = mapped_column(String(120), default="")  # "what-if: +1 technician"
+    label: Mapped[str] = mapped_column(
+        String(120), default=""
+    )  # "what-if: +1 technician"
     status: Mapped[str] = mapped_column(String(16), default="draft")
     based_on_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
@@ -32,7 +34,9 @@ class PlanRoute(Base):
     __tablename__ = "plan_route"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), index=True
+    )
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
     courier_id: Mapped[int | None] = mapped_column(ForeignKey("courier.id"))
     start_at: Mapped[datetime | None] = mapped_column(TZDateTime)
@@ -46,23 +50,40 @@ class PlanStop(Base):
     __tablename__ = "plan_stop"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    route_id: Mapped[int] = mapped_column(ForeignKey("plan_route.id", ondelete="CASCADE"), index=True)
+    route_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_route.id", ondelete="CASCADE"), index=True
+    )
     seq: Mapped[int] = mapped_column(Integer)
-    job_ref: Mapped[str] = mapped_column(String(40))  # the routing job id, e.g. "T123" / "D45"
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("repair_ticket.id"), index=True)
-    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_order.id"), index=True)
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))  # consolidated site stop
+    job_ref: Mapped[str] = mapped_column(
+        String(40)
+    )  # the routing job id, e.g. "T123" / "D45"
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("repair_ticket.id"), index=True
+    )
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_order.id"), index=True
+    )
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site.id")
+    )  # consolidated site stop
     arrival_at: Mapped[datetime] = mapped_column(TZDateTime)
     start_at: Mapped[datetime] = mapped_column(TZDateTime)
     departure_at: Mapped[datetime] = mapped_column(TZDateTime)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the plan sent the vehicle and what it called the stop, kept with the plan so
+    # the board draws the plan as made even after the customer's address changes.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(160))
 
 
 class UnassignedJob(Base):
     __tablename__ = "unassigned_job"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), index=True
+    )
     job_ref: Mapped[str] = mapped_column(String(40))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("repair_ticket.id"))
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_order.id"))

@@ -20,13 +20,19 @@ class RepairTicket(Base):
     fault: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
-    resolution_path: Mapped[str | None] = mapped_column(String(16))  # remote / onsite / workshop
+    resolution_path: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # remote / onsite / workshop
     required_skill: Mapped[str | None] = mapped_column(String(40))
     duration_min: Mapped[int] = mapped_column(Integer, default=45)
     same_day_fix: Mapped[bool] = mapped_column(Boolean, default=True)
-    window_start: Mapped[datetime | None] = mapped_column(TZDateTime)  # customer's preferred window
+    window_start: Mapped[datetime | None] = mapped_column(
+        TZDateTime
+    )  # customer's preferred window
     window_end: Mapped[datetime | None] = mapped_column(TZDateTime)
-    visit_on: Mapped[date | None] = mapped_column(Date, index=True)  # day the visit is wanted/planned
+    visit_on: Mapped[date | None] = mapped_column(
+        Date, index=True
+    )  # day the visit is wanted/planned
     opened_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     sla_due_at: Mapped[datetime | None] = mapped_column(TZDateTime, index=True)
     status: Mapped[str] = mapped_column(String(20), index=True, default="new")
@@ -45,7 +51,9 @@ class TicketEvent(Base):
     __tablename__ = "ticket_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("repair_ticket.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("repair_ticket.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(String(20))
@@ -59,7 +67,9 @@ class Visit(Base):
     __tablename__ = "visit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("repair_ticket.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("repair_ticket.id", ondelete="CASCADE"), index=True
+    )
     technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id"), index=True)
     visit_on: Mapped[date] = mapped_column(Date, index=True)
     planned_start: Mapped[datetime | None] = mapped_column(TZDateTime)

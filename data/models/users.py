@@ -19,7 +19,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # data.enums.Role
-    store_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))  # store staff only
+    store_id: Mapped[int | None] = mapped_column(
+        ForeignKey("site.id")
+    )  # store staff only
     region: Mapped[str | None] = mapped_column(String(80))  # a dispatcher's home region
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,8 +9,13 @@ from dashboard.app_pages import PAGES, ROLE_PAGES, PageSpec, specs_for
 from dashboard.auth_ui import REFUSED
 from dashboard.state import USER_KEY
 from data.enums import Role
-from dispatch.access import AccessDenied, check_role, check_store_access, store_scope
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import (
+    AccessDenied,
+    check_role,
+    check_store_access,
+    store_scope,
+)
 from tests.dashboard.conftest import DEMO_USERS, nav_titles, open_page, sign_in
 
 
@@ -70,7 +75,7 @@ def test_service_map_page_refuses_a_store_user_even_when_called():
         import streamlit as st
 
         from dashboard.app_pages import service_map
-        from dispatch.auth import SignedIn
+        from dispatch.access.auth import SignedIn
 
         st.session_state["auth_user"] = SignedIn(
             2, "store1", "Staff", "store staff", 1, "Store", None

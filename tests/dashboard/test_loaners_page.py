@@ -14,9 +14,9 @@ from dashboard.app_pages.loaners import stock_map
 from dashboard.components.tables import pool_records, state_totals
 from data.db import make_engine
 from data.models import Loan, Loaner, RepairTicket, Site
-from dispatch import loaner_view
-from dispatch.access import AccessDenied
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied
+from dispatch.views import loaners as loaner_view
 from tests.dashboard.conftest import APP, open_page, sign_in
 
 

@@ -20,9 +20,9 @@ from dashboard.components.route_map import (
 )
 from dashboard.components.route_sheet import sheet_csv, sheet_html
 from dashboard.components.timeline import timeline_chart, timeline_rows
-from dispatch.board import JobRow, StopDetail, VehicleInfo
-from dispatch.planning import PlanView, RouteView, StopView, UnassignedView
-from dispatch.problem_builder import PARIS
+from dispatch.planning.builder import PARIS
+from dispatch.planning.plans import PlanView, RouteView, StopView, UnassignedView
+from dispatch.views.board import JobRow, StopDetail, VehicleInfo
 
 DAY = date(2026, 11, 24)
 BOLD = "<b>x</b>"

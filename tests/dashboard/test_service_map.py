@@ -19,7 +19,13 @@ from dashboard.components.service_layers import (
     popup_html,
     service_map,
 )
-from dispatch.kpis import AreaService, NationalKpis, OverdueTicket, Period, WeekTrend
+from dispatch.views.kpis import (
+    AreaService,
+    NationalKpis,
+    OverdueTicket,
+    Period,
+    WeekTrend,
+)
 from tests.dashboard.conftest import new_app, open_page, sign_in
 
 SCRIPT = "<script>alert(1)</script>"

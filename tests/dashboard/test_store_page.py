@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard.components.tables import bag_records
 from data.db import make_engine
 from data.models import Customer, DeliveryOrder, Site
-from dispatch import store_view
-from dispatch.access import AccessDenied
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied
+from dispatch.views import store as store_view
 from tests.dashboard.conftest import APP, open_page, sign_in
 
 

@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from data.db import make_engine
 from data.models import Customer, RepairTicket, TicketEvent
-from dispatch import ticket_view
-from dispatch.access import AccessDenied
-from dispatch.auth import SignedIn
+from dispatch.access.auth import SignedIn
+from dispatch.access.roles import AccessDenied
+from dispatch.views import tickets as ticket_view
 from tests.dashboard.conftest import APP, open_page, sign_in
 
 

@@ -15,16 +15,31 @@ from data.models import Customer, Loan, Loaner, RepairTicket, Site
 
 
 def _site(session: Session) -> Site:
-    site = Site(code="D1", kind="depot", name="Lyon depot", postcode="69007", town="Lyon",
-                region="Auvergne-Rhône-Alpes", lat=45.75, lon=4.84)
+    site = Site(
+        code="D1",
+        kind="depot",
+        name="Lyon depot",
+        postcode="69007",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=45.75,
+        lon=4.84,
+    )
     session.add(site)
     session.flush()
     return site
 
 
 def _ticket(session: Session, ref: str = "R1") -> RepairTicket:
-    cust = Customer(ref=f"C-{ref}", name="Ana", postcode="69001", town="Lyon",
-                    region="Auvergne-Rhône-Alpes", lat=45.76, lon=4.83)
+    cust = Customer(
+        ref=f"C-{ref}",
+        name="Ana",
+        postcode="69001",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=45.76,
+        lon=4.83,
+    )
     session.add(cust)
     session.flush()
     t = RepairTicket(ref=ref, customer_id=cust.id, fault="leak", severity="high")
@@ -42,7 +57,7 @@ def test_downgrade_to_base_and_back(db_url: str) -> None:
     """Every migration can be undone and redone."""
     cfg = alembic_config(db_url)
     command.downgrade(cfg, "base")
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
     command.check(cfg)
 
 
@@ -68,7 +83,7 @@ def test_datetimes_come_back_aware(session: Session) -> None:
 def test_naive_datetime_is_refused(session: Session) -> None:
     """Naive datetimes are a bug: the type refuses them with a clear message."""
     t = _ticket(session)
-    t.sla_due_at = datetime(2026, 12, 1, 18, 0)  # noqa: DTZ001
+    t.sla_due_at = datetime(2026, 12, 1, 18, 0)
     with pytest.raises(Exception, match="naive datetime"):
         session.flush()
 
@@ -80,13 +95,35 @@ def test_one_open_loan_per_loaner(session: Session) -> None:
     session.add(loaner)
     t1, t2, t3 = _ticket(session, "R1"), _ticket(session, "R2"), _ticket(session, "R3")
     now = datetime.now(UTC)
-    session.add(Loan(loaner_id=loaner.id, ticket_id=t1.id, customer_id=t1.customer_id,
-                     from_site_id=site.id, due_on=date(2026, 12, 20), returned_at=now))
-    session.add(Loan(loaner_id=loaner.id, ticket_id=t2.id, customer_id=t2.customer_id,
-                     from_site_id=site.id, due_on=date(2026, 12, 20)))
+    session.add(
+        Loan(
+            loaner_id=loaner.id,
+            ticket_id=t1.id,
+            customer_id=t1.customer_id,
+            from_site_id=site.id,
+            due_on=date(2026, 12, 20),
+            returned_at=now,
+        )
+    )
+    session.add(
+        Loan(
+            loaner_id=loaner.id,
+            ticket_id=t2.id,
+            customer_id=t2.customer_id,
+            from_site_id=site.id,
+            due_on=date(2026, 12, 20),
+        )
+    )
     session.commit()
-    session.add(Loan(loaner_id=loaner.id, ticket_id=t3.id, customer_id=t3.customer_id,
-                     from_site_id=site.id, due_on=date(2026, 12, 20)))
+    session.add(
+        Loan(
+            loaner_id=loaner.id,
+            ticket_id=t3.id,
+            customer_id=t3.customer_id,
+            from_site_id=site.id,
+            due_on=date(2026, 12, 20),
+        )
+    )
     with pytest.raises(IntegrityError):
         session.commit()
 

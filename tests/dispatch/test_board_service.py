@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from data.db import sessions
 from data.models import AuditLog, RepairTicket
-from dispatch import board, jobs, planning
-from dispatch.problem_builder import PARIS, Variant
+from dispatch.planning import plans as planning
+from dispatch.planning import runs as jobs
+from dispatch.planning.builder import PARIS, Variant
+from dispatch.views import board
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)  # a Tuesday

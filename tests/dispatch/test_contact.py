@@ -2,7 +2,7 @@
 
 import pytest
 
-from dispatch.contact import looks_like_email, normalize_email, normalize_phone
+from dispatch.loyalty.contact import looks_like_email, normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(

@@ -6,63 +6,31 @@ The day of every look-up is ``DAY`` (2026-11-24); the 12-month window is
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.orm import Session
 
-from data.models import Customer, LoyaltyAccount, PurchaseOrder, RepairTicket
-from dispatch.customers import find_customer
-from dispatch.loyalty import Tier
-
-DAY = date(2026, 11, 24)
-
-
-def add_customer(
-    s: Session,
-    ref: str,
-    *,
-    phone: str | None = "+33612345678",
-    email: str | None = None,
-    enrolled_on: date | None = date(2024, 1, 1),
-    tier: str = "Member",
-    points_redeemed: int = 0,
-    tier_computed_on: date | None = None,
-    purchases: tuple[tuple[date, str, str], ...] = (),
-) -> Customer:
-    """A customer in Lyon with ``purchases`` as (day, amount, channel), and a
-    loyalty account unless ``enrolled_on`` is None."""
-    c = Customer(ref=ref, name=f"Client {ref}", phone=phone, email=email, postcode="69003",
-                 town="Lyon", region="Auvergne-Rhône-Alpes", lat=45.76, lon=4.85)
-    s.add(c)
-    s.flush()
-    if enrolled_on is not None:
-        s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=enrolled_on, tier=tier,
-                             points_redeemed=points_redeemed, tier_computed_on=tier_computed_on))
-    for on, amount, channel in purchases:
-        s.add(PurchaseOrder(customer_id=c.id, ordered_on=on, amount=Decimal(amount),
-                            channel=channel))
-    s.flush()
-    return c
-
-
-def online_orders(n: int, last_amount: str, *, first: date = date(2026, 1, 5)) -> tuple[
-        tuple[date, str, str], ...]:
-    """``n`` online orders a week apart, 20 € each except the last."""
-    return tuple((first + timedelta(weeks=i), last_amount if i == n - 1 else "20.00", "online")
-                 for i in range(n))
+from data.models import Customer, LoyaltyAccount, RepairTicket
+from dispatch.loyalty.customers import find_customer
+from dispatch.loyalty.rules import Tier
+from tests.builders import CLUB_DAY as DAY
+from tests.builders import add_customer, online_orders
 
 
 def test_tier_and_spend_over_twelve_months(session):
     """300 + 550 in the window = 850 € -> Gold, 1150 € to Platinum; the purchase
     exactly 12 months old (2025-11-24) and the future one are not counted."""
-    add_customer(session, "C1", purchases=(
-        (date(2025, 11, 24), "1000.00", "store"),  # exactly 12 months old: out
-        (date(2025, 11, 25), "300.00", "store"),  # first day of the window: in
-        (date(2026, 6, 1), "550.00", "online"),
-        (date(2026, 11, 25), "5000.00", "store"),  # after the day: out
-    ))
+    add_customer(
+        session,
+        "C1",
+        purchases=(
+            (date(2025, 11, 24), "1000.00", "store"),  # exactly 12 months old: out
+            (date(2025, 11, 25), "300.00", "store"),  # first day of the window: in
+            (date(2026, 6, 1), "550.00", "online"),
+            (date(2026, 11, 25), "5000.00", "store"),  # after the day: out
+        ),
+    )
     [card] = find_customer(session, "0612345678", on=DAY)
     assert card.tier is Tier.GOLD
     assert card.spend_12m == Decimal("850.00")
@@ -71,7 +39,9 @@ def test_tier_and_spend_over_twelve_months(session):
     assert (card.ref, card.name, card.town) == ("C1", "Client C1", "Lyon")
 
 
-@pytest.mark.parametrize(("amount", "percent"), [("199.99", Decimal(10)), ("200.00", Decimal(15))])
+@pytest.mark.parametrize(
+    ("amount", "percent"), [("199.99", Decimal(10)), ("200.00", Decimal(15))]
+)
 def test_tenth_online_order_perk_200_euro_boundary(session, amount, percent):
     """The 10th online order carries 10 % below 200 € and 15 % from 200.00 €."""
     add_customer(session, "C1", purchases=online_orders(10, amount))
@@ -109,10 +79,18 @@ def test_cycle_restarts_at_the_eleventh_online_order(session):
     assert card.cycle.orders_to_next == 1
 
 
-@pytest.mark.parametrize("written", [
-    "06 12 34 56 78", "0612345678", "+33612345678", "0033 6 12 34 56 78",
-    "06.12.34.56.78", "+33 (0)6 12 34 56 78", "  06-12-34-56-78 ",
-])
+@pytest.mark.parametrize(
+    "written",
+    [
+        "06 12 34 56 78",
+        "0612345678",
+        "+33612345678",
+        "0033 6 12 34 56 78",
+        "06.12.34.56.78",
+        "+33 (0)6 12 34 56 78",
+        "  06-12-34-56-78 ",
+    ],
+)
 def test_phone_lookup_matches_every_written_form(session, written):
     """Every way of writing the number finds the same customer."""
     add_customer(session, "C1", phone="+33612345678")
@@ -153,11 +131,17 @@ def test_points_balance_and_expiring_soon(session):
     """1 point per euro, 12-month life, 60 redeemed (oldest lot first):
     100 pts of 2025-12-10 -> 40 left, expiring 2026-12-10 (within 30 days);
     80 pts of 2026-06-01 untouched; the 2025-11-01 lot has already expired."""
-    add_customer(session, "C1", points_redeemed=60, tier_computed_on=DAY, purchases=(
-        (date(2025, 11, 1), "500.00", "store"),
-        (date(2025, 12, 10), "100.40", "store"),
-        (date(2026, 6, 1), "80.99", "online"),
-    ))
+    add_customer(
+        session,
+        "C1",
+        points_redeemed=60,
+        tier_computed_on=DAY,
+        purchases=(
+            (date(2025, 11, 1), "500.00", "store"),
+            (date(2025, 12, 10), "100.40", "store"),
+            (date(2026, 6, 1), "80.99", "online"),
+        ),
+    )
     [card] = find_customer(session, "0612345678", on=DAY, expiring_within_days=30)
     assert card.is_member
     assert card.points_balance == 120
@@ -169,8 +153,12 @@ def test_points_balance_and_expiring_soon(session):
 
 def test_non_member_has_tier_but_no_points(session):
     """No loyalty account: tier and perks from purchases, no points."""
-    add_customer(session, "C1", enrolled_on=None,
-                 purchases=((date(2026, 5, 1), "400.00", "online"),))
+    add_customer(
+        session,
+        "C1",
+        enrolled_on=None,
+        purchases=((date(2026, 5, 1), "400.00", "online"),),
+    )
     [card] = find_customer(session, "0612345678", on=DAY)
     assert not card.is_member
     assert card.tier is Tier.SILVER
@@ -180,10 +168,18 @@ def test_non_member_has_tier_but_no_points(session):
 def test_open_tickets_counted(session):
     """Open tickets count; resolved, closed and cancelled ones don't."""
     c = add_customer(session, "C1")
-    for i, status in enumerate(("new", "scheduled", "at workshop", "resolved", "closed",
-                                "cancelled")):
-        session.add(RepairTicket(ref=f"T{i}", customer_id=c.id, fault="pump",
-                                 severity="normal", status=status))
+    for i, status in enumerate(
+        ("new", "scheduled", "at workshop", "resolved", "closed", "cancelled")
+    ):
+        session.add(
+            RepairTicket(
+                ref=f"T{i}",
+                customer_id=c.id,
+                fault="pump",
+                severity="normal",
+                status=status,
+            )
+        )
     session.flush()
     [card] = find_customer(session, "0612345678", on=DAY)
     assert card.open_tickets == 3
@@ -194,10 +190,13 @@ def test_demo_customer_found_by_each_form(demo_session):
     from sqlalchemy import select
 
     phone, ref = demo_session.execute(
-        select(Customer.phone, Customer.ref).join(LoyaltyAccount).order_by(Customer.id).limit(1)
+        select(Customer.phone, Customer.ref)
+        .join(LoyaltyAccount)
+        .order_by(Customer.id)
+        .limit(1)
     ).one()
     national = "0" + phone[3:]
-    spaced = " ".join(national[i:i + 2] for i in range(0, 10, 2))
+    spaced = " ".join(national[i : i + 2] for i in range(0, 10, 2))
     [card] = find_customer(demo_session, spaced, on=DAY)
     assert card.ref == ref
     assert card.is_member

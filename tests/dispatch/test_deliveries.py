@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import AuditLog, DeliveryOrder
-from dispatch import deliveries
-from dispatch.deliveries import FLOWS, IllegalTransition, OrderState
-from dispatch.problem_builder import PARIS
+from dispatch.deliveries import flows as deliveries
+from dispatch.deliveries.flows import FLOWS, IllegalTransition, OrderState
+from dispatch.planning.builder import PARIS
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)  # a Tuesday
@@ -19,15 +19,29 @@ AT = datetime.combine(DAY, time(15), tzinfo=PARIS)
 
 
 def _first(session: Session, mode: str, status: str) -> DeliveryOrder:
-    o = session.scalar(select(DeliveryOrder).where(DeliveryOrder.mode == mode, DeliveryOrder.status == status,
-                                                   DeliveryOrder.promised_on == DAY).order_by(DeliveryOrder.id))
+    o = session.scalar(
+        select(DeliveryOrder)
+        .where(
+            DeliveryOrder.mode == mode,
+            DeliveryOrder.status == status,
+            DeliveryOrder.promised_on == DAY,
+        )
+        .order_by(DeliveryOrder.id)
+    )
     assert o is not None
     return o
 
 
 def _audit(session: Session, order_id: int) -> list[AuditLog]:
-    return list(session.scalars(select(AuditLog).where(AuditLog.entity == "delivery_order",
-                                                       AuditLog.entity_id == str(order_id)).order_by(AuditLog.id)))
+    return list(
+        session.scalars(
+            select(AuditLog)
+            .where(
+                AuditLog.entity == "delivery_order", AuditLog.entity_id == str(order_id)
+            )
+            .order_by(AuditLog.id)
+        )
+    )
 
 
 def test_flows_are_data_and_every_state_is_reachable() -> None:
@@ -46,7 +60,12 @@ def test_illegal_change_refused_naming_order_and_states(demo_session: Session) -
     with pytest.raises(IllegalTransition) as err:
         deliveries.transition(demo_session, o.id, "delivered", actor="t", at=AT)
     msg = str(err.value)
-    assert o.ref in msg and "'new'" in msg and "'delivered'" in msg and "out for delivery" in msg
+    assert (
+        o.ref in msg
+        and "'new'" in msg
+        and "'delivered'" in msg
+        and "out for delivery" in msg
+    )
     assert err.value.current == "new" and err.value.attempted == "delivered"
     assert o.status == "new" and _audit(demo_session, o.id) == []
 
@@ -66,8 +85,10 @@ def test_home_flow_is_audited_in_the_callers_transaction(demo_session: Session) 
     assert (c.source, c.target) == ("out for delivery", "delivered")
     assert o.delivered_at is not None
     rows = _audit(demo_session, o.id)
-    assert [(r.change["from"], r.change["to"]) for r in rows] == [("new", "out for delivery"),
-                                                                   ("out for delivery", "delivered")]
+    assert [(r.change["from"], r.change["to"]) for r in rows] == [
+        ("new", "out for delivery"),
+        ("out for delivery", "delivered"),
+    ]
     assert all(r.actor == "driver" for r in rows)
     demo_session.rollback()
     assert demo_session.get(DeliveryOrder, o.id).status == "new"  # type: ignore[union-attr]
@@ -83,9 +104,14 @@ def test_failed_attempt_is_replanned_next_day(demo_session: Session) -> None:
     assert c.target == "new" and c.attempts == 1
     assert o.promised_on == DAY + timedelta(days=1) and o.attempts == 1
     if ws is not None and we is not None:
-        assert o.window_start == ws + timedelta(days=1) and o.window_end == we + timedelta(days=1)
+        assert o.window_start == ws + timedelta(
+            days=1
+        ) and o.window_end == we + timedelta(days=1)
     steps = [(r.change["from"], r.change["to"]) for r in _audit(demo_session, o.id)]
-    assert steps[-2:] == [("out for delivery", "failed attempt"), ("failed attempt", "new")]
+    assert steps[-2:] == [
+        ("out for delivery", "failed attempt"),
+        ("failed attempt", "new"),
+    ]
 
 
 def test_failed_attempt_on_saturday_is_replanned_monday(demo_session: Session) -> None:
@@ -102,7 +128,9 @@ def test_third_failed_attempt_returns_to_stock(demo_session: Session) -> None:
     assert c.target == "returned to stock" and o.attempts == deliveries.MAX_ATTEMPTS
 
 
-def test_store_ready_notifies_then_uncollected_returns_to_stock(demo_session: Session) -> None:
+def test_store_ready_notifies_then_uncollected_returns_to_stock(
+    demo_session: Session,
+) -> None:
     """ready records a notification; before the holding date the return is refused, after it allowed."""
     o = _first(demo_session, "store pick-up", "to prepare")
     c = deliveries.transition(demo_session, o.id, "ready", actor="store1", at=AT)
@@ -112,16 +140,25 @@ def test_store_ready_notifies_then_uncollected_returns_to_stock(demo_session: Se
     assert len(notes) == 1 and notes[0].change["message"] == c.notification
     with pytest.raises(IllegalTransition, match="held until"):
         deliveries.transition(demo_session, o.id, "returned to stock", actor="t", at=AT)
-    assert deliveries.expire_uncollected(demo_session, o.holding_until, actor="night") == []
+    assert (
+        deliveries.expire_uncollected(demo_session, o.holding_until, actor="night")
+        == []
+    )
     later = o.holding_until + timedelta(days=1)
     changes = deliveries.expire_uncollected(demo_session, later, actor="night")
-    assert [(x.ref, x.target) for x in changes if x.order_id == o.id] == [(o.ref, "returned to stock")]
+    assert [(x.ref, x.target) for x in changes if x.order_id == o.id] == [
+        (o.ref, "returned to stock")
+    ]
 
 
 def test_relay_flow_drop_collect_and_return(demo_session: Session) -> None:
     """Relay: out -> dropped (holding starts, customer told) -> collected; another one expires: returned."""
-    a, b = demo_session.scalars(select(DeliveryOrder).where(
-        DeliveryOrder.mode == "relay point", DeliveryOrder.status == "new").order_by(DeliveryOrder.id).limit(2))
+    a, b = demo_session.scalars(
+        select(DeliveryOrder)
+        .where(DeliveryOrder.mode == "relay point", DeliveryOrder.status == "new")
+        .order_by(DeliveryOrder.id)
+        .limit(2)
+    )
     for o in (a, b):
         deliveries.load_on_van(demo_session, o.id, actor="t", at=AT)
         c = deliveries.drop_at_relay(demo_session, o.id, actor="t", at=AT)
@@ -130,7 +167,9 @@ def test_relay_flow_drop_collect_and_return(demo_session: Session) -> None:
         deliveries.transition(demo_session, a.id, "returned to stock", actor="t", at=AT)
     deliveries.transition(demo_session, a.id, "collected", actor="relay", at=AT)
     assert b.holding_until is not None
-    changes = deliveries.expire_uncollected(demo_session, b.holding_until + timedelta(days=1), actor="night")
+    changes = deliveries.expire_uncollected(
+        demo_session, b.holding_until + timedelta(days=1), actor="night"
+    )
     assert {(x.ref, x.target) for x in changes} >= {(b.ref, "returned")}
     assert a.status == "collected"
 

@@ -19,8 +19,8 @@ from data.models import (
     Technician,
     Visit,
 )
-from dispatch import kpis
-from dispatch.access import AccessDenied
+from dispatch.access.roles import AccessDenied
+from dispatch.views import kpis
 from tests.conftest import DEMO_DAY
 
 AS_OF = date(2026, 11, 16)  # a Monday

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from dispatch.loyalty import (
+from dispatch.loyalty.rules import (
     CONFIG_PATH,
     DEFAULT_CONFIG,
     Purchase,

@@ -14,31 +14,16 @@ import pytest
 from sqlalchemy import select
 
 from data.models import AuditLog, LoyaltyAccount
-from dispatch.loyalty_service import (
+from dispatch.loyalty.service import (
     NotAMember,
     NotEnoughPoints,
     expiring,
     redeem,
     refresh_tiers,
 )
-from tests.dispatch.test_customers import DAY, add_customer
-
-
-def _expiring_members(session):
-    """Four members and a non-member, points expiring on various days."""
-    add_customer(session, "A", phone="+33600000001", email="a@example.fr",
-                 purchases=((date(2025, 12, 10), "100.00", "store"),
-                            (date(2026, 6, 1), "80.00", "online")))
-    add_customer(session, "B", phone="+33600000002",
-                 purchases=((date(2025, 11, 30), "50.00", "online"),))
-    add_customer(session, "C", phone="+33600000003",  # expires 2026-12-24: the last day in
-                 purchases=((date(2025, 12, 24), "70.00", "store"),))
-    add_customer(session, "D", phone="+33600000004",  # expires 2026-12-25: one day out
-                 purchases=((date(2025, 12, 25), "90.00", "store"),))
-    add_customer(session, "E", phone="+33600000005",  # already expired on 2026-11-24
-                 purchases=((date(2025, 11, 24), "60.00", "store"),))
-    add_customer(session, "N", phone="+33600000006", enrolled_on=None,  # not a member
-                 purchases=((date(2025, 12, 1), "200.00", "store"),))
+from tests.builders import CLUB_DAY as DAY
+from tests.builders import add_customer
+from tests.builders import expiring_members as _expiring_members
 
 
 def test_expiring_lists_members_soonest_first(session):
@@ -51,15 +36,20 @@ def test_expiring_lists_members_soonest_first(session):
         ("A", 100, date(2026, 12, 10), 180),
         ("C", 70, date(2026, 12, 24), 70),
     ]
-    assert (rows[1].phone, rows[1].email, rows[1].name) == ("+33600000001", "a@example.fr",
-                                                             "Client A")
+    assert (rows[1].phone, rows[1].email, rows[1].name) == (
+        "+33600000001",
+        "a@example.fr",
+        "Client A",
+    )
 
 
 def test_expiring_window_and_redeemed_points(session):
     """A 7-day window keeps only B; 30 legacy redeemed points come off B's lot."""
     _expiring_members(session)
     assert [m.ref for m in expiring(session, DAY, 7)] == ["B"]
-    b = session.scalars(select(LoyaltyAccount).where(LoyaltyAccount.customer_id == 2)).one()
+    b = session.scalars(
+        select(LoyaltyAccount).where(LoyaltyAccount.customer_id == 2)
+    ).one()
     b.points_redeemed, b.tier_computed_on = 30, DAY
     session.flush()
     [row] = expiring(session, DAY, 7)
@@ -78,11 +68,16 @@ def test_redeem_spends_oldest_points_and_audits(session):
     redemption is dated in the audit log and the total grows."""
     _expiring_members(session)
     assert redeem(session, 1, 30, DAY, actor="t") == 150
-    acc = session.scalars(select(LoyaltyAccount).where(LoyaltyAccount.customer_id == 1)).one()
+    acc = session.scalars(
+        select(LoyaltyAccount).where(LoyaltyAccount.customer_id == 1)
+    ).one()
     assert acc.points_redeemed == 30
     audit = session.scalars(select(AuditLog).where(AuditLog.action == "redeem")).one()
     assert (audit.actor, audit.entity_id, audit.change) == (
-        "t", str(acc.id), {"points": 30, "on": "2026-11-24"})
+        "t",
+        str(acc.id),
+        {"points": 30, "on": "2026-11-24"},
+    )
     row = next(m for m in expiring(session, DAY, 30) if m.ref == "A")
     assert (row.points, row.balance) == (70, 150)
 
@@ -91,7 +86,9 @@ def test_redeem_refusals(session):
     """More than the balance -> NotEnoughPoints naming the member and figures;
     no account -> NotAMember; zero -> ValueError. Nothing is written."""
     _expiring_members(session)
-    with pytest.raises(NotEnoughPoints, match=r"customer B cannot redeem 51 points .* balance is 50"):
+    with pytest.raises(
+        NotEnoughPoints, match=r"customer B cannot redeem 51 points .* balance is 50"
+    ):
         redeem(session, 2, 51, DAY)
     with pytest.raises(NotAMember, match="customer 6"):
         redeem(session, 6, 1, DAY)
@@ -103,20 +100,45 @@ def test_redeem_refusals(session):
 def test_refresh_tiers_changes_and_audits(session):
     """Cached tiers are recomputed: Member -> Gold (850 €), Platinum -> Silver
     (300 €), Silver stays Silver; two audit rows; every account dated DAY."""
-    up = add_customer(session, "UP", phone="+33600000001", tier="Member", purchases=(
-        (date(2026, 2, 1), "850.00", "store"),))
-    down = add_customer(session, "DOWN", phone="+33600000002", tier="Platinum", purchases=(
-        (date(2025, 6, 1), "3000.00", "store"), (date(2026, 3, 1), "300.00", "online")))
-    add_customer(session, "SAME", phone="+33600000003", tier="Silver", purchases=(
-        (date(2026, 3, 1), "310.00", "store"),))
+    up = add_customer(
+        session,
+        "UP",
+        phone="+33600000001",
+        tier="Member",
+        purchases=((date(2026, 2, 1), "850.00", "store"),),
+    )
+    down = add_customer(
+        session,
+        "DOWN",
+        phone="+33600000002",
+        tier="Platinum",
+        purchases=(
+            (date(2025, 6, 1), "3000.00", "store"),
+            (date(2026, 3, 1), "300.00", "online"),
+        ),
+    )
+    add_customer(
+        session,
+        "SAME",
+        phone="+33600000003",
+        tier="Silver",
+        purchases=((date(2026, 3, 1), "310.00", "store"),),
+    )
     counts = refresh_tiers(session, DAY, actor="t")
-    assert (counts.accounts, counts.changed, counts.upgraded, counts.downgraded) == (3, 2, 1, 1)
+    assert (counts.accounts, counts.changed, counts.upgraded, counts.downgraded) == (
+        3,
+        2,
+        1,
+        1,
+    )
     assert counts.by_tier == {"Member": 0, "Silver": 2, "Gold": 1, "Platinum": 0}
     accounts = {a.customer_id: a for a in session.scalars(select(LoyaltyAccount))}
     assert (accounts[up.id].tier, accounts[down.id].tier) == ("Gold", "Silver")
     assert {a.tier_computed_on for a in accounts.values()} == {DAY}
     audits = session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
-    assert [(a.entity_id, a.action, a.change["from"], a.change["to"]) for a in audits] == [
+    assert [
+        (a.entity_id, a.action, a.change["from"], a.change["to"]) for a in audits
+    ] == [
         (str(accounts[up.id].id), "tier", "Member", "Gold"),
         (str(accounts[down.id].id), "tier", "Platinum", "Silver"),
     ]

@@ -6,7 +6,7 @@ import concurrent.futures as cf
 
 import pytest
 
-from dispatch import planning
+from dispatch.planning import solving as planning
 from routing.partition import ManagerChannel
 
 

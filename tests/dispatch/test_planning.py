@@ -21,17 +21,22 @@ from data.models import (
     Technician,
     TechnicianAbsence,
 )
-from dispatch import jobs, planning
-from dispatch.cli import main
-from dispatch.problem_builder import PARIS, Variant, technician_day
+from dispatch.cli.main import main
+from dispatch.planning import plans as planning
+from dispatch.planning import runs as jobs
+from dispatch.planning.builder import PARIS, Variant, technician_day
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
 
 
-def _plan(url: str, monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0, **kw: object) -> planning.PlanView:
+def _plan(
+    url: str, monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0, **kw: object
+) -> planning.PlanView:
     monkeypatch.setenv("DATABASE_URL", url)
-    plan_id = jobs.run_inline(kind="technicians", day=DAY, region=None, seconds=seconds, actor="test", **kw)  # type: ignore[arg-type]
+    plan_id = jobs.run_inline(
+        kind="technicians", day=DAY, region=None, seconds=seconds, actor="test", **kw
+    )  # type: ignore[arg-type]
     assert plan_id is not None
     with sessions(url)() as s:
         return planning.load_plan(s, plan_id)
@@ -51,17 +56,25 @@ def _check_against_database(session: Session, view: planning.PlanView) -> None:
             t = session.get(RepairTicket, s.ticket_id)
             assert t is not None and t.required_skill in tech.skills
             assert s.arrival_at >= last and s.start_at >= s.arrival_at
-            assert s.departure_at == s.start_at + timedelta(minutes=t.duration_min) or s.departure_at >= s.start_at + timedelta(minutes=t.duration_min)
+            assert s.departure_at == s.start_at + timedelta(
+                minutes=t.duration_min
+            ) or s.departure_at >= s.start_at + timedelta(minutes=t.duration_min)
             if t.window_start and t.window_end:
                 assert t.window_start <= s.start_at <= t.window_end
             last = s.departure_at
         if r.break_start_at:
             brk_lo = datetime.combine(view.day, tech.break_earliest, tzinfo=PARIS)
             brk_hi = datetime.combine(view.day, tech.break_latest, tzinfo=PARIS)
-            assert brk_lo <= r.break_start_at <= brk_hi - timedelta(minutes=tech.break_minutes)
+            assert (
+                brk_lo
+                <= r.break_start_at
+                <= brk_hi - timedelta(minutes=tech.break_minutes)
+            )
 
 
-def test_small_day_plan_is_valid_and_explained(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_day_plan_is_valid_and_explained(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The small demo day is planned, validated, and every job left out has a reason."""
     view = _plan(demo_url, monkeypatch)
     st = view.stats
@@ -75,11 +88,27 @@ def test_small_day_plan_is_valid_and_explained(demo_url: str, monkeypatch: pytes
         assert s.scalar(select(AuditLog).where(AuditLog.entity == "plan")) is not None
 
 
-def test_cli_plan_writes_the_json_contract(demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_plan_writes_the_json_contract(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`tournee plan --json` writes routes with database ids and ISO local times."""
     monkeypatch.setenv("DATABASE_URL", demo_url)
     out = tmp_path / "plan.json"
-    assert main(["plan", "--date", DEMO_DAY, "--seconds", "2", "--json", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                "--date",
+                DEMO_DAY,
+                "--seconds",
+                "2",
+                "--json",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["date"] == DEMO_DAY and set(doc) >= {"routes", "unassigned", "stats"}
     with sessions(demo_url)() as s:
@@ -88,7 +117,9 @@ def test_cli_plan_writes_the_json_contract(demo_url: str, tmp_path: Path, monkey
     stop = doc["routes"][0]["stops"][0]
     assert doc["routes"][0]["vehicle"] in techs and stop["job"] in tickets
     assert datetime.fromisoformat(stop["arrival"]).date() == DAY
-    assert datetime.fromisoformat(stop["arrival"]) <= datetime.fromisoformat(stop["departure"])
+    assert datetime.fromisoformat(stop["arrival"]) <= datetime.fromisoformat(
+        stop["departure"]
+    )
     assert all({"job", "reason"} <= set(u) for u in doc["unassigned"])
     placed = {s["job"] for r in doc["routes"] for s in r["stops"]}
     assert len(placed) + len(doc["unassigned"]) == doc["stats"]["jobs_total"]
@@ -96,21 +127,55 @@ def test_cli_plan_writes_the_json_contract(demo_url: str, tmp_path: Path, monkey
 
 def _scarce_scenario(session: Session) -> dict[str, int]:
     """One technician, six 2-hour visits in one town: room for four. Tiers differ."""
-    session.add(Technician(code="T1", name="Solo", region="Bretagne", home_lat=48.11, home_lon=-1.68,
-                           skills=["espresso_unit"], days_off=[]))
+    session.add(
+        Technician(
+            code="T1",
+            name="Solo",
+            region="Bretagne",
+            home_lat=48.11,
+            home_lon=-1.68,
+            skills=["espresso_unit"],
+            days_off=[],
+        )
+    )
     ids: dict[str, int] = {}
     opened = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    specs = [("Platinum", "critical", 26), ("Gold", "high", 30), ("Member", "low", 80), ("Silver", "normal", 50),
-             ("Member", "low", 82), ("Gold", "normal", 30)]
+    specs = [
+        ("Platinum", "critical", 26),
+        ("Gold", "high", 30),
+        ("Member", "low", 80),
+        ("Silver", "normal", 50),
+        ("Member", "low", 82),
+        ("Gold", "normal", 30),
+    ]
     for i, (tier, severity, due_h) in enumerate(specs):
-        c = Customer(ref=f"C{i}", name=f"Customer {i}", postcode="35000", town="Rennes", region="Bretagne",
-                     lat=48.11 + i * 0.001, lon=-1.68)
+        c = Customer(
+            ref=f"C{i}",
+            name=f"Customer {i}",
+            postcode="35000",
+            town="Rennes",
+            region="Bretagne",
+            lat=48.11 + i * 0.001,
+            lon=-1.68,
+        )
         session.add(c)
         session.flush()
-        session.add(LoyaltyAccount(customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=tier))
-        t = RepairTicket(ref=f"R{i}", customer_id=c.id, fault="leak", severity=severity, resolution_path="onsite",
-                         required_skill="espresso_unit", duration_min=120, status="triaged", visit_on=DAY,
-                         opened_at=opened, sla_due_at=opened + timedelta(hours=due_h))
+        session.add(
+            LoyaltyAccount(customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=tier)
+        )
+        t = RepairTicket(
+            ref=f"R{i}",
+            customer_id=c.id,
+            fault="leak",
+            severity=severity,
+            resolution_path="onsite",
+            required_skill="espresso_unit",
+            duration_min=120,
+            status="triaged",
+            visit_on=DAY,
+            opened_at=opened,
+            sla_due_at=opened + timedelta(hours=due_h),
+        )
         session.add(t)
         session.flush()
         ids[f"R{i}"] = t.id
@@ -118,7 +183,9 @@ def _scarce_scenario(session: Session) -> dict[str, int]:
     return ids
 
 
-def test_scarce_capacity_serves_highest_priority(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scarce_capacity_serves_highest_priority(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With room for four of six visits, the four highest priorities are planned; the rest say why."""
     with sessions(db_url)() as s:
         _scarce_scenario(s)
@@ -132,7 +199,9 @@ def test_scarce_capacity_serves_highest_priority(db_url: str, monkeypatch: pytes
     assert all(u.reason.startswith("no room") for u in view.unassigned)
 
 
-def test_equal_priority_ties_break_on_sla_slack(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_equal_priority_ties_break_on_sla_slack(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two Member/low jobs score alike; the one due sooner wins the last slot."""
     with sessions(db_url)() as s:
         ids = _scarce_scenario(s)
@@ -153,31 +222,56 @@ def test_pins_are_kept(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
         skill = next(iter(job.skills))
         tech = s.scalars(select(Technician).order_by(Technician.id)).all()
         chosen = next(t for t in tech if skill in t.skills)
-        planning.pin(s, DAY, job.id, technician_id=chosen.id,
-                     not_before=datetime.combine(DAY, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=14),
-                     not_after=datetime.combine(DAY, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=16),
-                     actor="test")
+        planning.pin(
+            s,
+            DAY,
+            job.id,
+            technician_id=chosen.id,
+            not_before=datetime.combine(DAY, datetime.min.time(), tzinfo=PARIS)
+            + timedelta(hours=14),
+            not_after=datetime.combine(DAY, datetime.min.time(), tzinfo=PARIS)
+            + timedelta(hours=16),
+            actor="test",
+        )
     view = _plan(demo_url, monkeypatch)
     owner = view.owner()
     assert owner[job.id] == f"tech:{chosen.id}"
     stop = next(st for r in view.routes for st in r.stops if st.job_ref == job.id)
-    assert 14 <= stop.start_at.astimezone(PARIS).hour < 16 or stop.start_at.astimezone(PARIS).hour == 16
+    assert (
+        14 <= stop.start_at.astimezone(PARIS).hour < 16
+        or stop.start_at.astimezone(PARIS).hour == 16
+    )
 
 
-def test_publish_then_replan_changes_little(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_then_replan_changes_little(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """After a technician falls sick, the re-plan moves only what it must, and says so."""
     first = _plan(demo_url, monkeypatch)
     with sessions(demo_url, writer=True).begin() as s:
         planning.publish(s, first.id, actor="test")
-        scheduled = s.scalars(select(RepairTicket.status).where(RepairTicket.id.in_(
-            [st.ticket_id for r in first.routes for st in r.stops]))).all()
+        scheduled = s.scalars(
+            select(RepairTicket.status).where(
+                RepairTicket.id.in_(
+                    [st.ticket_id for r in first.routes for st in r.stops]
+                )
+            )
+        ).all()
         assert set(scheduled) == {"scheduled"}
         sick = first.routes[0].vehicle_id
         s.add(TechnicianAbsence(technician_id=sick, on_date=DAY, reason="sick"))
     monkeypatch.setenv("DATABASE_URL", demo_url)
     with sessions(demo_url, writer=True).begin() as s:
-        run_id = jobs.create_run(s, kind="technicians", day=DAY, region=None, seconds=2, actor="test",
-                                 based_on=first.id, replan=True)
+        run_id = jobs.create_run(
+            s,
+            kind="technicians",
+            day=DAY,
+            region=None,
+            seconds=2,
+            actor="test",
+            based_on=first.id,
+            replan=True,
+        )
     new_id = jobs.execute(run_id, url=demo_url)
     assert new_id is not None
     with sessions(demo_url)() as s:
@@ -187,13 +281,17 @@ def test_publish_then_replan_changes_little(demo_url: str, monkeypatch: pytest.M
     sick_ref = f"tech:{sick}"
     assert sick_ref not in still_working
     for job, from_name, _to in diff.moved:
-        assert first.owner()[job] == sick_ref, f"{job} moved from {from_name} though its technician works"
+        assert first.owner()[job] == sick_ref, (
+            f"{job} moved from {from_name} though its technician works"
+        )
     assert second.stats["violations"] == 0
 
 
 def test_worker_process_reports_progress_and_cancels(demo_url: str) -> None:
     """A run in its own process reports progress; cancel stops it and keeps the best plan."""
-    run_id = jobs.start_plan(kind="technicians", day=DAY, region=None, seconds=60, actor="test", url=demo_url)
+    run_id = jobs.start_plan(
+        kind="technicians", day=DAY, region=None, seconds=60, actor="test", url=demo_url
+    )
     engine = make_engine(demo_url)
     deadline = time.monotonic() + 60
 
@@ -218,10 +316,16 @@ def test_worker_process_reports_progress_and_cancels(demo_url: str) -> None:
         assert planning.load_plan(s, view.plan_id).stats["violations"] == 0
 
 
-def test_what_if_variant_adds_a_technician(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_if_variant_adds_a_technician(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A what-if with one more technician is planned and compared on the same figures."""
     base = _plan(demo_url, monkeypatch)
-    more = _plan(demo_url, monkeypatch, variant=Variant(label="+1 technician", extra_technicians=1))
+    more = _plan(
+        demo_url,
+        monkeypatch,
+        variant=Variant(label="+1 technician", extra_technicians=1),
+    )
     a, b = planning.kpis(base), planning.kpis(more)
     assert b.label == "+1 technician" and b.jobs_total == a.jobs_total
     assert more.stats["vehicles_total"] == base.stats["vehicles_total"] + 1

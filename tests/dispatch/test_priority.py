@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from dispatch.priority import (
+from dispatch.priority.score import (
     CONFIG_PATH,
     DEFAULT_WEIGHTS,
     MAX_WEIGHT,

@@ -1,6 +1,6 @@
 """`tournee loaner ...` and `tournee ticket ...` on the demo network: output and exit codes.
 
-Most calls go through ``dispatch.cli.main`` in-process (fast); one runs the
+Most calls go through ``dispatch.cli.main.main`` in-process (fast); one runs the
 installed ``tournee`` script to check the real exit status and stderr line.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from data.db import engine_for
 from data.models import CustomerMachine, Loan, Loaner, RepairTicket
-from dispatch.cli import main
+from dispatch.cli.main import main
 
 TOURNEE = Path(sys.executable).with_name("tournee")
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.loyalty import Tier
+from dispatch.loyalty.rules import Tier
 from loaner_pool.policy import (
     COMPATIBLE_LOANERS,
     TIER_ORDER,

@@ -61,8 +61,10 @@ def _race_worker(url: str, ticket_ids: Any, barrier: Any, results: Any) -> None:
 def _seed(s: Session) -> list[int]:
     """Two sites, five lendable loaners among unlendable ones, twenty tickets."""
     # Imported here so the spawned children do not import pytest and the builders.
-    from tests.loaner_pool.test_service import (
-        make_customer,
+    from tests.builders import (
+        make_loan_customer as make_customer,
+    )
+    from tests.builders import (
         make_loaner,
         make_site,
         make_ticket,

@@ -11,7 +11,6 @@ The network used by most tests, hand-checkable (distances from Lyon Part-Dieu):
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 
 import pytest
 from sqlalchemy import func, select
@@ -19,14 +18,10 @@ from sqlalchemy.orm import Session
 
 from data.models import (
     AuditLog,
-    Customer,
-    CustomerMachine,
     DeliveryOrder,
     Loan,
     Loaner,
     LoanerEvent,
-    LoyaltyAccount,
-    RepairTicket,
     Site,
 )
 from loaner_pool import (
@@ -45,111 +40,11 @@ from loaner_pool import (
     transfer,
 )
 from loaner_pool.queries import history, overdue, pool
+from tests.builders import make_loan_customer, make_loaner, make_site, make_ticket
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-_seq = count(1)
 
 # --- builders (shared with test_race and test_cli) ----------------------------
-
-
-def make_site(
-    s: Session, code: str, lat: float, lon: float, kind: str = "depot"
-) -> Site:
-    site = Site(
-        code=code,
-        kind=kind,
-        name=f"{kind} {code}",
-        postcode="69000",
-        town=code,
-        region="Auvergne-Rhône-Alpes",
-        lat=lat,
-        lon=lon,
-    )
-    s.add(site)
-    s.flush()
-    return site
-
-
-def make_customer(
-    s: Session,
-    *,
-    tier: str | None = None,
-    lat: float = 45.76,
-    lon: float = 4.85,
-    name: str | None = None,
-) -> Customer:
-    n = next(_seq)
-    c = Customer(
-        ref=f"C{n}",
-        name=name or f"Client {n}",
-        phone=f"+3361234{n:04d}",
-        email=f"client{n}@example.fr",
-        postcode="69003",
-        town="Lyon",
-        region="Auvergne-Rhône-Alpes",
-        lat=lat,
-        lon=lon,
-    )
-    s.add(c)
-    s.flush()
-    if tier:
-        s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier))
-    return c
-
-
-def make_ticket(
-    s: Session,
-    customer: Customer,
-    family: str = "bean_to_cup",
-    *,
-    status: str = "awaiting pickup",
-    opened_at: datetime = NOW,
-    loaner_needed: bool = True,
-) -> RepairTicket:
-    n = next(_seq)
-    m = CustomerMachine(
-        customer_id=customer.id,
-        model="Barista One",
-        model_family=family,
-        serial=f"SN{n:06d}",
-        purchased_on=date(2024, 1, 1),
-        warranty_end=date(2027, 1, 1),
-    )
-    s.add(m)
-    s.flush()
-    t = RepairTicket(
-        ref=f"R{n}",
-        customer_id=customer.id,
-        machine_id=m.id,
-        fault="pump",
-        severity="high",
-        resolution_path="workshop",
-        required_skill="espresso_unit",
-        duration_min=60,
-        same_day_fix=False,
-        opened_at=opened_at,
-        status=status,
-        loaner_needed=loaner_needed,
-    )
-    s.add(t)
-    s.flush()
-    return t
-
-
-def make_loaner(
-    s: Session, site: Site, family: str = "bean_to_cup", state: str = "available"
-) -> Loaner:
-    n = next(_seq)
-    ln = Loaner(
-        code=f"LN-{n:04d}",
-        model="Loaner B2C",
-        model_family=family,
-        state=state,
-        site_id=site.id,
-    )
-    s.add(ln)
-    s.flush()
-    return ln
 
 
 @pytest.fixture
@@ -178,7 +73,7 @@ def test_lend_picks_the_nearest_site_with_a_compatible_loaner(session, net):
     near = make_loaner(session, net["vil"], "bean_to_cup")
     make_loaner(session, net["gre"], "bean_to_cup")
     make_loaner(session, net["gre"], "bean_to_cup")
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     loan = lend(session, t.id, actor="ana", now=NOW)
     session.commit()
     assert loan.loaner_id == near.id
@@ -191,7 +86,7 @@ def test_lend_picks_the_nearest_site_with_a_compatible_loaner(session, net):
 def test_lend_manual_espresso_falls_back_to_bean_to_cup(session, net):
     """A manual espresso owner may get a bean-to-cup loaner (policy table)."""
     b2c = make_loaner(session, net["lyon"], "bean_to_cup")
-    t = make_ticket(session, make_customer(session), "espresso_manual")
+    t = make_ticket(session, make_loan_customer(session), "espresso_manual")
     assert lend(session, t.id, now=NOW).loaner_id == b2c.id
 
 
@@ -199,7 +94,7 @@ def test_lend_with_site_only_uses_that_site(session, net):
     """--site restricts the choice even when a nearer site has stock."""
     make_loaner(session, net["lyon"])
     far = make_loaner(session, net["gre"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     assert lend(session, t.id, net["gre"].id, now=NOW).loaner_id == far.id
 
 
@@ -208,7 +103,7 @@ def test_lend_refuses_when_no_compatible_loaner(session, net):
     make_loaner(session, net["lyon"], "capsule")
     make_loaner(session, net["lyon"], "bean_to_cup", state="cleaning")
     make_loaner(session, net["vil"], "bean_to_cup", state="retired")
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     with pytest.raises(NoLoanerAvailable) as err:
         lend(session, t.id, now=NOW)
     assert err.value.reason == "no bean_to_cup loaner available within the network"
@@ -219,7 +114,7 @@ def test_lend_refuses_when_no_compatible_loaner(session, net):
 def test_lend_refuses_at_a_site_without_stock(session, net):
     """With --site, the reason names the site."""
     make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     with pytest.raises(NoLoanerAvailable, match=r"at site \d+ \(depot DEP-GRE\)"):
         lend(session, t.id, net["gre"].id, now=NOW)
 
@@ -227,7 +122,7 @@ def test_lend_refuses_at_a_site_without_stock(session, net):
 def test_lend_refuses_a_closed_ticket(session, net):
     """A closed ticket needs no loaner."""
     make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session), status="closed")
+    t = make_ticket(session, make_loan_customer(session), status="closed")
     with pytest.raises(NoLoanerAvailable, match="is closed: it needs no loaner"):
         lend(session, t.id, now=NOW)
 
@@ -236,7 +131,7 @@ def test_lend_refuses_a_second_loaner_for_the_same_ticket(session, net):
     """One open loan per ticket: the refusal names the loaner already out."""
     first = make_loaner(session, net["lyon"])
     make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     lend(session, t.id, now=NOW)
     with pytest.raises(NoLoanerAvailable) as err:
         lend(session, t.id, now=NOW)
@@ -249,7 +144,7 @@ def test_unique_index_violation_becomes_a_clean_refusal(session, net):
     caller's transaction is still usable."""
     a = make_loaner(session, net["lyon"], state="lent")
     b = make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     session.add(
         Loan(
             loaner_id=a.id,
@@ -278,7 +173,7 @@ def test_unique_index_violation_becomes_a_clean_refusal(session, net):
 def test_lend_records_event_and_audit(session, net):
     """Lending leaves a LoanerEvent (available -> lent) and an audit row by the actor."""
     ln = make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     lend(session, t.id, actor="ana", now=NOW)
     session.commit()
     ev = session.scalars(
@@ -296,7 +191,7 @@ def test_return_cleaning_available_cycle(session, net):
     """lent -> (return at Villeurbanne) cleaning -> mark ready -> available, then
     lendable again; each step has its event and audit row."""
     ln = make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     lend(session, t.id, now=NOW)
     back = return_loaner(
         session, ln.id, site_id=net["vil"].id, actor="bob", now=NOW + timedelta(days=9)
@@ -305,7 +200,7 @@ def test_return_cleaning_available_cycle(session, net):
     assert back.returned_to_site_id == net["vil"].id
     assert session.get(Loaner, ln.id).state == "cleaning"
     with pytest.raises(NoLoanerAvailable):  # not lendable while being descaled
-        lend(session, make_ticket(session, make_customer(session)).id, now=NOW)
+        lend(session, make_ticket(session, make_loan_customer(session)).id, now=NOW)
     ready = mark_ready(session, ln.id, actor="bob", now=NOW + timedelta(days=10))
     assert (ready.state, ready.site_id) == ("available", net["vil"].id)
     session.commit()
@@ -346,7 +241,7 @@ def test_transfer_then_arrive(session, net):
 def test_transfer_of_a_lent_loaner_is_refused(session, net):
     """State table: a lent loaner cannot travel between sites."""
     ln = make_loaner(session, net["lyon"])
-    lend(session, make_ticket(session, make_customer(session)).id, now=NOW)
+    lend(session, make_ticket(session, make_loan_customer(session)).id, now=NOW)
     with pytest.raises(LoanerStateError, match=r"is 'lent': cannot transfer"):
         transfer(session, ln.id, net["gre"].id, actor="carl")
 
@@ -357,7 +252,7 @@ def test_reserved_and_retired_loaners_are_not_lent(session, net):
     reserve(session, a.id, actor="ana", why="promised by phone")
     retire(session, b.id, actor="ana", why="worn out")
     with pytest.raises(NoLoanerAvailable):
-        lend(session, make_ticket(session, make_customer(session)).id, now=NOW)
+        lend(session, make_ticket(session, make_loan_customer(session)).id, now=NOW)
     with pytest.raises(LoanerStateError, match="'retired': cannot mark ready"):
         mark_ready(session, b.id, actor="ana")
 
@@ -396,10 +291,10 @@ def test_stale_edit_is_reported_as_changed_by_someone_else(db_url, net):
 def test_overdue_lists_contact_and_days(session, net):
     """A loan due 2026-11-20 is 4 days overdue on the 24th, with phone and email;
     a loan due on the 24th is not overdue yet."""
-    late_c = make_customer(session, name="Léa Martin")
+    late_c = make_loan_customer(session, name="Léa Martin")
     ln1, ln2 = make_loaner(session, net["lyon"]), make_loaner(session, net["lyon"])
     t1 = make_ticket(session, late_c)
-    t2 = make_ticket(session, make_customer(session))
+    t2 = make_ticket(session, make_loan_customer(session))
     lend(session, t1.id, now=NOW, due_on=date(2026, 11, 20))
     lend(session, t2.id, now=NOW, due_on=date(2026, 11, 24))
     session.commit()
@@ -433,17 +328,19 @@ def test_shortage_serves_higher_tier_first_and_says_why(session, net):
     make_loaner(session, net["lyon"])
     make_loaner(session, net["vil"])
     member = make_ticket(
-        session, make_customer(session), opened_at=NOW - timedelta(days=6)
+        session, make_loan_customer(session), opened_at=NOW - timedelta(days=6)
     )
     gold = make_ticket(
-        session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(days=1)
+        session,
+        make_loan_customer(session, tier="Gold"),
+        opened_at=NOW - timedelta(days=1),
     )
     silver = make_ticket(
         session,
-        make_customer(session, tier="Silver"),
+        make_loan_customer(session, tier="Silver"),
         opened_at=NOW - timedelta(days=2),
     )
-    make_ticket(session, make_customer(session), status="closed")  # not waiting
+    make_ticket(session, make_loan_customer(session), status="closed")  # not waiting
     res = allocate_waiting(session, family="bean_to_cup", now=NOW, actor="ana")
     session.commit()
     assert [g.ticket_id for g in res.granted] == [gold.id, silver.id]
@@ -459,10 +356,14 @@ def test_shortage_same_tier_longer_wait_wins(session, net):
     """Same tier: the one waiting longer gets the only loaner."""
     make_loaner(session, net["lyon"])
     recent = make_ticket(
-        session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(hours=5)
+        session,
+        make_loan_customer(session, tier="Gold"),
+        opened_at=NOW - timedelta(hours=5),
     )
     older = make_ticket(
-        session, make_customer(session, tier="Gold"), opened_at=NOW - timedelta(days=3)
+        session,
+        make_loan_customer(session, tier="Gold"),
+        opened_at=NOW - timedelta(days=3),
     )
     res = allocate_waiting(session, family="bean_to_cup", now=NOW)
     assert [g.ticket_id for g in res.granted] == [older.id]
@@ -476,7 +377,7 @@ def test_swap_legs_created_once(session, net):
     """Outbound swap: loaner out + repair pick-up, same customer, day, ticket;
     the second call returns the same ids. Later the reverse swap."""
     ln = make_loaner(session, net["lyon"])
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     lend(session, t.id, now=NOW)
     day = date(2026, 11, 25)
     ids = swap_jobs_for(session, t.id, day)
@@ -502,6 +403,6 @@ def test_swap_legs_created_once(session, net):
 
 def test_swap_needs_a_lent_loaner(session, net):
     """No loaner lent yet: the outbound swap is refused with the reason."""
-    t = make_ticket(session, make_customer(session))
+    t = make_ticket(session, make_loan_customer(session))
     with pytest.raises(SwapError, match="no loaner lent yet"):
         swap_jobs_for(session, t.id, date(2026, 11, 25))

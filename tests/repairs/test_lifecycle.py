@@ -18,7 +18,7 @@ from repairs import (
     TicketState,
     transition,
 )
-from tests.repairs.test_service import open_for, paris
+from tests.builders import open_for, paris
 
 S = TicketState
 OPENED = paris(2026, 11, 24, 9)

@@ -11,7 +11,7 @@ from data.models import Loan, Loaner, RepairTicket, Site
 from repairs import TicketState, transition
 from repairs.queries import at_risk, breached, list_tickets, ticket_detail
 from repairs.sla import SlaStatus
-from tests.repairs.test_service import make_customer, open_for, paris
+from tests.builders import make_customer, open_for, paris
 
 
 def _ticket(

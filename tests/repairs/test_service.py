@@ -7,19 +7,11 @@ Member 50 h; critical halves them).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from itertools import count
-
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from data.models import (
     AuditLog,
-    Customer,
-    CustomerMachine,
-    LoyaltyAccount,
-    RepairTicket,
     TicketEvent,
 )
 from repairs import (
@@ -29,73 +21,7 @@ from repairs import (
     UnknownFault,
     open_ticket,
 )
-from repairs.sla import PARIS
-
-_seq = count(1)
-
-
-def paris(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS)
-
-
-def make_customer(
-    s: Session,
-    tier: str | None = None,
-    family: str = "bean_to_cup",
-    region: str = "Auvergne-Rhône-Alpes",
-    name: str | None = None,
-) -> tuple[Customer, CustomerMachine]:
-    """A customer with one machine of ``family`` and, if ``tier``, a loyalty account."""
-    n = next(_seq)
-    c = Customer(
-        ref=f"C{n}",
-        name=name or f"Client {n}",
-        phone=f"+3360000{n:04d}",
-        email=f"c{n}@example.fr",
-        postcode="69003",
-        town="Lyon",
-        region=region,
-        lat=45.76,
-        lon=4.85,
-    )
-    s.add(c)
-    s.flush()
-    m = CustomerMachine(
-        customer_id=c.id,
-        model="Barista One",
-        model_family=family,
-        serial=f"SN-R{n:05d}",
-        purchased_on=date(2024, 1, 1),
-        warranty_end=date(2027, 1, 1),
-    )
-    s.add(m)
-    if tier:
-        s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier))
-    s.flush()
-    return c, m
-
-
-def open_for(
-    s: Session,
-    tier: str | None,
-    opened_at: datetime,
-    *,
-    fault: str = "pump",
-    family: str = "bean_to_cup",
-    severity: str = "normal",
-) -> RepairTicket:
-    c, m = make_customer(s, tier, family)
-    v = open_ticket(
-        s,
-        c.id,
-        fault,
-        severity,
-        machine_id=m.id,
-        description="test",
-        actor="ana",
-        opened_at=opened_at,
-    )
-    return s.get_one(RepairTicket, v.id)
+from tests.builders import make_customer, open_for, paris
 
 
 def test_gold_ticket_due_across_a_weekend(session):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dispatch import cli_vrptw
+from dispatch.cli import vrptw as cli_vrptw
 from routing.solomon import SCALE, check, distance, parse, read
 from routing.validate import validate
 
@@ -69,8 +69,8 @@ def test_solve_vrptw_writes_valid_json(
 
 
 def test_solve_vrptw_through_the_tournee_dispatcher(tmp_path: Path) -> None:
-    """`tournee solve-vrptw` via dispatch.cli.main (skipped while sibling commands are missing)."""
-    from dispatch import cli
+    """`tournee solve-vrptw` via dispatch.cli.main.main (skipped while sibling commands are missing)."""
+    from dispatch.cli import main as cli
 
     out = tmp_path / "t.json"
     try:

@@ -1,0 +1,46 @@
+"""The `tournee` command line: thin wrappers over the services, one module per area.
+
+Each module in ``COMMAND_MODULES`` exposes ``register(subparsers)``, which adds its
+sub-commands and sets ``func`` (``func(args) -> int`` exit status) on each parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from dispatch.cli.common import CommandError
+
+COMMAND_MODULES = [
+    "dispatch.cli.data",  # demo, import, migrate
+    "dispatch.cli.vrptw",  # solve-vrptw
+    "dispatch.cli.plan",  # plan
+    "dispatch.cli.loaner",  # loaner lend/return/overdue/...
+    "dispatch.cli.ticket",  # ticket show/move
+    "dispatch.cli.customer",  # customer find; loyalty expiring/refresh/redeem
+    "dispatch.cli.orders",  # orders bags/ready/collected/move/failed/expire/relays
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tournee", description=__doc__.splitlines()[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"tournee {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

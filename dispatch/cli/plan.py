@@ -1,0 +1,94 @@
+"""`tournee plan`: plan a day from the command line, with progress on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from data.db import migrate, sessions
+from dispatch.cli.common import CommandError
+from dispatch.planning import plans as planning
+from dispatch.planning import runs as jobs
+from routing import Progress
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "plan", help="plan the technicians' rounds (or the couriers' routes) of a day"
+    )
+    p.add_argument("--date", type=date.fromisoformat, required=True)
+    p.add_argument("--kind", choices=["technicians", "couriers"], default="technicians")
+    p.add_argument(
+        "--region", default=None, help="one region only (default: the whole country)"
+    )
+    p.add_argument(
+        "--depot", type=int, default=None, help="couriers: one depot only (site id)"
+    )
+    p.add_argument("--seconds", type=float, default=None, help="solver time budget")
+    p.add_argument(
+        "--json", dest="json_path", default=None, help="write the plan as JSON here"
+    )
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_plan)
+
+
+class _Ticker:
+    """One updating line on stderr: elapsed, jobs placed, objective."""
+
+    def __init__(self, quiet: bool):
+        self.quiet, self.last = quiet, 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if self.quiet or now - self.last < 0.5:
+            return
+        self.last = now
+        sys.stderr.write(
+            f"\r  {p.elapsed_s:6.1f} s  placed {p.jobs_placed}/{p.jobs_total}  "
+            f"objective {p.objective:,.0f}   "
+        )
+        sys.stderr.flush()
+
+
+def _plan(args: argparse.Namespace) -> int:
+    migrate()
+    seconds = args.seconds or planning.DEFAULT_SECONDS[args.kind]
+    t0 = time.monotonic()
+    plan_id = jobs.run_inline(
+        kind=args.kind,
+        day=args.date,
+        region=args.region,
+        seconds=seconds,
+        actor="cli",
+        depot_id=args.depot,
+        echo=_Ticker(args.quiet),
+    )
+    if not args.quiet:
+        sys.stderr.write("\n")
+    if plan_id is None:
+        raise CommandError("the plan run failed")
+    with sessions()() as s:
+        view = planning.load_plan(s, plan_id)
+    st = view.stats
+    if st.get("jobs_total", 0) == 0:
+        print(
+            f"nothing to plan on {args.date} ({args.kind}{', ' + args.region if args.region else ''})"
+        )
+    print(
+        f"plan {plan_id}: {st['jobs_placed']}/{st['jobs_total']} jobs placed, "
+        f"{st['vehicles_used']}/{st['vehicles_total']} vehicles, {st['km']:,} km, "
+        f"priority served {st['priority_served_pct']} %, violations {st['violations']}, "
+        f"{time.monotonic() - t0:.1f} s wall"
+    )
+    for reason, n in sorted(st.get("reasons", {}).items()):
+        print(f"  left out: {n} × {reason}")
+    if args.json_path:
+        Path(args.json_path).write_text(
+            json.dumps(planning.plan_json(view), indent=1, ensure_ascii=False),
+            encoding="utf-8",
+        )
+    return 0 if st["violations"] == 0 else 1

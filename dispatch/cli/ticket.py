@@ -1,0 +1,110 @@
+"""`tournee ticket show ID`, `tournee ticket move ID STATE --why ...`.
+
+A move is one write transaction (the transition, its history event and its
+audit row); an illegal move exits 2 with the lifecycle's one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+import repairs
+from data.db import migrate, retry_locked, sessions, write_session
+from dispatch.cli.common import CommandError, default_actor, table
+from repairs.queries import ticket_detail
+from repairs.sla import PARIS
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "ticket", help="show a repair ticket or move it through its life"
+    )
+    acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    a = acts.add_parser("show", help="a ticket with its SLA, loan and history")
+    a.add_argument("id", type=int)
+    a.set_defaults(func=_show)
+
+    a = acts.add_parser("move", help="move a ticket to another state")
+    a.add_argument("id", type=int)
+    a.add_argument(
+        "state", type=_state, help="target state, e.g. 'at workshop' or at-workshop"
+    )
+    a.add_argument("--why", default="", help="recorded in the history and audit log")
+    a.add_argument(
+        "--path",
+        choices=[p.value for p in repairs.ResolutionPath],
+        help="new resolution path when re-triaging",
+    )
+    a.add_argument("--actor", default=default_actor())
+    a.set_defaults(func=_move)
+
+
+def _state(text: str) -> repairs.TicketState:
+    value = text.strip().lower().replace("-", " ").replace("_", " ")
+    try:
+        return repairs.TicketState(value)
+    except ValueError:
+        known = ", ".join(s.value for s in repairs.TicketState)
+        raise argparse.ArgumentTypeError(
+            f"unknown state {text!r}; known: {known}"
+        ) from None
+
+
+def _move(args: argparse.Namespace) -> int:
+    migrate()
+
+    def attempt() -> repairs.TicketView:
+        with write_session() as s:
+            return repairs.transition(
+                s, args.id, args.state, actor=args.actor, why=args.why, path=args.path
+            )
+
+    try:
+        v = retry_locked(attempt)
+    except (repairs.RepairsError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    nxt = ", ".join(s.value for s in v.allowed_next) or "nothing (final)"
+    print(f"ticket {v.id} ({v.ref}) is now {v.status.value!r}; next: {nxt}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    migrate()
+    with sessions()() as s:
+        try:
+            d = ticket_detail(s, args.id, now=datetime.now(UTC))
+        except repairs.RepairsError as exc:
+            raise CommandError(str(exc)) from exc
+    t = d.ticket
+    due = f"{t.sla_due_at.astimezone(PARIS):%Y-%m-%d %H:%M}" if t.sla_due_at else "-"
+    sla = f" ({d.sla.label})" if d.sla else ""
+    print(f"{t.ref} (id {t.id}) {t.status.value}: {t.fault}, {t.severity}")
+    print(f"customer: {d.customer} [{d.tier}] {d.phone or ''} {d.email or ''}".rstrip())
+    print(
+        f"triage: {t.resolution_path or '-'}, skill {t.required_skill or '-'}, "
+        f"{t.duration_min} min, same day {'yes' if t.same_day_fix else 'no'}"
+    )
+    print(f"SLA due: {due}{sla}")
+    if d.loan:
+        back = f", returned {d.loan.returned_at:%Y-%m-%d}" if d.loan.returned_at else ""
+        print(
+            f"loaner: {d.loan.loaner_code} ({d.loan.model_family}), due {d.loan.due_on}{back}"
+        )
+    print(
+        table(
+            ("at", "actor", "from", "to", "why"),
+            [
+                (
+                    f"{e.at.astimezone(PARIS):%Y-%m-%d %H:%M}",
+                    e.actor,
+                    e.from_state or "",
+                    e.to_state,
+                    e.why,
+                )
+                for e in d.history
+            ],
+        )
+    )
+    return 0

@@ -1,0 +1,380 @@
+"""Saved plans: a solution persisted as routes, stops (with where they sent the vehicle) and unassigned jobs with reasons; read back as frozen views and as the CLI's JSON."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.audit import record
+from data.models import (
+    Courier,
+    Plan,
+    PlanRoute,
+    PlanStop,
+    Technician,
+    UnassignedJob,
+)
+from dispatch.planning.builder import PARIS, DayProblem
+from routing import (
+    Solution,
+)
+from routing.validate import validate
+
+
+def save_plan(
+    session: Session,
+    dp: DayProblem,
+    sol: Solution,
+    *,
+    actor: str,
+    label: str = "",
+    params: dict[str, Any] | None = None,
+    based_on: int | None = None,
+) -> int:
+    """Store the solution as a draft plan (routes, stops, unassigned with reasons, stats)."""
+    violations = validate(dp.problem, sol)
+    plan = Plan(
+        kind=dp.kind,
+        plan_date=dp.day,
+        region=dp.region,
+        label=label,
+        status="draft",
+        based_on_plan_id=based_on,
+        created_by=actor,
+        params=params or {},
+        stats=plan_stats(dp, sol, len(violations)),
+    )
+    session.add(plan)
+    session.flush()
+    by_ref = {v.id: v for v in dp.problem.vehicles}
+    for r in sol.routes:
+        vm = dp.vehicles[r.vehicle_id]
+        breaks = r.break_starts_s
+        route = PlanRoute(
+            plan_id=plan.id,
+            technician_id=vm.technician_id,
+            courier_id=vm.courier_id,
+            start_at=dp.to_local(r.start_s),
+            end_at=dp.to_local(r.end_s),
+            km=round(r.distance_m / 1000, 2),
+            minutes=round(r.duration_s / 60, 1),
+            break_start_at=dp.to_local(breaks[0]) if breaks else None,
+        )
+        session.add(route)
+        session.flush()
+        assert r.vehicle_id in by_ref
+        stops = []
+        for seq, s in enumerate(r.stops, 1):
+            jm = dp.jobs[s.job_id]
+            common = dict(
+                route_id=route.id,
+                seq=seq,
+                job_ref=s.job_id,
+                ticket_id=jm.ticket_id,
+                site_id=jm.site_id,
+                arrival_at=dp.to_local(s.arrival_s),
+                start_at=dp.to_local(s.start_s),
+                departure_at=dp.to_local(s.departure_s),
+                pinned=jm.pinned_to is not None,
+                lat=jm.lat,
+                lon=jm.lon,
+                label=(jm.customer or jm.label)[:160],
+            )
+            for did in jm.delivery_ids or (None,):
+                stops.append(PlanStop(delivery_id=did, **common))
+        session.add_all(stops)
+    session.add_all(
+        UnassignedJob(
+            plan_id=plan.id,
+            job_ref=u.job_id,
+            ticket_id=dp.jobs[u.job_id].ticket_id,
+            delivery_id=(dp.jobs[u.job_id].delivery_ids or (None,))[0],
+            reason=_reason_text(dp.kind, str(u.reason)),
+            detail=u.detail,
+        )
+        for u in sol.unassigned
+    )
+    record(
+        session,
+        actor,
+        "plan",
+        plan.id,
+        "create",
+        kind=dp.kind,
+        day=dp.day,
+        region=dp.region,
+        label=label,
+        placed=plan.stats["jobs_placed"],
+        total=plan.stats["jobs_total"],
+    )
+    return plan.id
+
+
+def _reason_text(kind: str, reason: str) -> str:
+    """The engine speaks of technicians; a courier plan's reasons speak of vans."""
+    if kind == "couriers":
+        return reason.replace("every technician's day", "every van's round").replace(
+            "technician", "van"
+        )
+    return reason
+
+
+def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]:
+    """Figures a dispatcher compares plans on: km, jobs placed, SLA met per tier."""
+    placed = {s.job_id: s for r in sol.routes for s in r.stops}
+    per_tier: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"jobs": 0, "placed": 0, "sla_met": 0}
+    )
+    score_total = score_placed = 0
+    for ref, jm in dp.jobs.items():
+        t = per_tier[jm.tier]
+        t["jobs"] += 1
+        score_total += jm.score
+        if ref in placed:
+            t["placed"] += 1
+            score_placed += jm.score
+            if (
+                jm.sla_due_at is None
+                or dp.to_local(placed[ref].start_s) <= jm.sla_due_at
+            ):
+                t["sla_met"] += 1
+    return {
+        "jobs_total": len(dp.jobs),
+        "jobs_placed": len(placed),
+        "vehicles_total": len(dp.vehicles),
+        "vehicles_used": len(sol.routes),
+        "km": round(sum(r.distance_m for r in sol.routes) / 1000, 1),
+        "drive_minutes": round(sum(r.duration_s for r in sol.routes) / 60, 1),
+        "priority_served_pct": round(100 * score_placed / score_total, 1)
+        if score_total
+        else 100.0,
+        "per_tier": dict(per_tier),
+        "reasons": dict(
+            Counter(_reason_text(dp.kind, str(u.reason)) for u in sol.unassigned)
+        ),
+        "objective": sol.objective.cost,
+        "status": sol.status,
+        "solve_seconds": round(sol.elapsed_s, 2),
+        "violations": violations,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StopView:
+    seq: int
+    job_ref: str
+    ticket_id: int | None
+    delivery_ids: tuple[int, ...]
+    site_id: int | None
+    arrival_at: datetime
+    start_at: datetime
+    departure_at: datetime
+    pinned: bool
+    lat: float | None = (
+        None  # where the plan sent the vehicle (None: plans saved before 0002)
+    )
+    lon: float | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteView:
+    vehicle_ref: str
+    vehicle_id: int  # technician or courier id
+    name: str
+    km: float
+    minutes: float
+    start_at: datetime | None
+    end_at: datetime | None
+    break_start_at: datetime | None
+    stops: tuple[StopView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnassignedView:
+    job_ref: str
+    ticket_id: int | None
+    delivery_id: int | None
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    id: int
+    kind: str
+    day: date
+    region: str | None
+    label: str
+    status: str
+    created_at: datetime
+    created_by: str
+    based_on: int | None
+    stats: dict[str, Any]
+    routes: tuple[RouteView, ...]
+    unassigned: tuple[UnassignedView, ...] = field(default=())
+
+    def owner(self) -> dict[str, str]:
+        """job ref -> vehicle ref."""
+        return {s.job_ref: r.vehicle_ref for r in self.routes for s in r.stops}
+
+
+def load_plan(session: Session, plan_id: int) -> PlanView:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise LookupError(f"plan {plan_id} does not exist")
+    routes = session.scalars(
+        select(PlanRoute).where(PlanRoute.plan_id == plan_id).order_by(PlanRoute.id)
+    ).all()
+    stops: dict[int, list[PlanStop]] = defaultdict(list)
+    for s in session.scalars(
+        select(PlanStop)
+        .join(PlanRoute)
+        .where(PlanRoute.plan_id == plan_id)
+        .order_by(PlanStop.route_id, PlanStop.seq, PlanStop.id)
+    ):
+        stops[s.route_id].append(s)
+    names = _vehicle_names(session, plan.kind)
+    rviews = []
+    for r in routes:
+        vid = r.technician_id or r.courier_id or 0
+        prefix = "tech" if plan.kind == "technicians" else "van"
+        ref = f"{prefix}:{vid}" if vid else f"{prefix}:new{r.id}"
+        grouped: dict[int, list[PlanStop]] = defaultdict(list)
+        for s in stops[r.id]:
+            grouped[s.seq].append(s)
+        sviews = tuple(
+            StopView(
+                seq,
+                g[0].job_ref,
+                g[0].ticket_id,
+                tuple(x.delivery_id for x in g if x.delivery_id),
+                g[0].site_id,
+                g[0].arrival_at,
+                g[0].start_at,
+                g[0].departure_at,
+                g[0].pinned,
+                g[0].lat,
+                g[0].lon,
+                g[0].label or "",
+            )
+            for seq, g in sorted(grouped.items())
+        )
+        rviews.append(
+            RouteView(
+                ref,
+                vid,
+                names.get(vid, "Extra technician" if not vid else f"#{vid}"),
+                r.km,
+                r.minutes,
+                r.start_at,
+                r.end_at,
+                r.break_start_at,
+                sviews,
+            )
+        )
+    un = tuple(
+        UnassignedView(u.job_ref, u.ticket_id, u.delivery_id, u.reason, u.detail)
+        for u in session.scalars(
+            select(UnassignedJob)
+            .where(UnassignedJob.plan_id == plan_id)
+            .order_by(UnassignedJob.id)
+        )
+    )
+    return PlanView(
+        plan.id,
+        plan.kind,
+        plan.plan_date,
+        plan.region,
+        plan.label,
+        plan.status,
+        plan.created_at,
+        plan.created_by,
+        plan.based_on_plan_id,
+        dict(plan.stats or {}),
+        tuple(rviews),
+        un,
+    )
+
+
+def _vehicle_names(session: Session, kind: str) -> dict[int, str]:
+    model = Technician if kind == "technicians" else Courier
+    return dict(session.execute(select(model.id, model.name)).tuples().all())
+
+
+def local_iso(at: datetime | None) -> str | None:
+    return (
+        at.astimezone(PARIS).replace(tzinfo=None).isoformat(timespec="seconds")
+        if at
+        else None
+    )
+
+
+def plan_json(view: PlanView) -> dict[str, Any]:
+    """The CLI's contract: ids as in the database, ISO 8601 local date-times."""
+
+    def job_id(s: StopView | UnassignedView) -> Any:
+        if isinstance(s, StopView):
+            if s.ticket_id:
+                return s.ticket_id
+            if len(s.delivery_ids) == 1:
+                return s.delivery_ids[0]
+            return list(s.delivery_ids) or s.job_ref
+        return s.ticket_id or s.delivery_id or s.job_ref
+
+    return {
+        "date": view.day.isoformat(),
+        "kind": view.kind,
+        "plan_id": view.id,
+        "routes": [
+            {
+                "vehicle": r.vehicle_id or r.vehicle_ref,
+                "name": r.name,
+                "stops": [
+                    {
+                        "job": job_id(s),
+                        "ref": s.job_ref,
+                        "site": s.site_id,
+                        "arrival": local_iso(s.arrival_at),
+                        "start": local_iso(s.start_at),
+                        "departure": local_iso(s.departure_at),
+                    }
+                    for s in r.stops
+                ],
+                "km": r.km,
+                "minutes": r.minutes,
+                "start": local_iso(r.start_at),
+                "end": local_iso(r.end_at),
+                "break_start": local_iso(r.break_start_at),
+            }
+            for r in view.routes
+        ],
+        "unassigned": [
+            {"job": job_id(u), "ref": u.job_ref, "reason": u.reason, "detail": u.detail}
+            for u in view.unassigned
+        ],
+        "stats": view.stats,
+    }
+
+
+def latest_plan_id(
+    session: Session,
+    kind: str,
+    day: date,
+    region: str | None = None,
+    status: str | None = None,
+) -> int | None:
+    q = (
+        select(Plan.id)
+        .where(Plan.kind == kind, Plan.plan_date == day)
+        .order_by(Plan.id.desc())
+    )
+    q = q.where(Plan.region.is_(None) if region is None else Plan.region == region)
+    if status:
+        q = q.where(Plan.status == status)
+    return session.scalars(q.limit(1)).first()

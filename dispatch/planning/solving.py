@@ -1,0 +1,159 @@
+"""Solving a day: the problem of a day, the solve (partitioned above a size), warm starts from a saved plan."""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from dispatch.planning.builder import DayProblem, Variant, technician_day
+from dispatch.planning.couriers import courier_day
+from dispatch.planning.saved import load_plan
+from routing import (
+    CancelToken,
+    FirstSolution,
+    Objective,
+    ProgressCallback,
+    Route,
+    Solution,
+    SolveParams,
+    Stop,
+    solve,
+)
+from routing.partition import Pool, dask_pool, local_pool, solve_partitioned
+
+PARTITION_ABOVE_JOBS = 300
+"""Above this many jobs the day is solved region by region, in parallel."""
+DEFAULT_SECONDS = {"technicians": 40.0, "couriers": 40.0}
+STRATEGY = FirstSolution.PRIORITY_INSERTION
+"""Days are started in priority order, so scarce capacity goes to the right jobs at once
+(the engine's default too: benchmarks run the same portfolio)."""
+
+
+def build_day(
+    session: Session,
+    kind: str,
+    day: date,
+    region: str | None = None,
+    variant: Variant | None = None,
+    depot_id: int | None = None,
+) -> DayProblem:
+    if kind == "technicians":
+        return technician_day(session, day, region, variant)
+    if kind == "couriers":
+        return courier_day(
+            session, day, region=region, depot_id=depot_id, variant=variant
+        )
+    raise ValueError(f"unknown plan kind {kind!r}; expected technicians or couriers")
+
+
+DASK_ENV = "TOURNEE_DASK_SCHEDULER"
+
+
+def partition_pool() -> AbstractContextManager[Pool]:
+    """Where regional parts run: the Dask cluster at ``TOURNEE_DASK_SCHEDULER``, else a local pool."""
+    address = os.environ.get(DASK_ENV)
+    return dask_pool(address) if address else local_pool()
+
+
+def solve_day(
+    dp: DayProblem,
+    seconds: float,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    initial: Solution | None = None,
+    seed: int = 0,
+) -> Solution:
+    """Small days: one model, a portfolio on both cores. National days: by region, in parallel."""
+    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS and initial is None:
+        # Vans never leave their depot's area: one part per depot. Technicians are
+        # clustered by where they live (k-means), which balances the parts' sizes.
+        labels = dict(dp.labels)
+        with partition_pool() as pool:
+            return solve_partitioned(
+                dp.problem,
+                SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
+                executor=pool.executor,
+                channel=pool.channel(),
+                labels=labels,
+                progress=progress,
+                cancel=cancel,
+            )
+    return solve(
+        dp.problem,
+        SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
+        progress=progress,
+        cancel=cancel,
+        initial=initial,
+    )
+
+
+def initial_from_plan(
+    session: Session, plan_id: int, dp: DayProblem
+) -> Solution | None:
+    """The routes of an earlier plan as a starting point (jobs and vehicles still present)."""
+    view = load_plan(session, plan_id)
+    jobs = {j.id for j in dp.problem.jobs}
+    vehicles = {v.id for v in dp.problem.vehicles}
+    routes = []
+    for r in view.routes:
+        if r.vehicle_ref not in vehicles:
+            continue
+        stops = tuple(
+            Stop(job_id=s.job_ref, arrival_s=0, start_s=0, departure_s=0)
+            for s in r.stops
+            if s.job_ref in jobs
+        )
+        if stops:
+            routes.append(
+                Route(
+                    vehicle_id=r.vehicle_ref,
+                    stops=stops,
+                    start_s=0,
+                    end_s=0,
+                    distance_m=0,
+                    duration_s=0,
+                )
+            )
+    if not routes:
+        return None
+    return Solution(
+        routes=tuple(routes),
+        unassigned=(),
+        status="INITIAL",
+        elapsed_s=0.0,
+        objective=Objective(
+            cost=0,
+            distance_m=0,
+            duration_s=0,
+            penalty=0,
+            jobs_placed=0,
+            jobs_total=len(jobs),
+        ),
+    )
+
+
+def stabilise(dp: DayProblem, session: Session, published_id: int) -> DayProblem:
+    """A re-plan of a published day keeps each visit with its technician where it can.
+
+    Visits already given to a technician who is still working are pinned to them
+    (they may still be re-ordered, or dropped for higher-priority work); new or
+    orphaned visits are free. That is what "change as little as it can" means to
+    the technicians who already have their day.
+    """
+    view = load_plan(session, published_id)
+    owner = {s.job_ref: r.vehicle_ref for r in view.routes for s in r.stops}
+    vehicles = {v.id for v in dp.problem.vehicles}
+    jobs = tuple(
+        replace(
+            j,
+            pinned_vehicle=j.pinned_vehicle
+            or (owner[j.id] if owner.get(j.id) in vehicles else None),
+        )
+        for j in dp.problem.jobs
+    )
+    return replace(dp, problem=dp.problem.replace(jobs=jobs))

@@ -1,0 +1,18 @@
+"""``python -m dispatch.planning.worker RUN_ID``: execute one recorded plan run (see dispatch.planning.runs)."""
+
+from __future__ import annotations
+
+import sys
+
+from dispatch.planning.runs import execute
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or not argv[0].isdigit():
+        print("usage: python -m dispatch.planning.worker RUN_ID", file=sys.stderr)
+        return 2
+    return 0 if execute(int(argv[0])) is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

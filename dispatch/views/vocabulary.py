@@ -1,0 +1,22 @@
+"""The refusals and values pages name, re-exported so pages import page services only.
+
+Pages catch these errors to show their one-line reason and use these enums to fill
+pickers; owning the rules stays with ``repairs`` and ``loaner_pool``.
+"""
+
+from loaner_pool import LoanerPoolError, NoLoanerAvailable
+from repairs import IllegalTransition, RepairsError, TicketState
+from repairs.queries import EventRow
+from repairs.sla import SlaStatus
+from repairs.states import ResolutionPath
+
+__all__ = [
+    "EventRow",
+    "IllegalTransition",
+    "LoanerPoolError",
+    "NoLoanerAvailable",
+    "RepairsError",
+    "ResolutionPath",
+    "SlaStatus",
+    "TicketState",
+]

@@ -1,0 +1,355 @@
+"""Database rows for tests: customers, machines, tickets, purchases, swap legs.
+
+One place for test setup, so test modules never import each other.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import count
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.base import PARIS
+from data.models import (
+    Customer,
+    CustomerMachine,
+    DeliveryOrder,
+    Loaner,
+    LoyaltyAccount,
+    PurchaseOrder,
+    RepairTicket,
+    Site,
+)
+from repairs import (
+    open_ticket,
+)
+from tests.conftest import DEMO_DAY
+
+_seq = count(1)
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)
+
+
+def make_customer(
+    s: Session,
+    tier: str | None = None,
+    family: str = "bean_to_cup",
+    region: str = "Auvergne-Rhône-Alpes",
+    name: str | None = None,
+) -> tuple[Customer, CustomerMachine]:
+    """A customer with one machine of ``family`` and, if ``tier``, a loyalty account."""
+    n = next(_seq)
+    c = Customer(
+        ref=f"C{n}",
+        name=name or f"Client {n}",
+        phone=f"+3360000{n:04d}",
+        email=f"c{n}@example.fr",
+        postcode="69003",
+        town="Lyon",
+        region=region,
+        lat=45.76,
+        lon=4.85,
+    )
+    s.add(c)
+    s.flush()
+    m = CustomerMachine(
+        customer_id=c.id,
+        model="Barista One",
+        model_family=family,
+        serial=f"SN-R{n:05d}",
+        purchased_on=date(2024, 1, 1),
+        warranty_end=date(2027, 1, 1),
+    )
+    s.add(m)
+    if tier:
+        s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier))
+    s.flush()
+    return c, m
+
+
+def open_for(
+    s: Session,
+    tier: str | None,
+    opened_at: datetime,
+    *,
+    fault: str = "pump",
+    family: str = "bean_to_cup",
+    severity: str = "normal",
+) -> RepairTicket:
+    c, m = make_customer(s, tier, family)
+    v = open_ticket(
+        s,
+        c.id,
+        fault,
+        severity,
+        machine_id=m.id,
+        description="test",
+        actor="ana",
+        opened_at=opened_at,
+    )
+    return s.get_one(RepairTicket, v.id)
+
+
+CLUB_DAY = date(2026, 11, 24)
+
+
+def add_customer(
+    s: Session,
+    ref: str,
+    *,
+    phone: str | None = "+33612345678",
+    email: str | None = None,
+    enrolled_on: date | None = date(2024, 1, 1),
+    tier: str = "Member",
+    points_redeemed: int = 0,
+    tier_computed_on: date | None = None,
+    purchases: tuple[tuple[date, str, str], ...] = (),
+) -> Customer:
+    """A customer in Lyon with ``purchases`` as (day, amount, channel), and a
+    loyalty account unless ``enrolled_on`` is None."""
+    c = Customer(
+        ref=ref,
+        name=f"Client {ref}",
+        phone=phone,
+        email=email,
+        postcode="69003",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=45.76,
+        lon=4.85,
+    )
+    s.add(c)
+    s.flush()
+    if enrolled_on is not None:
+        s.add(
+            LoyaltyAccount(
+                customer_id=c.id,
+                enrolled_on=enrolled_on,
+                tier=tier,
+                points_redeemed=points_redeemed,
+                tier_computed_on=tier_computed_on,
+            )
+        )
+    for on, amount, channel in purchases:
+        s.add(
+            PurchaseOrder(
+                customer_id=c.id, ordered_on=on, amount=Decimal(amount), channel=channel
+            )
+        )
+    s.flush()
+    return c
+
+
+def online_orders(
+    n: int, last_amount: str, *, first: date = date(2026, 1, 5)
+) -> tuple[tuple[date, str, str], ...]:
+    """``n`` online orders a week apart, 20 € each except the last."""
+    return tuple(
+        (first + timedelta(weeks=i), last_amount if i == n - 1 else "20.00", "online")
+        for i in range(n)
+    )
+
+
+def expiring_members(session):
+    """Four members and a non-member, points expiring on various days."""
+    add_customer(
+        session,
+        "A",
+        phone="+33600000001",
+        email="a@example.fr",
+        purchases=(
+            (date(2025, 12, 10), "100.00", "store"),
+            (date(2026, 6, 1), "80.00", "online"),
+        ),
+    )
+    add_customer(
+        session,
+        "B",
+        phone="+33600000002",
+        purchases=((date(2025, 11, 30), "50.00", "online"),),
+    )
+    add_customer(
+        session,
+        "C",
+        phone="+33600000003",  # expires 2026-12-24: the last day in
+        purchases=((date(2025, 12, 24), "70.00", "store"),),
+    )
+    add_customer(
+        session,
+        "D",
+        phone="+33600000004",  # expires 2026-12-25: one day out
+        purchases=((date(2025, 12, 25), "90.00", "store"),),
+    )
+    add_customer(
+        session,
+        "E",
+        phone="+33600000005",  # already expired on 2026-11-24
+        purchases=((date(2025, 11, 24), "60.00", "store"),),
+    )
+    add_customer(
+        session,
+        "N",
+        phone="+33600000006",
+        enrolled_on=None,  # not a member
+        purchases=((date(2025, 12, 1), "200.00", "store"),),
+    )
+
+
+DEMO_DATE = date.fromisoformat(DEMO_DAY)
+
+
+def add_swap(
+    session: Session, customer: Customer | None = None
+) -> tuple[DeliveryOrder, DeliveryOrder]:
+    """A swap visit as loaner_pool.swap creates it: loaner out (from a store) + repair pick-up (to the workshop)."""
+    customer = (
+        customer or session.scalars(select(Customer).order_by(Customer.id)).first()
+    )
+    assert customer is not None
+    store = session.scalars(
+        select(Site).where(Site.kind == "store").order_by(Site.id)
+    ).first()
+    workshop = session.scalars(select(Site).where(Site.kind == "workshop")).first()
+    assert store is not None and workshop is not None
+    ws, we = (
+        datetime.combine(DEMO_DATE, time(13), tzinfo=PARIS),
+        datetime.combine(DEMO_DATE, time(17), tzinfo=PARIS),
+    )
+    legs = []
+    for kind, src, dst in (
+        ("loaner out", store.id, None),
+        ("repair pick-up", store.id, workshop.id),
+    ):
+        o = DeliveryOrder(
+            ref=f"RT{customer.id}-{kind[:4]}",
+            customer_id=customer.id,
+            kind=kind,
+            mode="home",
+            items=kind,
+            parcels=1,
+            depot_id=src,
+            destination_site_id=dst,
+            promised_on=DEMO_DATE,
+            window_start=ws,
+            window_end=we,
+            status="new",
+            created_at=datetime(2026, 11, 22, tzinfo=UTC),
+        )
+        session.add(o)
+        legs.append(o)
+    session.flush()
+    return legs[0], legs[1]
+
+
+# --- the loaner pool's hand-checkable network ------------------------------------
+
+_loan_seq = count(1)
+LOAN_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+_seq = count(1)
+
+
+def make_site(
+    s: Session, code: str, lat: float, lon: float, kind: str = "depot"
+) -> Site:
+    site = Site(
+        code=code,
+        kind=kind,
+        name=f"{kind} {code}",
+        postcode="69000",
+        town=code,
+        region="Auvergne-Rhône-Alpes",
+        lat=lat,
+        lon=lon,
+    )
+    s.add(site)
+    s.flush()
+    return site
+
+
+def make_loan_customer(
+    s: Session,
+    *,
+    tier: str | None = None,
+    lat: float = 45.76,
+    lon: float = 4.85,
+    name: str | None = None,
+) -> Customer:
+    n = next(_loan_seq)
+    c = Customer(
+        ref=f"C{n}",
+        name=name or f"Client {n}",
+        phone=f"+3361234{n:04d}",
+        email=f"client{n}@example.fr",
+        postcode="69003",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=lat,
+        lon=lon,
+    )
+    s.add(c)
+    s.flush()
+    if tier:
+        s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier))
+    return c
+
+
+def make_ticket(
+    s: Session,
+    customer: Customer,
+    family: str = "bean_to_cup",
+    *,
+    status: str = "awaiting pickup",
+    opened_at: datetime = LOAN_NOW,
+    loaner_needed: bool = True,
+) -> RepairTicket:
+    n = next(_loan_seq)
+    m = CustomerMachine(
+        customer_id=customer.id,
+        model="Barista One",
+        model_family=family,
+        serial=f"SN{n:06d}",
+        purchased_on=date(2024, 1, 1),
+        warranty_end=date(2027, 1, 1),
+    )
+    s.add(m)
+    s.flush()
+    t = RepairTicket(
+        ref=f"R{n}",
+        customer_id=customer.id,
+        machine_id=m.id,
+        fault="pump",
+        severity="high",
+        resolution_path="workshop",
+        required_skill="espresso_unit",
+        duration_min=60,
+        same_day_fix=False,
+        opened_at=opened_at,
+        status=status,
+        loaner_needed=loaner_needed,
+    )
+    s.add(t)
+    s.flush()
+    return t
+
+
+def make_loaner(
+    s: Session, site: Site, family: str = "bean_to_cup", state: str = "available"
+) -> Loaner:
+    n = next(_loan_seq)
+    ln = Loaner(
+        code=f"LN-{n:04d}",
+        model="Loaner B2C",
+        model_family=family,
+        state=state,
+        site_id=site.id,
+    )
+    s.add(ln)
+    s.flush()
+    return ln
