@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.baselines import greedy, vroom_solve  # noqa: E402
-from data.db import sessions  # noqa: E402
-from dispatch.planning import plans as planning  # noqa: E402
-from dispatch.planning.builder import technician_day  # noqa: E402
-from routing.matrix import problem_matrix  # noqa: E402
-from routing.validate import validate  # noqa: E402
+from bench.baselines import greedy, vroom_solve
+from data.db import sessions
+from dispatch.planning import plans as planning
+from dispatch.planning.builder import technician_day
+from routing.matrix import problem_matrix
+from routing.validate import validate
 
 DAY = date(2026, 11, 24)
 
