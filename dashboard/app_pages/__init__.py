@@ -30,6 +30,7 @@ __all__ = [
     "ROLE_PAGES",
     "PageSpec",
     "page_exists",
+    "page_of",
     "pages_for",
     "preload",
     "specs_for",
@@ -66,14 +67,15 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("loaners", "Loaners", ":material/coffee_maker:", "loaners"),
         PageSpec("tickets", "Tickets", ":material/build:", "tickets"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
+        PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
     )
 }
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners"),
+    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners", "sla"),
     Role.STORE_STAFF: ("home", "store", "loaners"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
     Role.ADMIN: (
         "home",
         "board",
@@ -82,6 +84,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "loaners",
         "tickets",
         "service_map",
+        "sla",
     ),
 }
 
@@ -109,6 +112,14 @@ def _runner(spec: PageSpec) -> Callable[[], None]:
 
     run.__name__ = f"render_{spec.module}"
     return run
+
+
+def page_of(key: str) -> StreamlitPage:
+    """The ``st.Page`` of one page (for ``st.switch_page`` and ``st.page_link``)."""
+    spec = PAGES[key]
+    return st.Page(
+        _runner(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path
+    )
 
 
 def pages_for(role: str) -> list[StreamlitPage]:
