@@ -353,3 +353,12 @@ def make_loaner(
     s.add(ln)
     s.flush()
     return ln
+
+
+class Actor:
+    """A ``Principal`` for service tests: ``Actor("agent")``, ``Actor("store staff", 3)``."""
+
+    def __init__(self, role: str, store_id: int | None = None, name: str = "") -> None:
+        self.role = role
+        self.store_id = store_id
+        self.username = name or role.replace(" ", "_")

@@ -66,6 +66,7 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("store", "Store pick-ups", ":material/storefront:", "store"),
         PageSpec("loaners", "Loaners", ":material/coffee_maker:", "loaners"),
         PageSpec("tickets", "Tickets", ":material/build:", "tickets"),
+        PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
     )
@@ -73,8 +74,9 @@ PAGES: dict[str, PageSpec] = {
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners", "sla"),
-    Role.STORE_STAFF: ("home", "store", "loaners"),
+    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
+    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
     Role.ADMIN: (
         "home",
@@ -83,6 +85,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "store",
         "loaners",
         "tickets",
+        "desk",
         "service_map",
         "sla",
     ),

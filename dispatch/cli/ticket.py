@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.set_defaults(func=_move)
 
     add_at_risk(acts)
+    from dispatch.cli.desk import register_open
+
+    register_open(acts)
 
 
 def _state(text: str) -> repairs.TicketState:
