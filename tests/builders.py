@@ -419,3 +419,12 @@ def day_tickets(s: Session, day: date, n: int) -> list[int]:
             .limit(n)
         )
     )
+
+
+class Actor:
+    """A ``Principal`` for service tests: ``Actor("agent")``, ``Actor("store staff", 3)``."""
+
+    def __init__(self, role: str, store_id: int | None = None, name: str = "") -> None:
+        self.role = role
+        self.store_id = store_id
+        self.username = name or role.replace(" ", "_")
