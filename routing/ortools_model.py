@@ -246,8 +246,8 @@ def search_parameters(
     for path, value in config.overrides:
         *parents, leaf = path.split(".")
         target = sp
-        for name in parents:
-            target = getattr(target, name)
+        for parent in parents:
+            target = getattr(target, parent)
         field = target.DESCRIPTOR.fields_by_name[leaf]
         if field.enum_type is not None and isinstance(value, str):
             value = field.enum_type.values_by_name[value].number

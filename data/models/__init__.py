@@ -37,3 +37,5 @@ from data.models.repairs import TicketEvent as TicketEvent
 from data.models.repairs import Visit as Visit
 from data.models.users import AuditLog as AuditLog
 from data.models.users import User as User
+from data.models.bookings import BookingDay as BookingDay
+from data.models.bookings import VisitBooking as VisitBooking

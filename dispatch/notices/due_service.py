@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
@@ -155,7 +155,10 @@ def visit_progress(session: Session, now: datetime) -> list[Due]:
         .join(Technician, Technician.id == Visit.technician_id)
     )
     if status_col is not None:
-        q = base.add_columns(eta_col if eta_col is not None else Visit.planned_start)
+        eta = (
+            func.coalesce(eta_col, Visit.planned_start) if eta_col is not None else None
+        )
+        q = base.add_columns(eta if eta is not None else Visit.planned_start)
         for vid, _day, _tid, ref, cid, tech, eta in session.execute(
             q.where(status_col == "on_my_way", Visit.visit_on == today)
         ):

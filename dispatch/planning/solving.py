@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date
 
@@ -21,7 +23,7 @@ from routing import (
     Stop,
     solve,
 )
-from routing.partition import solve_partitioned
+from routing.partition import Pool, dask_pool, local_pool, solve_partitioned
 
 PARTITION_ABOVE_JOBS = 300
 """Above this many jobs the day is solved region by region, in parallel."""
@@ -48,6 +50,15 @@ def build_day(
     raise ValueError(f"unknown plan kind {kind!r}; expected technicians or couriers")
 
 
+DASK_ENV = "TOURNEE_DASK_SCHEDULER"
+
+
+def partition_pool() -> AbstractContextManager[Pool]:
+    """Where regional parts run: the Dask cluster at ``TOURNEE_DASK_SCHEDULER``, else a local pool."""
+    address = os.environ.get(DASK_ENV)
+    return dask_pool(address) if address else local_pool()
+
+
 def solve_day(
     dp: DayProblem,
     seconds: float,
@@ -62,13 +73,16 @@ def solve_day(
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
         labels = dict(dp.labels)
-        return solve_partitioned(
-            dp.problem,
-            SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
-            labels=labels,
-            progress=progress,
-            cancel=cancel,
-        )
+        with partition_pool() as pool:
+            return solve_partitioned(
+                dp.problem,
+                SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
+                executor=pool.executor,
+                channel=pool.channel(),
+                labels=labels,
+                progress=progress,
+                cancel=cancel,
+            )
     return solve(
         dp.problem,
         SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
