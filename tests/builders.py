@@ -19,6 +19,9 @@ from data.models import (
     DeliveryOrder,
     Loaner,
     LoyaltyAccount,
+    Plan,
+    PlanRoute,
+    PlanStop,
     PurchaseOrder,
     RepairTicket,
     Site,
@@ -429,3 +432,75 @@ def scarce_day(
         ids.append(t.id)
     s.commit()
     return ids
+
+
+# --- a published technician round (the field's tests) ------------------------------
+
+
+def publish_round(
+    s: Session,
+    day: date,
+    rounds: dict[int, list[int]],
+    *,
+    first: time = time(9),
+    every_min: int = 60,
+) -> int:
+    """A published technician plan of ``day``: technician id -> ticket ids in order,
+    one stop every ``every_min`` minutes from ``first``. Returns the plan id."""
+    from dispatch.planning.publish import publish
+
+    plan = Plan(kind="technicians", plan_date=day, status="draft", created_by="test")
+    s.add(plan)
+    s.flush()
+    for tech_id, tickets in rounds.items():
+        route = PlanRoute(plan_id=plan.id, technician_id=tech_id)
+        s.add(route)
+        s.flush()
+        for seq, tid in enumerate(tickets, 1):
+            t = s.get_one(RepairTicket, tid)
+            c = s.get_one(Customer, t.customer_id)
+            at = datetime.combine(day, first, tzinfo=PARIS) + timedelta(
+                minutes=every_min * (seq - 1)
+            )
+            s.add(
+                PlanStop(
+                    route_id=route.id,
+                    seq=seq,
+                    job_ref=f"T{tid}",
+                    ticket_id=tid,
+                    arrival_at=at,
+                    start_at=at,
+                    departure_at=at + timedelta(minutes=t.duration_min),
+                    lat=c.lat,
+                    lon=c.lon,
+                    label=c.name,
+                )
+            )
+    s.flush()
+    publish(s, plan.id, actor="test")
+    return plan.id
+
+
+def day_tickets(s: Session, day: date, n: int) -> list[int]:
+    """The first ``n`` on-site tickets wanted on ``day`` (the demo's)."""
+    return list(
+        s.scalars(
+            select(RepairTicket.id)
+            .where(
+                RepairTicket.visit_on == day,
+                RepairTicket.resolution_path == "onsite",
+                RepairTicket.status == "triaged",
+            )
+            .order_by(RepairTicket.id)
+            .limit(n)
+        )
+    )
+
+
+class Actor:
+    """A ``Principal`` for service tests: ``Actor("agent")``, ``Actor("store staff", 3)``."""
+
+    def __init__(self, role: str, store_id: int | None = None, name: str = "") -> None:
+        self.role = role
+        self.store_id = store_id
+        self.username = name or role.replace(" ", "_")

@@ -65,14 +65,16 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("store", "Store pick-ups", ":material/storefront:", "store"),
         PageSpec("loaners", "Loaners", ":material/coffee_maker:", "loaners"),
         PageSpec("tickets", "Tickets", ":material/build:", "tickets"),
+        PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
     )
 }
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners"),
-    Role.STORE_STAFF: ("home", "store", "loaners"),
+    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners"),
+    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners"),
     Role.ADMIN: (
         "home",
@@ -81,6 +83,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "store",
         "loaners",
         "tickets",
+        "desk",
         "service_map",
     ),
 }

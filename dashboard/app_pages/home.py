@@ -51,6 +51,14 @@ def _figures(user: SignedIn, c: kpis.TodayCounts) -> tuple[str, list[Figure]]:
                 ),
             ],
         )
+    if user.role == Role.AGENT:
+        return (
+            "Answer the calls: find the customer, open the ticket, book the visit.",
+            [
+                ("Open tickets", c.open_tickets, "Neither closed nor cancelled."),
+                ("Past SLA", c.open_overdue, "Open tickets past their SLA due time."),
+            ],
+        )
     if user.role == Role.MANAGER:
         return (
             "Watch the service level, region by region.",
@@ -85,7 +93,7 @@ def _figures(user: SignedIn, c: kpis.TodayCounts) -> tuple[str, list[Figure]]:
 
 
 def render() -> None:
-    user = require_role(Role.DISPATCHER, Role.STORE_STAFF, Role.MANAGER)
+    user = require_role(Role.DISPATCHER, Role.STORE_STAFF, Role.MANAGER, Role.AGENT)
     today = datetime.now(PARIS).date()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     store_id = store_scope(user)  # store staff: their store only

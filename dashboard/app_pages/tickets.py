@@ -253,7 +253,7 @@ def _move(user: SignedIn, view: ticket_view.TicketView) -> None:
 
 
 def render() -> None:
-    user = require_role(Role.DISPATCHER, Role.MANAGER)
+    user = require_role(Role.DISPATCHER, Role.MANAGER, Role.AGENT)
     st.title("Tickets")
     _flash()
     status, region, sla = _filters()

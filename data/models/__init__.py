@@ -35,3 +35,5 @@ from data.models.repairs import Visit as Visit
 from data.models.rounds import PublishedRound as PublishedRound
 from data.models.users import AuditLog as AuditLog
 from data.models.users import User as User
+from data.models.bookings import BookingDay as BookingDay
+from data.models.bookings import VisitBooking as VisitBooking

@@ -40,6 +40,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--actor", default=default_actor())
     a.set_defaults(func=_move)
 
+    from dispatch.cli.desk import register_open
+
+    register_open(acts)
+
 
 def _state(text: str) -> repairs.TicketState:
     value = text.strip().lower().replace("-", " ").replace("_", " ")
