@@ -421,6 +421,82 @@ def add_ready_bag(
     return o
 
 
+def scarce_day(
+    s: Session, day: date, *, techs: int = 2, tickets: int = 24, seed: int = 0
+) -> list[int]:
+    """A short-handed day around Rennes: few technicians, many visits of every priority class.
+
+    Tiers, severities, SLA due times, durations, skills and some customer windows
+    vary with ``seed``; returns the ticket ids. Nothing else is in the database.
+    """
+    import random
+
+    from data.models import Technician
+
+    rng = random.Random(seed)
+    skills = ["espresso_unit", "milk_system", "grinder"]
+    for k in range(techs):
+        s.add(
+            Technician(
+                code=f"SC{seed}-{k}",
+                name=f"Scarce {k + 1}",
+                region="Bretagne",
+                home_lat=48.11 + 0.02 * k,
+                home_lon=-1.68 - 0.02 * k,
+                skills=skills[: 2 + k % 2],
+                days_off=[],
+            )
+        )
+    opened = datetime.combine(day - timedelta(days=3), time(9), tzinfo=PARIS)
+    tiers = ["Member", "Silver", "Gold", "Platinum"]
+    severities = ["low", "normal", "high", "critical"]
+    ids = []
+    for i in range(tickets):
+        c = Customer(
+            ref=f"SC{seed}C{i}",
+            name=f"Client {i}",
+            postcode="35000",
+            town="Rennes",
+            region="Bretagne",
+            lat=48.11 + rng.uniform(-0.08, 0.08),
+            lon=-1.68 + rng.uniform(-0.12, 0.12),
+        )
+        s.add(c)
+        s.flush()
+        s.add(
+            LoyaltyAccount(
+                customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=rng.choice(tiers)
+            )
+        )
+        win = None
+        if i % 4 == 0:
+            h = rng.choice([8, 10, 13, 15])
+            win = (
+                datetime.combine(day, time(h), tzinfo=PARIS),
+                datetime.combine(day, time(h + 2), tzinfo=PARIS),
+            )
+        t = RepairTicket(
+            ref=f"R{900000 + seed * 1000 + i}",
+            customer_id=c.id,
+            fault="leak",
+            severity=rng.choice(severities),
+            resolution_path="onsite",
+            required_skill=rng.choice(skills),
+            duration_min=rng.choice([45, 60, 90, 120]),
+            status="triaged",
+            visit_on=day,
+            opened_at=opened - timedelta(days=rng.randint(0, 6)),
+            sla_due_at=opened + timedelta(hours=rng.choice([20, 60, 80, 120])),
+            window_start=win[0] if win else None,
+            window_end=win[1] if win else None,
+        )
+        s.add(t)
+        s.flush()
+        ids.append(t.id)
+    s.commit()
+    return ids
+
+
 # --- a published technician round (the field's tests) ------------------------------
 
 

@@ -35,6 +35,7 @@ from data.models.purchases import PurchaseLine as PurchaseLine
 from data.models.repairs import RepairTicket as RepairTicket
 from data.models.repairs import TicketEvent as TicketEvent
 from data.models.repairs import Visit as Visit
+from data.models.rounds import PublishedRound as PublishedRound
 from data.models.users import AuditLog as AuditLog
 from data.models.users import User as User
 from data.models.bookings import BookingDay as BookingDay
