@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.resources import database_url, session_scope
 from dashboard.state import NOTICE_KEY, set_user
 from dispatch.access.admin import accounts_status
-from dispatch.access.auth import authenticate
+from dispatch.access.auth import sign_in
 
 FAILED = (
     "Sign-in failed: check your username and password, or try again in a few minutes."
@@ -63,9 +63,9 @@ def render() -> None:
             )
         if submitted:
             # Counted under a row lock; the same work whether the account exists or not.
-            user = authenticate(
+            user = sign_in(
                 username or "", password or "", client=_client(), url=database_url()
-            )
+            ).user
             if user is None:
                 st.error(FAILED, icon=":material/lock:")
             else:

@@ -93,9 +93,8 @@ class SignedIn:
     store_id: int | None
     store_name: str | None
     region: str | None
-    session_version: int = (
-        0  # the user row's value at sign-in (dispatch.access.sessions)
-    )
+    technician_id: int | None = None  # technicians: whose round they see
+    session_version: int = 0  # the user row's value at sign-in (access.sessions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +138,20 @@ def signed_in(session: Session, user: User) -> SignedIn:
         user.store_id,
         store.name if store else None,
         user.region,
+        user.technician_id,
         user.session_version,
     )
 
 
 def authenticate(
-    username: str, password: str, *, client: str | None = None, url: str | None = None
+    session: Session, username: str, password: str, *, client: str | None = None
 ) -> SignedIn | None:
-    """The user if the password matches and no back-off is running; else None."""
+    """The user if the password matches and no back-off is running; else None.
+
+    Runs :func:`sign_in` on ``session``'s database in transactions of its own (so
+    ``session`` must not hold a write transaction open on SQLite).
+    """
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
     return sign_in(username, password, client=client, url=url).user
 
 

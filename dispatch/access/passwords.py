@@ -12,7 +12,15 @@ __all__ = ["DEMO_PASSWORDS", "MIN_LENGTH", "WeakPassword", "check_password"]
 MIN_LENGTH = 12
 #: The passwords ``tournee demo`` gives its accounts (README, "Demo users").
 DEMO_PASSWORDS = frozenset(
-    {"admin-demo", "dispatch-demo", "manager-demo", "store-demo", "technician-demo"}
+    {
+        "admin-demo",
+        "agent-demo",
+        "dispatch-demo",
+        "manager-demo",
+        "store-demo",
+        "tech-demo",
+        "technician-demo",
+    }
 )
 
 

@@ -30,6 +30,7 @@ from data.models import (
     Site,
     TicketEvent,
 )
+from dispatch.deliveries import relays
 from dispatch.intake.csvfile import (
     PARIS,
     FieldError,
@@ -523,14 +524,22 @@ def _orders(session: Session, path: Path, actor: str) -> ImportReport:
                     if we
                     else None,
                     status="to prepare" if mode == DeliveryMode.STORE_PICKUP else "new",
+                    _line=row.line,
                 )
             )
     if errors:
         raise ImportRejected(path, "orders", errors)
     for o in valid:
+        line = o.pop("_line")
         obj = DeliveryOrder(**o)
         session.add(obj)
         session.flush()
+        if obj.mode == DeliveryMode.RELAY:
+            # A full relay passes the order to the next nearest with room, or refuses it.
+            try:
+                relays.admit_relay_order(session, obj, actor=actor)
+            except relays.NoRelayCapacity as exc:
+                errors.append(RowError(line, "destination", str(exc)))
         record(
             session,
             actor,
@@ -540,4 +549,6 @@ def _orders(session: Session, path: Path, actor: str) -> ImportReport:
             ref=obj.ref,
             file=path.name,
         )
+    if errors:
+        raise ImportRejected(path, "orders", errors)
     return ImportReport("orders", path, len(valid))
