@@ -44,42 +44,106 @@ def greedy(problem: Problem, matrix: Matrix, *, candidates: int = 15) -> Solutio
         assert sched is not None
         stops, breaks, end = sched
         locs = [v.start, *(j.location for j in jobs), v.end]
-        routes.append(Route(
-            vehicle_id=v.id, start_s=v.shift.start_s, end_s=end, break_starts_s=tuple(breaks),
-            stops=tuple(Stop(job_id=j.id, arrival_s=a, start_s=s, departure_s=e)
-                        for j, (a, s, e) in zip(jobs, stops, strict=True)),
-            distance_m=int(sum(int(dist[a, b]) for a, b in itertools.pairwise(locs))),
-            duration_s=drive_s(v, jobs, d)))
+        routes.append(
+            Route(
+                vehicle_id=v.id,
+                start_s=v.shift.start_s,
+                end_s=end,
+                break_starts_s=tuple(breaks),
+                stops=tuple(
+                    Stop(job_id=j.id, arrival_s=a, start_s=s, departure_s=e)
+                    for j, (a, s, e) in zip(jobs, stops, strict=True)
+                ),
+                distance_m=int(
+                    sum(int(dist[a, b]) for a, b in itertools.pairwise(locs))
+                ),
+                duration_s=drive_s(v, jobs, d),
+            )
+        )
     placed = {s.job_id for r in routes for s in r.stops}
-    dropped = tuple(Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM) for j in problem.jobs if j.id not in placed)
-    obj = Objective(cost=0.0, distance_m=sum(r.distance_m for r in routes), duration_s=sum(r.duration_s for r in routes),
-                    penalty=0.0, jobs_placed=len(placed), jobs_total=len(problem.jobs))
-    return Solution(routes=tuple(routes), unassigned=dropped, objective=obj, status="GREEDY", elapsed_s=elapsed)
+    dropped = tuple(
+        Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM)
+        for j in problem.jobs
+        if j.id not in placed
+    )
+    obj = Objective(
+        cost=0.0,
+        distance_m=sum(r.distance_m for r in routes),
+        duration_s=sum(r.duration_s for r in routes),
+        penalty=0.0,
+        jobs_placed=len(placed),
+        jobs_total=len(problem.jobs),
+    )
+    return Solution(
+        routes=tuple(routes),
+        unassigned=dropped,
+        objective=obj,
+        status="GREEDY",
+        elapsed_s=elapsed,
+    )
 
 
-def vroom_solve(problem: Problem, matrix: Matrix, priorities: dict[str, int], *, exploration: int = 5,
-                threads: int = 2) -> Solution:
+def vroom_solve(
+    problem: Problem,
+    matrix: Matrix,
+    priorities: dict[str, int],
+    *,
+    exploration: int = 5,
+    threads: int = 2,
+) -> Solution:
     """VROOM with the same matrix, skills (as ints), windows, breaks and 0-100 priorities."""
     import vroom
 
     t0 = time.monotonic()
-    skill_ids = {s: i for i, s in enumerate(sorted({s for v in problem.vehicles for s in v.skills}
-                                                   | {s for j in problem.jobs for s in j.skills}))}
+    skill_ids = {
+        s: i
+        for i, s in enumerate(
+            sorted(
+                {s for v in problem.vehicles for s in v.skills}
+                | {s for j in problem.jobs for s in j.skills}
+            )
+        )
+    }
     inp = vroom.Input()
-    inp.set_durations_matrix(profile="car", matrix_input=matrix.durations_s.astype(np.uint32))
+    inp.set_durations_matrix(
+        profile="car", matrix_input=matrix.durations_s.astype(np.uint32)
+    )
     vids = {v.id: k for k, v in enumerate(problem.vehicles)}
     for v in problem.vehicles:
-        inp.add_vehicle(vroom.Vehicle(
-            vids[v.id], start=v.start, end=v.end, skills={skill_ids[s] for s in v.skills},
-            time_window=vroom.TimeWindow(v.shift.start_s, v.shift.end_s),
-            breaks=[vroom.Break(k, time_windows=[vroom.TimeWindow(b.window.start_s, b.window.end_s - b.duration_s)],
-                                service=b.duration_s) for k, b in enumerate(v.breaks)]))
+        inp.add_vehicle(
+            vroom.Vehicle(
+                vids[v.id],
+                start=v.start,
+                end=v.end,
+                skills={skill_ids[s] for s in v.skills},
+                time_window=vroom.TimeWindow(v.shift.start_s, v.shift.end_s),
+                breaks=[
+                    vroom.Break(
+                        k,
+                        time_windows=[
+                            vroom.TimeWindow(
+                                b.window.start_s, b.window.end_s - b.duration_s
+                            )
+                        ],
+                        service=b.duration_s,
+                    )
+                    for k, b in enumerate(v.breaks)
+                ],
+            )
+        )
     jids = {j.id: k for k, j in enumerate(problem.jobs)}
     for j in problem.jobs:
         tws = [vroom.TimeWindow(w.start_s, w.end_s) for w in j.windows] or ()
-        inp.add_job(vroom.Job(jids[j.id], location=j.location, default_service=j.service_s,
-                              skills={skill_ids[s] for s in j.skills}, priority=priorities[j.id],
-                              time_windows=tws))
+        inp.add_job(
+            vroom.Job(
+                jids[j.id],
+                location=j.location,
+                default_service=j.service_s,
+                skills={skill_ids[s] for s in j.skills},
+                priority=priorities[j.id],
+                time_windows=tws,
+            )
+        )
     sol = inp.solve(exploration_level=exploration, nb_threads=threads)
     elapsed = time.monotonic() - t0
     df = sol.routes
@@ -102,17 +166,52 @@ def vroom_solve(problem: Problem, matrix: Matrix, priorities: dict[str, int], *,
                 breaks.append(begin)
             elif kind == "job":
                 j = problem.job(by_job[int(row.id)])
-                stops.append(Stop(job_id=j.id, arrival_s=int(row.arrival), start_s=begin,
-                                  departure_s=begin + j.service_s))
+                stops.append(
+                    Stop(
+                        job_id=j.id,
+                        arrival_s=int(row.arrival),
+                        start_s=begin,
+                        departure_s=begin + j.service_s,
+                    )
+                )
                 placed.add(j.id)
                 locs.append(j.location)
         locs.append(v.end)
         if stops:
-            dist = int(sum(matrix.distances_m[a, b] for a, b in zip(locs, locs[1:], strict=False)))
-            dur = int(sum(matrix.durations_s[a, b] for a, b in zip(locs, locs[1:], strict=False)))
-            routes.append(Route(vehicle_id=v.id, stops=tuple(stops), start_s=start_s, end_s=end_s,
-                                distance_m=dist, duration_s=dur, break_starts_s=tuple(breaks)))
-    dropped = tuple(Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM) for j in problem.jobs if j.id not in placed)
-    obj = Objective(cost=0.0, distance_m=sum(r.distance_m for r in routes), duration_s=sum(r.duration_s for r in routes),
-                    penalty=0.0, jobs_placed=len(placed), jobs_total=len(problem.jobs))
-    return Solution(routes=tuple(routes), unassigned=dropped, objective=obj, status="VROOM", elapsed_s=elapsed)
+            dist = int(
+                sum(matrix.distances_m[a, b] for a, b in itertools.pairwise(locs))
+            )
+            dur = int(
+                sum(matrix.durations_s[a, b] for a, b in itertools.pairwise(locs))
+            )
+            routes.append(
+                Route(
+                    vehicle_id=v.id,
+                    stops=tuple(stops),
+                    start_s=start_s,
+                    end_s=end_s,
+                    distance_m=dist,
+                    duration_s=dur,
+                    break_starts_s=tuple(breaks),
+                )
+            )
+    dropped = tuple(
+        Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM)
+        for j in problem.jobs
+        if j.id not in placed
+    )
+    obj = Objective(
+        cost=0.0,
+        distance_m=sum(r.distance_m for r in routes),
+        duration_s=sum(r.duration_s for r in routes),
+        penalty=0.0,
+        jobs_placed=len(placed),
+        jobs_total=len(problem.jobs),
+    )
+    return Solution(
+        routes=tuple(routes),
+        unassigned=dropped,
+        objective=obj,
+        status="VROOM",
+        elapsed_s=elapsed,
+    )

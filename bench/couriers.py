@@ -42,11 +42,18 @@ def _run(label: str, day: date, seconds: float, consolidate: bool) -> dict[str, 
     placed = {st.job_id for r in sol.routes for st in r.stops}
     delivered = len({d for j in placed for d in dp.jobs[j].delivery_ids})
     km = sum(r.distance_m for r in sol.routes) / 1000
-    return {"plan": label, "jobs": len(dp.problem.jobs), "placed": len(placed),
-            "orders": f"{delivered}/{orders_total}", "vans": f"{len(sol.routes)}/{len(dp.problem.vehicles)}",
-            "km": round(km), "km/order": round(km / max(delivered, 1), 2),
-            "build s": round(built, 1), "solve s": round(sol.elapsed_s, 1),
-            "violations": len(validate(dp.problem, sol))}
+    return {
+        "plan": label,
+        "jobs": len(dp.problem.jobs),
+        "placed": len(placed),
+        "orders": f"{delivered}/{orders_total}",
+        "vans": f"{len(sol.routes)}/{len(dp.problem.vehicles)}",
+        "km": round(km),
+        "km/order": round(km / max(delivered, 1), 2),
+        "build s": round(built, 1),
+        "solve s": round(sol.elapsed_s, 1),
+        "violations": len(validate(dp.problem, sol)),
+    }
 
 
 def _demo_day() -> date:
@@ -54,34 +61,49 @@ def _demo_day() -> date:
     from sqlalchemy import func, select
 
     with sessions()() as s:
-        day = s.scalar(select(func.max(DeliveryOrder.promised_on))
-                       .where(DeliveryOrder.status.in_(("new", "to prepare"))))
+        day = s.scalar(
+            select(func.max(DeliveryOrder.promised_on)).where(
+                DeliveryOrder.status.in_(("new", "to prepare"))
+            )
+        )
     if day is None:
-        raise SystemExit("no order to deliver: run `tournee demo --scale national` first")
+        raise SystemExit(
+            "no order to deliver: run `tournee demo --scale national` first"
+        )
     return day
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--date", type=date.fromisoformat, default=None, help="default: the demo day")
-    ap.add_argument("--seconds", type=float, default=60.0, help="solver budget per plan")
+    ap.add_argument(
+        "--date", type=date.fromisoformat, default=None, help="default: the demo day"
+    )
+    ap.add_argument(
+        "--seconds", type=float, default=60.0, help="solver budget per plan"
+    )
     args = ap.parse_args(argv)
     os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     day = args.date or _demo_day()
-    rows = [_run("consolidated (one stop per site)", day, args.seconds, True),
-            _run("baseline (one stop per order)", day, args.seconds, False)]
+    rows = [
+        _run("consolidated (one stop per site)", day, args.seconds, True),
+        _run("baseline (one stop per order)", day, args.seconds, False),
+    ]
     cols = list(rows[0])
     width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
-    print(f"courier plan, {day}, {args.seconds:.0f} s budget each, {os.cpu_count()} cores, "
-          f"{os.environ['DATABASE_URL']}")
+    print(
+        f"courier plan, {day}, {args.seconds:.0f} s budget each, {os.cpu_count()} cores, "
+        f"{os.environ['DATABASE_URL']}"
+    )
     print("  ".join(c.ljust(width[c]) for c in cols))
     for r in rows:
         print("  ".join(str(r[c]).ljust(width[c]) for c in cols))
     a, b = rows
     ka, kb = float(str(a["km"])), float(str(b["km"]))
     pa, pb = float(str(a["km/order"])), float(str(b["km/order"]))
-    print(f"consolidation: {b['jobs']} -> {a['jobs']} stops, orders delivered {b['orders']} -> {a['orders']}, "
-          f"km {100 * (ka / max(kb, 1) - 1):+.1f} %, km per order delivered {100 * (pa / max(pb, 0.01) - 1):+.1f} %")
+    print(
+        f"consolidation: {b['jobs']} -> {a['jobs']} stops, orders delivered {b['orders']} -> {a['orders']}, "
+        f"km {100 * (ka / max(kb, 1) - 1):+.1f} %, km per order delivered {100 * (pa / max(pb, 0.01) - 1):+.1f} %"
+    )
     return 0
 
 

@@ -16,7 +16,8 @@ Build a day and solve it::
     assert validate(problem, solution) == []
 
 Travel comes from :class:`HaversineTravel` unless ``Problem.matrix`` is given.
-A national day goes through :func:`solve_partitioned` (regions in parallel).
+A national day goes through :func:`solve_partitioned` (regions in parallel, on
+an executor the caller opens, e.g. ``routing.partition.local_pool()``).
 Both take ``progress=`` (called with :class:`Progress`) and ``cancel=`` (any
 object with ``is_cancelled()``, e.g. :class:`CancelFlag`). ``solve`` with
 ``workers > 1`` starts processes: call it under ``if __name__ == "__main__":``

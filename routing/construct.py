@@ -11,6 +11,7 @@ pairs, pinned positions) are left for the search to insert.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,7 +50,10 @@ def schedule(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> Schedule | None:
         travel = int(d[loc, j.location])
         windows = j.allowed_starts() if (j.windows or j.pinned_start) else (v.shift,)
         start = _start_after(windows, t + travel)
-        while pending and (start is None or start + j.service_s > pending[0].window.end_s - pending[0].duration_s):
+        while pending and (
+            start is None
+            or start + j.service_s > pending[0].window.end_s - pending[0].duration_s
+        ):
             b = pending.pop(0)
             bs = max(t, b.window.start_s)
             if bs + b.duration_s > b.window.end_s:
@@ -73,11 +77,14 @@ def schedule(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> Schedule | None:
 
 def drive_s(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> int:
     locs = [v.start, *(j.location for j in jobs), v.end]
-    return int(sum(int(d[a, b]) for a, b in zip(locs, locs[1:], strict=False)))
+    return int(sum(int(d[a, b]) for a, b in itertools.pairwise(locs)))
 
 
 def priority_insertion(
-    problem: Problem, matrix: Matrix, *, exclude: set[str] | frozenset[str] = frozenset(),
+    problem: Problem,
+    matrix: Matrix,
+    *,
+    exclude: set[str] | frozenset[str] = frozenset(),
     candidates: int = 12,
 ) -> list[list[str]]:
     """Job ids per vehicle (in ``problem.vehicles`` order).
@@ -89,12 +96,20 @@ def priority_insertion(
     routes: list[list[Job]] = [[] for _ in problem.vehicles]
     drives = [drive_s(v, [], d) for v in problem.vehicles]
     starts = np.array([v.start for v in problem.vehicles], dtype=np.int64)
-    paired = {j.pickup_of for j in problem.jobs if j.pickup_of} | {j.id for j in problem.jobs if j.pickup_of}
-    todo = [j for j in problem.jobs
-            if j.id not in exclude and j.id not in paired and j.pinned_position is None]
+    paired = {j.pickup_of for j in problem.jobs if j.pickup_of} | {
+        j.id for j in problem.jobs if j.pickup_of
+    }
+    todo = [
+        j
+        for j in problem.jobs
+        if j.id not in exclude and j.id not in paired and j.pinned_position is None
+    ]
     for j in sorted(todo, key=lambda j: (-j.priority, j.id)):
-        able = [k for k, v in enumerate(problem.vehicles)
-                if j.skills <= v.skills and j.pinned_vehicle in (None, v.id)]
+        able = [
+            k
+            for k, v in enumerate(problem.vehicles)
+            if j.skills <= v.skills and j.pinned_vehicle in (None, v.id)
+        ]
         able.sort(key=lambda k: int(d[starts[k], j.location]))
         best: tuple[int, int, int] | None = None  # added drive, vehicle, position
         for k in able[:candidates]:
@@ -102,7 +117,11 @@ def priority_insertion(
             for pos in range(len(r) + 1):
                 prev = v.start if pos == 0 else r[pos - 1].location
                 nxt = v.end if pos == len(r) else r[pos].location
-                added = int(d[prev, j.location]) + int(d[j.location, nxt]) - int(d[prev, nxt])
+                added = (
+                    int(d[prev, j.location])
+                    + int(d[j.location, nxt])
+                    - int(d[prev, nxt])
+                )
                 if best is not None and added >= best[0]:
                     continue
                 if schedule(v, [*r[:pos], j, *r[pos:]], d) is not None:

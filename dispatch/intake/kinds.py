@@ -47,6 +47,14 @@ class Plan(Generic[Item]):
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class WriteRefused(Exception):
+    """Rows refused while writing (a relay full on the day): the pipeline rolls back."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} row(s) refused while writing")
+        self.errors = errors
+
+
 class CustomerRefs:
     """Mixin: the customer references of rows that failed, checked in ``resolve``."""
 

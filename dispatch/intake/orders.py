@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -17,12 +18,14 @@ from data.base import PARIS
 from data.enums import DeliveryMode, SiteKind
 from data.gazetteer import distance_km
 from data.models import Customer, DeliveryOrder, Site
+from dispatch.deliveries import relays
 from dispatch.intake.csvfile import RowError
 from dispatch.intake.kinds import (
     Changed,
     CustomerRefs,
     Kind,
     Plan,
+    WriteRefused,
     chunks,
     diff,
     lookup,
@@ -217,22 +220,22 @@ class Orders(CustomerRefs, Kind[Item]):
 
     def write(self, session: Session, plan: Plan[Item], actor: str, file: str) -> None:
         ids: dict[str, int] = {}
-        for part in chunks(plan.create):
-            stmt = insert(DeliveryOrder).returning(
-                DeliveryOrder.id, DeliveryOrder.ref, sort_by_parameter_order=True
-            )
-            rows = [
-                dict(
-                    ref=i.ref,
-                    kind="order",
-                    status="to prepare"
-                    if i.values["mode"] == DeliveryMode.STORE_PICKUP
-                    else "new",
-                    **i.values,
-                )
-                for i in part
-            ]
-            ids.update({ref: oid for oid, ref in session.execute(stmt, rows)})
+        relay = DeliveryMode.RELAY.value
+        # Relay orders one by one in file order, each admitted before the next is
+        # counted (first come, first served on a full relay); the rest in bulk.
+        for part in chunks([i for i in plan.create if i.values["mode"] != relay]):
+            ids.update(_insert(session, part))
+        errors: list[RowError] = []
+        for i in plan.create:
+            if i.values["mode"] == relay:
+                ids.update(_insert(session, [i]))
+                order = session.get_one(DeliveryOrder, ids[i.ref])
+                try:
+                    relays.admit_relay_order(session, order, actor=actor)
+                except relays.NoRelayCapacity as exc:
+                    errors.append(RowError(i.line, "destination", str(exc)))
+        if errors:
+            raise WriteRefused(errors)
         for i, c in plan.update:
             session.execute(
                 update(DeliveryOrder),
@@ -268,3 +271,21 @@ class Orders(CustomerRefs, Kind[Item]):
                 ),
             ),
         )
+
+
+def _insert(session: Session, items: Sequence[Item]) -> dict[str, int]:
+    stmt = insert(DeliveryOrder).returning(
+        DeliveryOrder.id, DeliveryOrder.ref, sort_by_parameter_order=True
+    )
+    rows = [
+        dict(
+            ref=i.ref,
+            kind="order",
+            status="to prepare"
+            if i.values["mode"] == DeliveryMode.STORE_PICKUP
+            else "new",
+            **i.values,
+        )
+        for i in items
+    ]
+    return {ref: oid for oid, ref in session.execute(stmt, rows)}

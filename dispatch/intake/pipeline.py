@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from dispatch.intake import kinds
 from dispatch.intake.columns import names, nearest
 from dispatch.intake.csvfile import FileProblem, RowError, open_table
-from dispatch.intake.kinds import Changed, Plan
+from dispatch.intake.kinds import Changed, Plan, WriteRefused
 
 KINDS = ("customers", "tickets", "orders")
 MAX_SHOWN = 200
@@ -237,6 +237,8 @@ def commit(session: Session, prepared: Prepared, *, actor: str) -> ImportReport:
     try:
         kind.write(session, prepared.plan, actor, prepared.path.name)
         session.flush()
+    except WriteRefused as exc:
+        raise ImportRejected(prepared.path, prepared.kind, exc.errors) from None
     except IntegrityError as exc:
         raise ImportRejected(
             prepared.path,

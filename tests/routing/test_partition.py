@@ -16,7 +16,9 @@ from routing.partition import (
     DaskChannel,
     ManagerChannel,
     cluster_vehicles,
+    dask_pool,
     kmeans,
+    local_pool,
     solve_partitioned,
     split,
 )
@@ -63,12 +65,14 @@ def test_split_by_given_labels() -> None:
 
 
 def test_partitioned_solve_on_local_pool_valid_with_progress() -> None:
-    """Default spawn pool: every region solved, merged plan valid, progress summed in the parent."""
+    """The caller's spawn pool: every region solved, merged plan valid, progress summed."""
     p = national(n_cities=3, techs=2, jobs=12)
     seen: list[Progress] = []
-    sol = solve_partitioned(
-        p, SolveParams(time_limit_s=2), n_regions=3, progress=seen.append
-    )
+    with local_pool() as pool:
+        sol = solve_partitioned(
+            p, SolveParams(time_limit_s=2), executor=pool.executor,
+            channel=pool.channel(), n_regions=3, progress=seen.append,
+        )  # fmt: skip
     assert validate(p, sol) == []
     assert sol.details["regions"] == "3" and sol.is_complete()
     assert seen and seen[-1].jobs_total == len(p.jobs)
@@ -131,18 +135,23 @@ def test_same_code_on_a_dask_local_cluster(monkeypatch: pytest.MonkeyPatch) -> N
     assert seen
 
 
-def test_dask_selected_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TOURNEE_DASK_SCHEDULER makes the default executor a Dask client's."""
+def test_dask_pool_by_scheduler_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``dask_pool(address)`` connects to a running scheduler and runs the parts there."""
     distributed = pytest.importorskip("distributed")
     monkeypatch.setenv(
         "PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
     )
     p = national(n_cities=2, techs=1, jobs=5)
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
-    ) as cluster:
-        monkeypatch.setenv("TOURNEE_DASK_SCHEDULER", cluster.scheduler_address)
-        sol = solve_partitioned(p, SolveParams(time_limit_s=1), n_regions=2)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as cluster,
+        dask_pool(cluster.scheduler_address) as pool,
+    ):
+        sol = solve_partitioned(
+            p, SolveParams(time_limit_s=1), executor=pool.executor,
+            channel=pool.channel(), n_regions=2,
+        )  # fmt: skip
     assert validate(p, sol) == []
 
 
