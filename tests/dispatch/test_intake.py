@@ -220,7 +220,7 @@ def test_update_mode_reports_created_changed_unchanged(
 def _network(s: Session) -> None:
     make_site(s, "DEP-LYON", 45.75, 4.85)
     make_site(s, "STO-LYON", 45.76, 4.83, kind="store")
-    make_site(s, "REL-LYON", 45.77, 4.86, kind="relay")
+    make_site(s, "REL-LYON", 45.77, 4.86, kind="relay").relay_daily_capacity = 20
     s.commit()
 
 
