@@ -32,6 +32,7 @@ COUNTED = ("new", "out for delivery", "dropped at relay", "collected", "failed a
 __all__ = [
     "NoRelayCapacity",
     "RelayChoice",
+    "admit_relay_order",
     "assign_relay",
     "assign_relays",
     "choose_relay",
@@ -239,3 +240,60 @@ def keep_or_reassign(session: Session, order: DeliveryOrder) -> str | None:
             f"{relay.code if relay else '-'} -> none (no relay with room: assign later)"
         )
     return f"{relay.code if relay else '-'} -> {choice.relay_code}"
+
+
+def admit_relay_order(
+    session: Session, order: DeliveryOrder, *, actor: str, overflow: bool = True
+) -> RelayChoice:
+    """A new relay-point order (e.g. just imported): keep its relay if it has room on
+    the drop day, else overflow it to the nearest relay with room (``overflow``), as
+    planning does. The relay row is locked and counted again, so an import cannot
+    overfill it; the order itself must be flushed already.
+
+    Raises
+    ------
+    NoRelayCapacity
+        The named relay is full and (``overflow=False``) moving is not allowed, or
+        none of the relays nearest the customer has room; the message names the
+        order, the relay and the day.
+    """
+    if order.mode != DeliveryMode.RELAY.value:
+        raise ValueError(
+            f"order {order.ref} is a {order.mode} order, not a relay-point order"
+        )
+    asked = (
+        session.get(Site, order.destination_site_id)
+        if order.destination_site_id
+        else None
+    )
+    if asked is not None:
+        session.scalar(select(Site.id).where(Site.id == asked.id).with_for_update())
+        load = relay_load(
+            session, order.promised_on, [asked.id], exclude_order=order.id
+        )[asked.id]
+        cap = asked.relay_daily_capacity or 0
+        if load < cap:
+            customer = session.get_one(Customer, order.customer_id)
+            km = distance_km(customer.lat, customer.lon, asked.lat, asked.lon)
+            return RelayChoice(
+                order.id,
+                order.ref,
+                asked.id,
+                asked.code,
+                round(km, 2),
+                1,
+                load + 1,
+                cap,
+            )
+        if not overflow:
+            raise NoRelayCapacity(
+                f"order {order.ref}: relay {asked.code} is full on "
+                f"{order.promised_on.isoformat()} ({load}/{cap})"
+            )
+    order.destination_site_id = None
+    session.flush()
+    try:
+        return assign_relay(session, order.id, actor=actor)
+    except NoRelayCapacity as exc:
+        where = f"relay {asked.code} is full and " if asked is not None else ""
+        raise NoRelayCapacity(f"{where}{exc}") from None

@@ -46,6 +46,12 @@ def publish(session: Session, plan_id: int, *, actor: str) -> PlanView:
     view = load_plan(session, plan_id)
     if plan.kind == "technicians":
         _schedule_tickets(session, view, actor)
+    elif (
+        plan.kind == "couriers"
+    ):  # the vans are loaded: their orders go out for delivery
+        from dispatch.deliveries.flows import load_plan_orders
+
+        load_plan_orders(session, plan_id, actor=actor)
     record(
         session, actor, "plan", plan_id, "publish", day=plan.plan_date, kind=plan.kind
     )

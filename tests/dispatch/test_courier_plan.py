@@ -291,3 +291,24 @@ def test_loading_a_plan_sends_its_orders_out(
     assert all(
         o.status in ("new", "to prepare") for i, o in rows.items() if i not in placed
     )
+
+
+def test_publishing_a_courier_plan_sends_its_orders_out(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publish = the vans are loaded: the plan's home and relay orders go out for delivery."""
+    from dispatch.planning.publish import publish
+
+    view = _plan(demo_url, monkeypatch, seconds=1.0)
+    placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
+    with write_session(demo_url) as s:
+        publish(s, view.id, actor="dispatch")
+    with sessions(demo_url)() as s:
+        states = {
+            o.mode: o.status
+            for o in s.scalars(
+                select(DeliveryOrder).where(DeliveryOrder.id.in_(placed))
+            )
+            if o.mode != "store pick-up"
+        }
+    assert states and set(states.values()) == {"out for delivery"}

@@ -128,3 +128,65 @@ def test_all_nearby_relays_full_is_refused(demo_session: Session) -> None:
     _capacity_ok(demo_session, date(2026, 11, 26))
     with pytest.raises(relays.NoRelayCapacity):
         relays.assign_relay(demo_session, ids[-1], actor="t")
+
+
+def _relay_csv(tmp_path, customers: list[str], relay: str, day: date):
+    lines = ["ref,customer_ref,mode,promised_on,parcels,destination"]
+    lines += [
+        f"IMPREL{k},{c},relay,{day.isoformat()},1,{relay}"
+        for k, c in enumerate(customers)
+    ]
+    path = tmp_path / "relay_orders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_overflows_a_full_relay_to_the_next_with_room(
+    demo_session: Session, tmp_path
+) -> None:
+    """12 orders named for a relay of capacity 8: 8 stay, 4 go to the nearest with room."""
+    from dispatch.intake.pipeline import import_file
+
+    day = DAY + timedelta(days=2)
+    relay = demo_session.scalars(select(Site).where(Site.kind == "relay")).first()
+    relay.relay_daily_capacity = 8
+    demo_session.flush()
+    refs = [c.ref for c in demo_session.scalars(select(Customer).limit(12))]
+    report = import_file(
+        demo_session, "orders", _relay_csv(tmp_path, refs, relay.code, day)
+    )
+    assert report.created == 12
+    placed = Counter(
+        o.destination_site_id
+        for o in demo_session.scalars(
+            select(DeliveryOrder).where(DeliveryOrder.ref.like("IMPREL%"))
+        )
+    )
+    assert placed[relay.id] == 8 and sum(placed.values()) == 12
+    assert None not in placed
+    _capacity_ok(demo_session, day)
+    moved = demo_session.scalars(
+        select(AuditLog).where(AuditLog.action == "assign relay")
+    ).all()
+    assert len(moved) >= 4
+
+
+def test_import_refuses_when_no_relay_nearby_has_room(
+    demo_session: Session, tmp_path
+) -> None:
+    """Every relay full that day: the file is rejected naming the line and the relay."""
+    from dispatch.intake.pipeline import ImportRejected, import_file
+
+    day = DAY + timedelta(days=2)
+    for r in demo_session.scalars(select(Site).where(Site.kind == "relay")):
+        r.relay_daily_capacity = 0
+    demo_session.flush()
+    relay = demo_session.scalars(select(Site).where(Site.kind == "relay")).first()
+    ref = demo_session.scalars(select(Customer.ref).limit(1)).one()
+    with pytest.raises(ImportRejected) as exc:
+        import_file(
+            demo_session, "orders", _relay_csv(tmp_path, [ref], relay.code, day)
+        )
+    (err,) = exc.value.errors
+    assert err.line == 2 and err.field == "destination"
+    assert relay.code in err.reason and "full" in err.reason

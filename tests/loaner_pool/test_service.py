@@ -156,15 +156,15 @@ def test_unique_index_violation_becomes_a_clean_refusal(session, net):
         )
     )
     session.flush()
-    from loaner_pool import service
+    from loaner_pool import lending
 
-    original = service._refuse_if_lent
-    service._refuse_if_lent = lambda s, tid: None  # simulate the race window
+    original = lending._refuse_if_lent
+    lending._refuse_if_lent = lambda s, tid: None  # simulate the race window
     try:
         with pytest.raises(NoLoanerAvailable, match="given a loaner by someone else"):
             lend(session, t.id, now=NOW)
     finally:
-        service._refuse_if_lent = original
+        lending._refuse_if_lent = original
     assert session.get(Loaner, b.id).state == "available"  # savepoint rolled back
     session.commit()
     assert _count(session, Loan, Loan.returned_at.is_(None)) == 1
