@@ -82,6 +82,7 @@ class _Built:
     node_loc: np.ndarray
     penalty_unit: int
     allowed: dict[str, list[int]] = field(default_factory=dict)
+    penalties: list[int] = field(default_factory=list)
     breaks: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
 
 
@@ -209,6 +210,7 @@ def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
         node_loc=node_loc,
         penalty_unit=penalty_unit,
         allowed=allowed,
+        penalties=penalties,
     )
 
     if any(v.breaks for v in vehicles):
@@ -496,7 +498,7 @@ def _ruin_recreate(
                 "initial routes infeasible under the constraints; solved from scratch"
             )
             start = None
-    space = build_space(b.problem, b.matrix, b.jobs, b.allowed, b.penalty_unit)
+    space = build_space(b.problem, b.matrix, b.jobs, b.allowed, b.penalties)
     if start is None and config.strategy == FirstSolution.PRIORITY_INSERTION:
         # routing.construct's order (highest priority first, cheapest place) with the
         # loop's O(1) checks; pairs and pinned positions are left to OR-Tools' descent.

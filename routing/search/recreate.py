@@ -63,8 +63,9 @@ def _order(space: Space, removed: list[int], rng: random.Random) -> list[int]:
     if key is not None:
         ranked = sorted(zip(key, removed, strict=True))
         removed = [i for _, i in ranked]
-    pri = space.jobs
-    return sorted(removed, key=lambda i: -pri[i].priority)  # stable: keeps the draw
+    # highest drop penalty first (priority class, then priority): stable, keeps the draw
+    pen = space.penalty
+    return sorted(removed, key=lambda i: -pen[i])
 
 
 NEAR = 24

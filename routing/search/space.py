@@ -77,10 +77,10 @@ def build_space(
     matrix: Matrix,
     jobs: list[Job],
     allowed: dict[str, list[int]],
-    penalty_unit: int,
+    penalties: list[int],
     n_neighbours: int = 40,
 ) -> Space:
-    """Copy the problem into lists (``jobs`` and ``allowed`` as in the OR-Tools model)."""
+    """Copy the problem into lists (``jobs``, ``allowed``, ``penalties`` as in the OR-Tools model)."""
     vehicles = problem.vehicles
     horizon = max(v.shift.end_s for v in vehicles)
     rates: dict[tuple[float, float], list[list[int]]] = {}
@@ -130,7 +130,7 @@ def build_space(
         due=due,
         service=[j.service_s for j in jobs],
         demand=[j.demand for j in jobs],
-        penalty=[j.priority * penalty_unit for j in jobs],
+        penalty=list(penalties),
         allowed=[allowed[j.id] for j in jobs],
         movable=movable,
         fast=fast,

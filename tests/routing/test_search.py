@@ -24,7 +24,7 @@ TINY = Path(__file__).parent / "data" / "tiny.txt"
 def _space(p: Problem) -> tuple[Space, list[list[int]]]:
     m = problem_matrix(p.locations, p.matrix)
     b = build(p, m, set(structural_reasons(p, m)))
-    space = build_space(p, m, b.jobs, b.allowed, b.penalty_unit)
+    space = build_space(p, m, b.jobs, b.allowed, b.penalties)
     # a feasible start: everything the recreate can place, from empty routes
     routes, _ = recreate(space, [[] for _ in p.vehicles], list(range(len(b.jobs))),
                          random.Random(0), blink=0.0)  # fmt: skip
