@@ -20,7 +20,7 @@ from repairs.lifecycle import TicketNotFound, TicketView, record_event, transiti
 from repairs.sla import sla_due
 from repairs.sla_policy import SlaPolicy, policy_in_force
 from repairs.states import ResolutionPath, Severity, TicketState
-from repairs.triage import triage
+from repairs.triage import needs_loaner, triage
 
 #: The tier of a customer without a loyalty account.
 DEFAULT_TIER = "Member"
@@ -136,11 +136,7 @@ def _apply_triage(
     ticket.required_skill = skill
     ticket.duration_min = duration_min
     ticket.same_day_fix = same_day
-    # Same rule as loaner_pool.policy.needs_loaner (siblings do not import each
-    # other): the machine goes away, or the on-site repair spans several days.
-    ticket.loaner_needed = path is ResolutionPath.WORKSHOP or (
-        path is ResolutionPath.ONSITE and not same_day
-    )
+    ticket.loaner_needed = needs_loaner(path, same_day)
 
 
 def recompute_due(
