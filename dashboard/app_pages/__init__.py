@@ -67,6 +67,7 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("tickets", "Tickets", ":material/build:", "tickets"),
         PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
+        PageSpec("field", "My round", ":material/directions_car:", "field"),
     )
 }
 
@@ -76,6 +77,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners"),
+    Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
         "board",
