@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.audit import record
 from data.models import CustomerMachine, LoyaltyAccount, RepairTicket
 from repairs.errors import RepairsError
-from repairs.lifecycle import TicketView, record_event, transition, view
+from repairs.lifecycle import TicketNotFound, TicketView, record_event, transition, view
 from repairs.sla import sla_due
+from repairs.sla_policy import SlaPolicy, policy_in_force
 from repairs.states import ResolutionPath, Severity, TicketState
 from repairs.triage import triage
 
@@ -88,6 +90,8 @@ def open_ticket(
     machine = _machine(session, machine_id, customer_id)
     decision = triage(fault, machine.model_family)
     tier = customer_tier(session, customer_id)
+    policy = policy_in_force()
+    path = ResolutionPath(decision.path).value
     ticket = RepairTicket(
         ref=f"N-{uuid.uuid4().hex[:12]}",  # replaced by R<id> once the id is known
         customer_id=customer_id,
@@ -96,7 +100,8 @@ def open_ticket(
         severity=sev.value,
         description=description,
         opened_at=at,
-        sla_due_at=sla_due(at, sev, tier),
+        sla_due_at=sla_due(at, sev, tier, path=path, policy=policy),
+        sla_policy_version=policy.version,
         window_start=window[0] if window else None,
         window_end=window[1] if window else None,
         status=TicketState.NEW.value,
@@ -136,3 +141,39 @@ def _apply_triage(
     ticket.loaner_needed = path is ResolutionPath.WORKSHOP or (
         path is ResolutionPath.ONSITE and not same_day
     )
+
+
+def recompute_due(
+    session: Session, ticket_id: int, *, actor: str, policy: SlaPolicy | None = None
+) -> bool:
+    """Give a ticket the due time the policy in force (or ``policy``) computes from its
+    opening; returns whether it changed. Audited with the old and new due times.
+
+    Tickets otherwise keep the due time computed when they were opened: a new policy
+    edition changes newly opened tickets only, until an admin calls this.
+    """
+    ticket = session.get(RepairTicket, ticket_id, with_for_update=True)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    pol = policy or policy_in_force()
+    tier = customer_tier(session, ticket.customer_id)
+    new_due = sla_due(
+        ticket.opened_at, ticket.severity, tier, path=ticket.resolution_path, policy=pol
+    )
+    if ticket.sla_due_at == new_due and ticket.sla_policy_version == pol.version:
+        return False
+    old = ticket.sla_due_at
+    ticket.sla_due_at = new_due
+    ticket.sla_policy_version = pol.version
+    ticket.version += 1
+    record(
+        session,
+        actor,
+        "repair_ticket",
+        ticket.ref,
+        "sla recomputed",
+        old=old.isoformat() if old else None,
+        new=new_due.isoformat(),
+        policy=pol.version,
+    )
+    return True

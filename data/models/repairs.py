@@ -44,6 +44,8 @@ class RepairTicket(Base):
     )  # day the visit is wanted/planned
     opened_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     sla_due_at: Mapped[datetime | None] = mapped_column(TZDateTime, index=True)
+    # the SLA policy edition the due time was computed with (repairs/sla_policy.toml)
+    sla_policy_version: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), index=True, default="new")
     loaner_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
