@@ -185,3 +185,12 @@ def check_transition(
             [s.value for s in allowed],
             path=None if path is None else ResolutionPath(path).value,
         )
+
+
+def needs_loaner(path: ResolutionPath | str, same_day: bool) -> bool:
+    """The one loaner-need rule: the machine goes to the workshop, or the on-site
+    repair spans several days; remote fixes never. (``loaner_pool.policy.needs_loaner``
+    states the same rule for the pool, which may not import ``repairs``; a test
+    checks that they agree.)"""
+    p = ResolutionPath(path)
+    return p is ResolutionPath.WORKSHOP or (p is ResolutionPath.ONSITE and not same_day)
