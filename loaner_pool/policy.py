@@ -2,7 +2,7 @@
 
 No database: plain values in, frozen dataclasses out. ``loaner_pool`` sits above
 ``repairs`` (it lends for tickets) and below ``dispatch``: the loaner-need rule is
-``repairs.triage.needs_loaner``, re-exported here; loyalty tiers are taken as
+``repairs.states.needs_loaner``, re-exported here; loyalty tiers are taken as
 strings (``dispatch.loyalty.rules.Tier`` is a ``StrEnum`` and can be passed).
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from data.gazetteer import distance_km as distance_km
-from repairs.triage import needs_loaner as needs_loaner
+from repairs.states import needs_loaner as needs_loaner
 
 PATHS = ("remote", "onsite", "workshop")
 

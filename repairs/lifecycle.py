@@ -30,8 +30,8 @@ from repairs.states import (
     allowed_next,
     check_transition,
     is_terminal,
+    needs_loaner,
 )
-from repairs.triage import needs_loaner
 
 
 class TicketNotFound(RepairsError, LookupError):

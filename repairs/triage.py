@@ -173,14 +173,3 @@ DEFAULT_RULES: TriageRules = load_rules()
 FAULTS: tuple[str, ...] = DEFAULT_RULES.faults
 FAMILIES: tuple[str, ...] = DEFAULT_RULES.families
 SKILLS: tuple[str, ...] = DEFAULT_RULES.skills
-
-
-def needs_loaner(path: str, same_day: bool) -> bool:
-    """The one loaner-need rule: workshop repairs always need a loaner (the machine goes
-    away); on-site ones only when they cannot finish the same day; remote fixes never."""
-    known = [p.value for p in ResolutionPath]
-    if str(path) not in known:
-        raise ValueError(f"unknown resolution path {path!r}; known: {', '.join(known)}")
-    if path == ResolutionPath.WORKSHOP:
-        return True
-    return path == ResolutionPath.ONSITE and not same_day
