@@ -358,6 +358,69 @@ def make_loaner(
     return ln
 
 
+# --- club: contact preferences, bags waiting, notices -------------------------
+
+
+def add_contact(
+    s: Session,
+    ref: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+    preferred: str = "email",
+    language: str = "fr",
+    club: bool = True,
+    member: bool = True,
+) -> Customer:
+    """A customer with contact preferences (and a loyalty account if ``member``)."""
+    from data.models import ContactPreference
+
+    c = add_customer(
+        s,
+        ref,
+        phone=mobile,
+        email=email,
+        enrolled_on=date(2024, 1, 1) if member else None,
+    )
+    if name:
+        c.name = name
+    s.add(
+        ContactPreference(
+            customer_id=c.id,
+            mobile=mobile,
+            preferred_channel=preferred,
+            language=language,
+            club_consent=club,
+            unsubscribe_token=f"tok-{ref}",
+            quiet_from=21 * 60,
+            quiet_until=7 * 60,
+            updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    s.flush()
+    return c
+
+
+def add_ready_bag(
+    s: Session, customer: Customer, store: Site, *, ref: str, holding_until: date
+) -> DeliveryOrder:
+    """A store pick-up bag ready for ``customer`` at ``store``."""
+    o = DeliveryOrder(
+        ref=ref,
+        customer_id=customer.id,
+        mode="store pick-up",
+        destination_site_id=store.id,
+        promised_on=holding_until - timedelta(days=10),
+        status="ready",
+        ready_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+        holding_until=holding_until,
+    )
+    s.add(o)
+    s.flush()
+    return o
+
+
 def scarce_day(
     s: Session, day: date, *, techs: int = 2, tickets: int = 24, seed: int = 0
 ) -> list[int]:
@@ -504,3 +567,28 @@ class Actor:
         self.role = role
         self.store_id = store_id
         self.username = name or role.replace(" ", "_")
+
+
+def make_user(
+    s: Session,
+    username: str,
+    password: str = "correct horse battery",
+    role: str = "dispatcher",
+    store_id: int | None = None,
+) -> int:
+    """An active, non-demo user with ``password``; returns its id (flushed)."""
+    from data.models import User
+    from dispatch.access.auth import hash_password
+
+    user = User(
+        username=username,
+        display_name=username.title(),
+        password_hash=hash_password(password),
+        role=role,
+        store_id=store_id,
+        active=True,
+        failed_logins=0,
+    )
+    s.add(user)
+    s.flush()
+    return user.id

@@ -69,6 +69,7 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
+        PageSpec("field", "My round", ":material/directions_car:", "field"),
     )
 }
 
@@ -78,6 +79,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
+    Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
         "board",

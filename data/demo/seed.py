@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from data.base import PARIS as PARIS
 from data.base import Base
 from data.demo.base import SCALES, DemoCounts, DemoRules, Gen, default_day
+from data.demo.club import _club
 from data.demo.customers import _customers, _machines, _purchases, _users
 from data.demo.day import _day_orders, _day_tickets, _loaners
 from data.demo.field_users import _technician_users
@@ -41,6 +42,7 @@ def seed_demo(
     _loaners(g, sites, customers, machines, tiers)
     _day_orders(g, customers, sites)
     _history(g, customers, machines, techs, tiers, sites)
+    _club(g)  # last, on its own random stream
     if session.get_bind().dialect.name == "postgresql":
         _sync_sequences(session)
     return g.counts
