@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from dashboard.errors import guarded
 from data.enums import Role
 
 __all__ = [
@@ -76,7 +77,15 @@ PAGES: dict[str, PageSpec] = {
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
+    Role.DISPATCHER: (
+        "home",
+        "board",
+        "deliveries",
+        "tickets",
+        "desk",
+        "loaners",
+        "sla",
+    ),
     Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
@@ -118,7 +127,7 @@ def _runner(spec: PageSpec) -> Callable[[], None]:
         importlib.import_module(spec.qualified).render()
 
     run.__name__ = f"render_{spec.module}"
-    return run
+    return guarded(run, spec.module)  # an exception: incident id shown, details logged
 
 
 def page_of(key: str) -> StreamlitPage:
