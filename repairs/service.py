@@ -19,7 +19,7 @@ from repairs.errors import RepairsError
 from repairs.lifecycle import TicketNotFound, TicketView, record_event, transition, view
 from repairs.sla import sla_due
 from repairs.sla_policy import SlaPolicy, policy_in_force
-from repairs.states import ResolutionPath, Severity, TicketState
+from repairs.states import ResolutionPath, Severity, TicketState, needs_loaner
 from repairs.triage import triage
 
 #: The tier of a customer without a loyalty account.
@@ -58,11 +58,14 @@ def open_ticket(
     fault: str,
     severity: Severity | str,
     *,
-    machine_id: int,
+    machine_id: int | None,
     description: str = "",
     actor: str,
     opened_at: datetime | None = None,
     window: tuple[datetime, datetime] | None = None,
+    model_family: str | None = None,
+    ref: str | None = None,
+    why: str = "opened",
 ) -> TicketView:
     """Create a ticket, triage it and compute its SLA due time.
 
@@ -78,6 +81,10 @@ def open_ticket(
         starts there, in business hours.
     window
         The customer's preferred visit window ``(start, end)``, aware datetimes.
+    model_family
+        Only without ``machine_id`` (a customer whose machine is not on record).
+    ref
+        The ticket's reference when it has one already (an import); else ``R<id>``.
 
     Raises
     ------
@@ -87,13 +94,18 @@ def open_ticket(
     at = opened_at or datetime.now(UTC)
     if window is not None and not window[0] < window[1]:
         raise ValueError(f"window ends before it starts: {window[0]} - {window[1]}")
-    machine = _machine(session, machine_id, customer_id)
-    decision = triage(fault, machine.model_family)
+    if machine_id is not None:
+        family = _machine(session, machine_id, customer_id).model_family
+    elif model_family:
+        family = model_family
+    else:
+        raise ValueError("a ticket needs a machine or its model family")
+    decision = triage(fault, family)
     tier = customer_tier(session, customer_id)
     policy = policy_in_force()
     path = ResolutionPath(decision.path).value
     ticket = RepairTicket(
-        ref=f"N-{uuid.uuid4().hex[:12]}",  # replaced by R<id> once the id is known
+        ref=ref or f"N-{uuid.uuid4().hex[:12]}",  # else R<id> once the id is known
         customer_id=customer_id,
         machine_id=machine_id,
         fault=fault,
@@ -108,8 +120,9 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    ticket.ref = f"R{ticket.id}"
-    record_event(session, ticket, None, actor=actor, why="opened", at=at, tier=tier)
+    if ref is None:
+        ticket.ref = f"R{ticket.id}"
+    record_event(session, ticket, None, actor=actor, why=why, at=at, tier=tier)
     _apply_triage(
         ticket, decision.path, decision.skill, decision.duration_min, decision.same_day
     )
@@ -136,11 +149,7 @@ def _apply_triage(
     ticket.required_skill = skill
     ticket.duration_min = duration_min
     ticket.same_day_fix = same_day
-    # Same rule as loaner_pool.policy.needs_loaner (siblings do not import each
-    # other): the machine goes away, or the on-site repair spans several days.
-    ticket.loaner_needed = path is ResolutionPath.WORKSHOP or (
-        path is ResolutionPath.ONSITE and not same_day
-    )
+    ticket.loaner_needed = needs_loaner(path, same_day)
 
 
 def recompute_due(

@@ -69,6 +69,7 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
+        PageSpec("field", "My round", ":material/directions_car:", "field"),
         PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
         PageSpec("club", "Club card", ":material/loyalty:", "club"),
     )
@@ -76,18 +77,11 @@ PAGES: dict[str, PageSpec] = {
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: (
-        "home",
-        "board",
-        "deliveries",
-        "tickets",
-        "desk",
-        "loaners",
-        "sla",
-    ),
+    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
     Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "club", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "outbox"),
+    Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
         "board",
