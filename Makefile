@@ -45,8 +45,7 @@ lock: install
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/solomon.py
-	$(PY) bench/national.py
+	$(PY) bench/compare.py --days
 
 clean:
 	rm -rf $(VENV) var
