@@ -19,9 +19,7 @@ from dispatch import labels
 from dispatch.access.auth import SignedIn
 from dispatch.access.roles import AccessDenied
 from dispatch.views import desk
-from repairs.errors import RepairsError
-from repairs.states import Severity
-from repairs.triage import FAULTS
+from dispatch.views.vocabulary import FAULTS, RepairsError, Severity
 
 ui = PageState("desk")
 REFUSED = (desk.DeskError, RepairsError, AccessDenied, ValueError, LookupError)
