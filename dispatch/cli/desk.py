@@ -73,4 +73,6 @@ def _open(args: argparse.Namespace) -> int:
         f"{' · loaner needed' if t.loaner_needed else ''}"
     )
     print(f"SLA due {labels.when(t.sla_due_at)}: {t.sla_reason}")
+    if t.next_step:
+        print(t.next_step)
     return 0

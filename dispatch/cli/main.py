@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "dispatch.cli.ticket",  # ticket show/move
     "dispatch.cli.customer",  # customer find; loyalty expiring/refresh/redeem
     "dispatch.cli.orders",  # orders bags/ready/collected/move/failed/expire/relays
+    "dispatch.cli.booking",  # visit slots/book (joins the visit group; keep it last)
 ]
 
 

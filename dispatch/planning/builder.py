@@ -25,6 +25,7 @@ from data.models import (
     Site,
     Technician,
     TechnicianAbsence,
+    VisitBooking,
 )
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
@@ -33,6 +34,9 @@ from routing import Break, Job, Problem, TimeWindow, Vehicle
 
 PLANNABLE_STATES = ("triaged", "scheduled")
 TIEBREAK = 100  # solver weight = priority weight x 100 + slack rank (0..99)
+#: Added to a booked visit's weight (above any unbooked job's, score <= 100): a
+#: window promised to the customer is the last thing a plan drops.
+BOOKED_BONUS = 10**7
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,19 +203,25 @@ def _tech_vehicle(
         start_s=to_seconds(date.min, t.shift_start),
         end_s=to_seconds(date.min, t.shift_end),
     )
-    brk = Break(
-        window=TimeWindow(
-            start_s=to_seconds(date.min, t.break_earliest),
-            end_s=to_seconds(date.min, t.break_latest),
-        ),
-        duration_s=t.break_minutes * 60,
+    breaks = (
+        (
+            Break(
+                window=TimeWindow(
+                    start_s=to_seconds(date.min, t.break_earliest),
+                    end_s=to_seconds(date.min, t.break_latest),
+                ),
+                duration_s=t.break_minutes * 60,
+            ),
+        )
+        if t.break_minutes  # no break: none built (a 0-minute Break is invalid)
+        else ()
     )
     v = Vehicle(
         id=ref,
         start=0,
         end=0,  # locations are wired by assemble()
         shift=shift,
-        breaks=(brk,) if t.break_minutes else (),
+        breaks=breaks,
         skills=frozenset(t.skills or ()),
         cost_per_km=t.cost_per_km,
         cost_per_hour=t.cost_per_hour,
@@ -258,6 +268,9 @@ def repair_jobs(
             )
         )
     }
+    booked = set(
+        session.scalars(select(VisitBooking.ticket_id).where(VisitBooking.day == day))
+    )
     out = []
     for t, c, tier in session.execute(q):
         tier = tier or "Member"
@@ -300,7 +313,8 @@ def repair_jobs(
             service_s=t.duration_min * 60,
             windows=windows,
             skills=frozenset({t.required_skill}) if t.required_skill else frozenset(),
-            priority=solver_weight(p, inp.slack),
+            priority=solver_weight(p, inp.slack)
+            + (BOOKED_BONUS if win is not None and t.id in booked else 0),
             pinned_vehicle=pinned_vehicle,
             pinned_start=pinned_start,
         )

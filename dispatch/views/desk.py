@@ -33,10 +33,12 @@ from dispatch import labels
 from dispatch.access.roles import Principal, check_role, store_scope
 from dispatch.loyalty.contact import normalize_email, normalize_phone
 from dispatch.loyalty.customers import CustomerCard, find_customer, parse_contact
+from dispatch.workshop.flow import send_to_workshop
+from loaner_pool.errors import LoanerPoolError
 from repairs.service import customer_tier
 from repairs.sla import SEVERITY_FACTORS, sla_hours
 from repairs.states import OPEN_STATES, Severity
-from repairs.triage import triage
+from repairs.triage import FAULTS, triage
 
 __all__ = [
     "DESK_ROLES",
@@ -52,6 +54,9 @@ __all__ = [
 ]
 
 DESK_ROLES = (Role.DISPATCHER, Role.AGENT, Role.STORE_STAFF)
+#: What the page's pickers offer (the rules' values; labels make them readable).
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+__all__ += ["FAULTS", "SEVERITIES"]
 
 
 class DeskError(ValueError):
@@ -75,6 +80,7 @@ class TicketLine:
     fault: str
     status: str
     path: str
+    path_code: str | None
     sla_due_at: datetime | None
     window: str
 
@@ -129,6 +135,7 @@ class OpenedTicket:
     sla_reason: str
     triage_note: str
     loaner_needed: bool
+    next_step: str = ""  # what was set off at once (workshop: loaner and courier legs)
 
 
 def _check(user: Principal) -> None:
@@ -232,6 +239,7 @@ def card(
             fault=labels.fault(t.fault),
             status=t.status,
             path=labels.path(t.resolution_path),
+            path_code=t.resolution_path,
             sla_due_at=t.sla_due_at,
             window=labels.window(t.window_start, t.window_end),
         )
@@ -415,6 +423,16 @@ def open_ticket(
     decision = triage(v.fault, machine.model_family)
     assert v.sla_due_at is not None and v.resolution_path is not None
     tier = customer_tier(session, cid)
+    next_step = ""
+    if v.resolution_path.value == "workshop":
+        try:
+            next_step = send_to_workshop(
+                session, v.id, actor=user.username, now=at
+            ).summary
+        except (
+            LoanerPoolError
+        ) as exc:  # e.g. no workshop site: the ticket stays triaged
+            next_step = f"not sent to the workshop yet: {exc}"
     return OpenedTicket(
         id=v.id,
         ref=v.ref,
@@ -426,4 +444,5 @@ def open_ticket(
         sla_reason=sla_reason(tier, sev.value, at, v.sla_due_at),
         triage_note=decision.note,
         loaner_needed=v.loaner_needed,
+        next_step=next_step,
     )
