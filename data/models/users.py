@@ -23,9 +23,16 @@ class User(Base):
         ForeignKey("site.id")
     )  # store staff only
     region: Mapped[str | None] = mapped_column(String(80))  # a dispatcher's home region
+    technician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("technician.id")
+    )  # technicians only: whose round they see
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # Bumped when an admin deactivates the user or resets the password: every open
+    # session carries the value it signed in with and ends when they differ (0010).
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    demo: Mapped[bool] = mapped_column(default=False)  # created by `tournee demo`
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
 
 

@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from data.models import RepairTicket
 from dispatch import labels
-from dispatch.booking.book import SlotTaken, book
-from dispatch.booking.offers import BookingError, Offers, offers_for
+from dispatch.access.roles import AccessDenied
+from dispatch.booking.book import SlotTaken
+from dispatch.booking.offers import BookingError, Offers
 from dispatch.booking.rules import BookingRules
-from dispatch.cli.common import CommandError, default_actor, read, table, write
+from dispatch.cli.common import CommandError, cli_user, read, table, write
+from dispatch.views.booking import book_slot, slot_offers
 from repairs.errors import RepairsError
 
 
@@ -66,11 +68,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a = acts.add_parser("book", help="book an offered slot for the ticket")
     _common(a)
     a.add_argument("--slot", required=True, help="an offer id from `visit slots`")
-    a.add_argument("--actor", default=default_actor())
     a.set_defaults(func=_book)
 
 
-REFUSED = (BookingError, RepairsError, ValueError, LookupError)
+REFUSED = (BookingError, RepairsError, AccessDenied, ValueError, LookupError)
 
 
 def ticket_id(s: Session, ref: str) -> int:
@@ -105,8 +106,9 @@ def _print(o: Offers) -> None:
 def _slots(args: argparse.Namespace) -> int:
     rules = _rules(args)
     now = datetime.now(UTC)
+    user = cli_user()
     o = read(
-        lambda s: offers_for(s, ticket_id(s, args.ticket), now=now, rules=rules),
+        lambda s: slot_offers(s, user, ticket_id(s, args.ticket), now=now, rules=rules),
         REFUSED,
     )
     _print(o)
@@ -118,13 +120,14 @@ def _slots(args: argparse.Namespace) -> int:
 def _book(args: argparse.Namespace) -> int:
     rules = _rules(args)
     now = datetime.now(UTC)
+    user = cli_user()
     try:
         b = write(
-            lambda s: book(
+            lambda s: book_slot(
                 s,
+                user,
                 ticket_id(s, args.ticket),
                 args.slot,
-                actor=args.actor,
                 now=now,
                 rules=rules,
             ),

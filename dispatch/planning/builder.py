@@ -27,6 +27,7 @@ from data.models import (
     TechnicianAbsence,
     VisitBooking,
 )
+from dispatch import labels
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
 from repairs.triage import SKILLS
@@ -34,9 +35,10 @@ from routing import Break, Job, Problem, TimeWindow, Vehicle
 
 PLANNABLE_STATES = ("triaged", "scheduled")
 TIEBREAK = 100  # solver weight = priority weight x 100 + slack rank (0..99)
-#: Added to a booked visit's weight (above any unbooked job's, score <= 100): a
-#: window promised to the customer is the last thing a plan drops.
-BOOKED_BONUS = 10**7
+PINNED_CLASS = len(prio.CLASS_NAMES)
+"""The routing class of a pinned visit: above every priority class of a score.
+A visit booked with the customer (``VisitBooking``, window on the day) has it too:
+a promised window is the last thing a plan drops."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +46,9 @@ class JobMeta:
     """What the dispatcher sees of a routing job."""
 
     ref: str  # routing job id: "T<ticket id>", "D<order id>", "S<site id>"...
+    reference: str = (
+        ""  # what people read: the ticket's reference "R100004", the order's
+    )
     ticket_id: int | None = None
     delivery_ids: tuple[int, ...] = ()
     site_id: int | None = None
@@ -61,8 +66,14 @@ class JobMeta:
     tier: str = "Member"
     severity: str | None = None
     score: int = 0
+    priority_class: int = 0
     explanation: str = ""
     pinned_to: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The name readers see: the reference, else the label (never the routing id)."""
+        return self.reference or self.label or self.ref
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,7 +249,12 @@ def _tech_vehicle(
 
 
 def repair_jobs(
-    session: Session, day: date, region: str | None, variant: Variant
+    session: Session,
+    day: date,
+    region: str | None,
+    variant: Variant,
+    *,
+    only: int | None = None,
 ) -> list[tuple[Job, JobMeta]]:
     """On-site tickets to plan on ``day``: wanted that day, or overdue and still unplanned."""
     weights = weights_for(variant)
@@ -260,6 +276,8 @@ def repair_jobs(
     )
     if region:
         q = q.where(Customer.region == region)
+    if only is not None:
+        q = q.where(RepairTicket.id == only)
     pins = {
         p.job_ref: p
         for p in session.scalars(
@@ -313,15 +331,20 @@ def repair_jobs(
             service_s=t.duration_min * 60,
             windows=windows,
             skills=frozenset({t.required_skill}) if t.required_skill else frozenset(),
-            priority=solver_weight(p, inp.slack)
-            + (BOOKED_BONUS if win is not None and t.id in booked else 0),
+            priority=solver_weight(p, inp.slack),
+            # a dispatcher's pin, or a window booked with the customer, outranks
+            # every score: it is planned first
+            priority_class=PINNED_CLASS
+            if pin or (win is not None and t.id in booked)
+            else p.priority_class,
             pinned_vehicle=pinned_vehicle,
             pinned_start=pinned_start,
         )
         meta = JobMeta(
             ref=ref,
+            reference=t.ref or f"R{t.id}",
             ticket_id=t.id,
-            label=f"{t.fault.replace('_', ' ')} · {t.severity}",
+            label=f"{labels.fault(t.fault)} · {labels.severity(t.severity)}",
             customer=c.name,
             address=c.address,
             town=c.town,
@@ -335,6 +358,7 @@ def repair_jobs(
             tier=tier,
             severity=t.severity,
             score=p.score,
+            priority_class=p.priority_class,
             explanation=p.explanation,
             pinned_to=pinned_vehicle,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date
@@ -24,6 +25,7 @@ from routing import (
     solve,
 )
 from routing.partition import Pool, dask_pool, local_pool, solve_partitioned
+from routing.strict import enforce, retime
 
 PARTITION_ABOVE_JOBS = 300
 """Above this many jobs the day is solved region by region, in parallel."""
@@ -68,13 +70,20 @@ def solve_day(
     initial: Solution | None = None,
     seed: int = 0,
 ) -> Solution:
-    """Small days: one model, a portfolio on both cores. National days: by region, in parallel."""
-    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS and initial is None:
+    """Small days: one model, a portfolio on both cores. National days: by region, in parallel.
+
+    The answer then goes through :func:`routing.strict.enforce`: free gaps filled,
+    no job left out while a lower priority class holds a slot it could take, and
+    every reason recomputed from the final routes, naming tickets by reference.
+    """
+    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS:
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
+        # A re-plan goes this way too (its visits are pinned to their technicians
+        # by ``stabilise``), with the whole-country budget.
         labels = dict(dp.labels)
         with partition_pool() as pool:
-            return solve_partitioned(
+            sol = solve_partitioned(
                 dp.problem,
                 SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
                 executor=pool.executor,
@@ -83,13 +92,74 @@ def solve_day(
                 progress=progress,
                 cancel=cancel,
             )
-    return solve(
-        dp.problem,
-        SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
-        progress=progress,
-        cancel=cancel,
-        initial=initial,
+    else:
+        sol = solve(
+            dp.problem,
+            SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
+            progress=progress,
+            cancel=cancel,
+            initial=initial,
+        )
+    final = enforce(dp.problem, sol, name=namer(dp))
+    if initial is None:
+        return final
+    return never_worse(dp, initial, final)
+
+
+def never_worse(dp: DayProblem, initial: Solution, final: Solution) -> Solution:
+    """A re-plan never places fewer visits, nor serves less priority, than its start.
+
+    The starting plan is replayed under today's constraints (``routing.strict.retime``):
+    what no longer fits there was forced out by a pin or a change, and is named.
+    If the search's answer places fewer visits or less priority than that
+    replay (with its gaps filled), the replay wins.
+    """
+    name = namer(dp)
+    routes = {r.vehicle_id: list(r.job_ids) for r in initial.routes}
+    replay, lost = retime(dp.problem, routes)
+    start = enforce(dp.problem, replay, name=name)
+
+    def figures(sol: Solution) -> tuple[int, int]:
+        placed = [s.job_id for r in sol.routes for s in r.stops]
+        return len(placed), sum(dp.jobs[j].score for j in placed if j in dp.jobs)
+
+    was = sum(len(r.stops) for r in initial.routes)
+    (n_new, p_new), (n_start, p_start) = figures(final), figures(start)
+    forced = ", ".join(name(j) for j in lost[:8]) + (
+        f" and {len(lost) - 8} more" if len(lost) > 8 else ""
     )
+    note = f"started from {was} placed visits"
+    if lost:
+        note += f"; forced out by pins or changes: {forced}"
+    best = final
+    if n_new < n_start or p_new < p_start:
+        best = start
+        note += (
+            f"; the search found {n_new} placed, so the starting rounds were kept "
+            f"({n_start} placed)"
+        )
+    details = {**best.details, "replan": note}
+    return Solution(
+        routes=best.routes,
+        unassigned=best.unassigned,
+        objective=best.objective,
+        status=best.status,
+        elapsed_s=final.elapsed_s,
+        details=details,
+    )
+
+
+def namer(dp: DayProblem) -> Callable[[str], str]:
+    """Routing ids -> what readers see: ticket references, technicians' names."""
+
+    def name(ref: str) -> str:
+        if ref in dp.jobs:
+            return dp.jobs[ref].shown
+        if ref in dp.vehicles:
+            return dp.vehicles[ref].name or ref
+        return ref
+
+    return name
 
 
 def initial_from_plan(

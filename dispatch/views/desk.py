@@ -36,7 +36,8 @@ from dispatch.loyalty.customers import CustomerCard, find_customer, parse_contac
 from dispatch.workshop.flow import send_to_workshop
 from loaner_pool.errors import LoanerPoolError
 from repairs.service import customer_tier
-from repairs.sla import SEVERITY_FACTORS, sla_hours
+from repairs.sla import sla_hours
+from repairs.sla_policy import policy_in_force
 from repairs.states import OPEN_STATES, Severity
 from repairs.triage import FAULTS, triage
 
@@ -366,15 +367,22 @@ def create_customer(
     return c.id
 
 
-def sla_reason(tier: str, severity: str, opened_at: datetime, due: datetime) -> str:
-    """``Gold member, critical (×0.5): 10 business hours from Tue 24 Nov 10:00``."""
-    hours = sla_hours(severity, tier)
-    factor = SEVERITY_FACTORS.get(severity, 1.0)
+def sla_reason(
+    tier: str,
+    severity: str,
+    opened_at: datetime,
+    due: datetime,
+    path: str | None = None,
+) -> str:
+    """``Gold member, critical, technician visit: 10 business hours (policy 2026.1)
+    from Tue 24 Nov 10:00, due Tue 24 Nov 12:00``."""
+    hours = sla_hours(severity, tier, path=path)
     sev = labels.severity(severity).lower()
-    times = f" (×{factor:g})" if factor != 1.0 else ""
+    how = f", {labels.path(path).lower()}" if path else ""
     return (
-        f"{tier} member, {sev}{times}: {hours:g} business hours from "
-        f"{labels.when(opened_at)}, due {labels.when(due)}"
+        f"{tier} member, {sev}{how}: {hours:g} business hours "
+        f"(policy {policy_in_force().version}) from {labels.when(opened_at)}, "
+        f"due {labels.when(due)}"
     )
 
 
@@ -441,7 +449,9 @@ def open_ticket(
         skill=labels.skill(v.required_skill),
         duration_min=v.duration_min,
         sla_due_at=v.sla_due_at,
-        sla_reason=sla_reason(tier, sev.value, at, v.sla_due_at),
+        sla_reason=sla_reason(
+            tier, sev.value, at, v.sla_due_at, v.resolution_path.value
+        ),
         triage_note=decision.note,
         loaner_needed=v.loaner_needed,
         next_step=next_step,

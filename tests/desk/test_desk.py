@@ -94,7 +94,7 @@ def test_open_ticket_triages_at_once_with_the_sla_reason(session) -> None:
         now=at,
     )
     assert t.path == "onsite"
-    assert "Gold member, critical (×0.5): 10 business hours" in t.sla_reason
+    assert "Gold member, critical, technician visit: 10 business hours" in t.sla_reason
     row = session.get(RepairTicket, t.id)
     assert row.status == "triaged" and row.sla_due_at == t.sla_due_at
     with pytest.raises(desk.DeskError, match="severity"):
