@@ -70,15 +70,18 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
         PageSpec("field", "My round", ":material/directions_car:", "field"),
+        PageSpec("users", "Users", ":material/manage_accounts:", "users"),
+        PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
+        PageSpec("club", "Club card", ":material/loyalty:", "club"),
     )
 }
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
-    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
-    Role.AGENT: ("home", "desk", "tickets"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
+    Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "club", "tickets"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "outbox"),
     Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
@@ -90,6 +93,9 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "desk",
         "service_map",
         "sla",
+        "users",
+        "outbox",
+        "club",
     ),
 }
 
