@@ -71,6 +71,8 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
         PageSpec("field", "My round", ":material/directions_car:", "field"),
         PageSpec("users", "Users", ":material/manage_accounts:", "users"),
+        PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
+        PageSpec("club", "Club card", ":material/loyalty:", "club"),
     )
 }
 
@@ -85,9 +87,9 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "loaners",
         "sla",
     ),
-    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
-    Role.AGENT: ("home", "desk", "tickets"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
+    Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "club", "tickets"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "outbox"),
     Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
@@ -100,6 +102,8 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "service_map",
         "sla",
         "users",
+        "outbox",
+        "club",
     ),
 }
 
