@@ -79,7 +79,15 @@ PAGES: dict[str, PageSpec] = {
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
+    Role.DISPATCHER: (
+        "home",
+        "board",
+        "deliveries",
+        "tickets",
+        "desk",
+        "loaners",
+        "sla",
+    ),
     Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "club", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "outbox"),
