@@ -620,3 +620,12 @@ def make_user(
     s.add(user)
     s.flush()
     return user.id
+
+
+def principal(role: str = "dispatcher", store_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Someone acting with ``role`` (services check it), for calling services directly."""
+    from dispatch.access.auth import SignedIn
+
+    return SignedIn(
+        0, f"test-{role.replace(' ', '-')}", role.title(), role, store_id, None, None
+    )

@@ -79,15 +79,17 @@ COURIERS = Board(
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _default_day(url: str, today: date) -> date:
+def _default_day(url: str, today: date, actor: SignedIn) -> date:
     with session_scope() as s:
-        return board.default_day(s, today)
+        return board.default_day(s, today, actor=actor)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _jobs(url: str, day: date, region: str | None, kind: str) -> list[board.JobRow]:
+def _jobs(
+    url: str, day: date, region: str | None, kind: str, actor: SignedIn
+) -> list[board.JobRow]:
     with session_scope() as s:
-        return board.job_rows(s, day, region, kind)
+        return board.job_rows(s, day, region, kind, actor=actor)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
@@ -97,24 +99,29 @@ def _plan(url: str, plan_id: int, status: str) -> planning.PlanView:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _details(url: str, plan_id: int) -> dict[str, board.StopDetail]:
+def _details(url: str, plan_id: int, actor: SignedIn) -> dict[str, board.StopDetail]:
     with session_scope() as s:
-        return board.stop_details(s, planning.load_plan(s, plan_id))
+        return board.stop_details(s, planning.load_plan(s, plan_id), actor=actor)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _vehicles(url: str, kind: str) -> dict[int, board.VehicleInfo]:
+def _vehicles(url: str, kind: str, actor: SignedIn) -> dict[int, board.VehicleInfo]:
     with session_scope() as s:
-        return board.vehicle_info(s, kind)
+        return board.vehicle_info(s, kind, actor=actor)
 
 
 def _plan_status(plan_id: int) -> str:
     with session_scope() as s:
-        return board.plan_status(s, plan_id)
+        return board.plan_status(s, plan_id, actor=_me())
 
 
 def _load(plan_id: int) -> planning.PlanView:
     return _plan(database_url(), plan_id, _plan_status(plan_id))
+
+
+def _me() -> SignedIn:
+    """The signed-in user, passed to every service (each checks the role again)."""
+    return require_role(Role.DISPATCHER)
 
 
 def _forget_jobs() -> None:
@@ -125,7 +132,7 @@ def _fleet(ctx: Board, region: str | None) -> dict[int, board.VehicleInfo]:
     """Active technicians (or vans) of the region, by id."""
     return {
         v.id: v
-        for v in _vehicles(database_url(), ctx.kind).values()
+        for v in _vehicles(database_url(), ctx.kind, _me()).values()
         if v.active and (region is None or v.region == region)
     }
 
@@ -136,7 +143,7 @@ def _fleet(ctx: Board, region: str | None) -> dict[int, board.VehicleInfo]:
 def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int]:
     today = datetime.now(PARIS).date()
     if ctx.ui.key("day") not in st.session_state:
-        st.session_state[ctx.ui.key("day")] = _default_day(database_url(), today)
+        st.session_state[ctx.ui.key("day")] = _default_day(database_url(), today, _me())
     choices = (WHOLE_COUNTRY, *regions())
     if ctx.ui.key("region") not in st.session_state:
         st.session_state[ctx.ui.key("region")] = (
@@ -190,7 +197,7 @@ def _start(
         day=day,
         region=region,
         seconds=seconds,
-        actor=user.username,
+        actor=user,
         variant=variant,
         based_on=based_on,
         replan=replan,
@@ -247,7 +254,7 @@ def _progress(ctx: Board) -> None:
         icon=":material/stop:",
     ):
         with write_scope() as s:
-            jobs.cancel(s, run_id)
+            jobs.cancel(s, run_id, actor=_me())
         st.toast("Cancelling: the best plan found so far will be kept.")
         c3.info("Stopping; keeping the best plan so far…")
 
@@ -426,7 +433,7 @@ def _publish(
             st.rerun()
     try:
         with write_scope() as s:
-            planning.publish(s, plan_id, actor=user.username, supersede=confirmed)
+            planning.publish(s, plan_id, actor=user, supersede=confirmed)
     except (ValueError, LookupError) as exc:
         st.error(escape_markdown(str(exc)))
         return
@@ -474,8 +481,8 @@ def _diff(ctx: Board, view: planning.PlanView) -> None:
             st.write(f"Every {ctx.job} stays with the same {ctx.vehicle}.")
         else:
             details = {
-                **_details(database_url(), old.id),
-                **_details(database_url(), view.id),
+                **_details(database_url(), old.id, _me()),
+                **_details(database_url(), view.id, _me()),
             }
             st.dataframe(board.diff_rows(d, details), hide_index=True, width="stretch")
 
@@ -683,21 +690,23 @@ def _adjust(
                 st.rerun()
     if do_unpin:
         with write_scope() as s:
-            planning.unpin(s, day, ref, actor=user.username, kind=ctx.kind)
+            planning.unpin(s, day, ref, actor=user, kind=ctx.kind)
         _forget_jobs()
         st.toast(f"{ref} unpinned.")
         st.rerun()
     if do_remove:
         with write_scope() as s:
-            new_day = board.remove_from_day(s, day, ref, actor=user.username)
+            new_day = board.remove_from_day(s, day, ref, actor=user)
         _forget_jobs()
         st.toast(f"{ref} moved to {new_day:%a %d %b}. Re-plan to apply.")
         st.rerun()
     with session_scope() as s:
         current_pins = planning.pins(s, day, ctx.kind)
-        published = board.published_plan_id(s, ctx.kind, day, region)
+        published = board.published_plan_id(s, ctx.kind, day, region, actor=_me())
     if current_pins:
-        names = {v.id: v.name for v in _vehicles(database_url(), ctx.kind).values()}
+        names = {
+            v.id: v.name for v in _vehicles(database_url(), ctx.kind, _me()).values()
+        }
         st.dataframe(
             [
                 {
@@ -757,7 +766,7 @@ def _pin(
             courier_id=(tech or None) if ctx.kind == "couriers" else None,
             not_before=datetime.combine(day, nb, tzinfo=PARIS) if timed else None,
             not_after=datetime.combine(day, na, tzinfo=PARIS) if timed else None,
-            actor=user.username,
+            actor=user,
         )
 
 
@@ -803,7 +812,9 @@ def _what_if(
         _start(ctx, user, day, region, seconds, purpose="variant", variant=variant)
     with session_scope() as s:
         choices = [
-            c for c in board.variant_plans(s, ctx.kind, day, region) if c.id != view.id
+            c
+            for c in board.variant_plans(s, ctx.kind, day, region, actor=_me())
+            if c.id != view.id
         ]
     if view.label:
         st.info(
@@ -906,9 +917,9 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     _progress(ctx)
     _last_run_message(ctx)
     url = database_url()
-    rows = _jobs(url, day, region, ctx.kind)
+    rows = _jobs(url, day, region, ctx.kind, _me())
     with session_scope() as s:
-        plan_id = board.current_plan_id(s, ctx.kind, day, region)
+        plan_id = board.current_plan_id(s, ctx.kind, day, region, actor=_me())
     if plan_id is None:
         st.info(
             f"No plan yet for {day:%A %d %B}{' in ' + escape_markdown(region) if region else ''}: "
@@ -918,8 +929,8 @@ def render_board(ctx: Board, user: SignedIn) -> None:
         _jobs_section(ctx, rows, region, with_map=True)
         return
     view = _load(plan_id)
-    details = _details(url, plan_id)
-    vehicles = _vehicles(url, ctx.kind)
+    details = _details(url, plan_id, _me())
+    vehicles = _vehicles(url, ctx.kind, _me())
     _plan_header(ctx, view, user)
     _diff(ctx, view)
     _map(ctx, view, details, vehicles)

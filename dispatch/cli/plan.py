@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 
 from data.db import migrate, sessions
-from dispatch.cli.common import CommandError, default_actor, read, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import CommandError, cli_user, read, write
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from routing import Progress
@@ -68,15 +69,18 @@ def _plan(args: argparse.Namespace) -> int:
     migrate()
     seconds = args.seconds or planning.DEFAULT_SECONDS[args.kind]
     t0 = time.monotonic()
-    plan_id = jobs.run_inline(
-        kind=args.kind,
-        day=args.date,
-        region=args.region,
-        seconds=seconds,
-        actor="cli",
-        depot_id=args.depot,
-        echo=_Ticker(args.quiet),
-    )
+    try:
+        plan_id = jobs.run_inline(
+            kind=args.kind,
+            day=args.date,
+            region=args.region,
+            seconds=seconds,
+            actor=cli_user(),  # --as USER is checked; else the OS operator
+            depot_id=args.depot,
+            echo=_Ticker(args.quiet),
+        )
+    except AccessDenied as exc:
+        raise CommandError(str(exc)) from exc
     if not args.quiet:
         sys.stderr.write("\n")
     if plan_id is None:
@@ -116,10 +120,8 @@ def _publish(plan_id: int, supersede: bool) -> None:
     for w in check.warnings:
         print(f"  warning: {w}")
     write(
-        lambda s: planning.publish(
-            s, plan_id, actor=default_actor(), supersede=supersede
-        ),
-        refusals=(planning.PublishConflict, ValueError, LookupError),
+        lambda s: planning.publish(s, plan_id, actor=cli_user(), supersede=supersede),
+        refusals=(planning.PublishConflict, ValueError, LookupError, AccessDenied),
     )
     gone = ", ".join(str(o.plan_id) for o in check.overlaps)
     print(f"plan {plan_id} published" + (f"; superseded plan {gone}" if gone else ""))

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 
 from data.base import utcnow
 from data.db import database_url, sessions, write_session
+from data.enums import Role
 from data.errors import describe
 from data.models import PlanRun
+from dispatch.access.roles import Principal, acting
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
 from routing import Progress
@@ -125,7 +127,7 @@ def start_plan(
     day: date,
     region: str | None,
     seconds: float,
-    actor: str,
+    actor: Principal | str,
     variant: Variant | None = None,
     based_on: int | None = None,
     depot_id: int | None = None,
@@ -133,6 +135,7 @@ def start_plan(
     url: str | None = None,
 ) -> int:
     """Record a run and start its worker process; returns at once with the run id."""
+    actor = acting(actor, Role.DISPATCHER)
     url = url or database_url()
     with sessions(url, writer=True).begin() as s:
         run_id = create_run(
@@ -179,8 +182,9 @@ def recent_runs(
     return [_view(r) for r in session.scalars(q)]
 
 
-def cancel(session: Session, run_id: int) -> None:
+def cancel(session: Session, run_id: int, *, actor: Principal | str) -> None:
     """Ask the worker to stop; it keeps and saves the best plan found so far."""
+    acting(actor, Role.DISPATCHER)
     session.execute(
         update(PlanRun).where(PlanRun.id == run_id).values(cancel_requested=True)
     )
@@ -330,12 +334,13 @@ def run_inline(
     day: date,
     region: str | None,
     seconds: float,
-    actor: str,
+    actor: Principal | str,
     variant: Variant | None = None,
     depot_id: int | None = None,
     echo: Callable[[Progress], None] | None = None,
 ) -> int | None:
     """Record and execute a run in this process (the CLI and the tests)."""
+    actor = acting(actor, Role.DISPATCHER)
     with write_session() as s:
         run_id = create_run(
             s,

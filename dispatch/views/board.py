@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.enums import Role
 from data.models import (
     Courier,
     Customer,
@@ -26,6 +27,7 @@ from data.models import (
     Site,
     Technician,
 )
+from dispatch.access.roles import Principal, acting, check_role
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import (
     PARIS,
@@ -129,9 +131,10 @@ def next_working_day(day: date) -> date:
     return day
 
 
-def default_day(session: Session, today: date) -> date:
+def default_day(session: Session, today: date, *, actor: Principal) -> date:
     """The day a dispatcher most likely wants: the first working day from ``today``
     with visits wanted, else the next working day."""
+    check_role(actor, Role.DISPATCHER)
     first = session.scalar(
         select(func.min(RepairTicket.visit_on)).where(
             RepairTicket.resolution_path == "onsite",
@@ -170,11 +173,17 @@ def _metas(session: Session, day: date, region: str | None, kind: str) -> list[J
 
 
 def job_rows(
-    session: Session, day: date, region: str | None = None, kind: str = "technicians"
+    session: Session,
+    day: date,
+    region: str | None = None,
+    kind: str = "technicians",
+    *,
+    actor: Principal,
 ) -> list[JobRow]:
     """The jobs to plan on ``day`` (one region or the whole country): on-site visits
     for ``technicians``, delivery stops for ``couriers``; with their priority score
     and its explanation, most urgent first."""
+    check_role(actor, Role.DISPATCHER)
     rows = []
     for m in _metas(session, day, region, kind):
         # a delivery has no SLA of its own: its promised window's end is its due time
@@ -234,10 +243,11 @@ def filter_jobs(
 
 
 def current_plan_id(
-    session: Session, kind: str, day: date, region: str | None
+    session: Session, kind: str, day: date, region: str | None, *, actor: Principal
 ) -> int | None:
     """The day's plan to show: the newest of the published plan and the main-line drafts
     (what-if variants, which carry a label, are only shown when compared)."""
+    check_role(actor, Role.DISPATCHER)
     q = (
         select(Plan.id)
         .where(
@@ -255,13 +265,16 @@ def current_plan_id(
     return session.scalars(q).first()
 
 
-def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDetail]:
+def stop_details(
+    session: Session, view: planning.PlanView, *, actor: Principal
+) -> dict[str, StopDetail]:
     """job ref -> customer, address, position... for every job of ``view`` (routed or not).
 
     A routed stop is drawn where the plan sent the vehicle (the coordinates and label the
     plan saved), not where the customer lives today; only what the plan did not keep
     (phone, address lines, unplaced jobs) is read from the current rows.
     """
+    check_role(actor, Role.DISPATCHER)
     planned = {s.job_ref: s for r in view.routes for s in r.stops if s.lat is not None}
     if view.kind != "technicians":
         out = {}
@@ -334,8 +347,11 @@ def _detail(m: JobMeta) -> StopDetail:
     )
 
 
-def vehicle_info(session: Session, kind: str = "technicians") -> dict[int, VehicleInfo]:
+def vehicle_info(
+    session: Session, kind: str = "technicians", *, actor: Principal
+) -> dict[int, VehicleInfo]:
     """Technician (or courier) id -> name, home/depot position and break length."""
+    check_role(actor, Role.DISPATCHER)
     if kind == "technicians":
         return {
             t.id: VehicleInfo(
@@ -476,7 +492,7 @@ def remove_from_day(
     day: date,
     job_ref: str,
     *,
-    actor: str,
+    actor: Principal | str,
     why: str = "removed from the day by the dispatcher",
 ) -> date:
     """Take a visit off ``day``: it is wanted on the next working day instead, back in
@@ -484,6 +500,7 @@ def remove_from_day(
 
     Raises LookupError for a job that is not a repair ticket of this database.
     """
+    actor = acting(actor, Role.DISPATCHER)
     if not job_ref.startswith("T") or not job_ref[1:].isdigit():
         raise LookupError(f"{job_ref!r} is not a repair visit")
     ticket = session.get(RepairTicket, int(job_ref[1:]))
@@ -540,9 +557,10 @@ class PlanChoice:
 
 
 def variant_plans(
-    session: Session, kind: str, day: date, region: str | None
+    session: Session, kind: str, day: date, region: str | None, *, actor: Principal
 ) -> list[PlanChoice]:
     """The what-if plans of a day (labelled drafts, and any published one), newest first."""
+    check_role(actor, Role.DISPATCHER)
     q = (
         select(Plan)
         .where(
@@ -567,12 +585,14 @@ def variant_plans(
 
 
 def published_plan_id(
-    session: Session, kind: str, day: date, region: str | None
+    session: Session, kind: str, day: date, region: str | None, *, actor: Principal
 ) -> int | None:
     """The day's published plan, if any."""
+    check_role(actor, Role.DISPATCHER)
     return planning.latest_plan_id(session, kind, day, region, status="published")
 
 
-def plan_status(session: Session, plan_id: int) -> str:
+def plan_status(session: Session, plan_id: int, *, actor: Principal) -> str:
     """``draft``, ``published``, ``superseded``, or ``missing``."""
+    check_role(actor, Role.DISPATCHER)
     return session.scalar(select(Plan.status).where(Plan.id == plan_id)) or "missing"

@@ -46,8 +46,10 @@ from sqlalchemy import ColumnElement, Date, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS as PARIS
+from data.enums import Role
 from data.gazetteer import gazetteer
 from data.models import Customer, DeliveryOrder, Loan, Loaner, RepairTicket, Visit
+from dispatch.access.roles import AccessDenied, Principal, check_role, store_scope
 from repairs.states import TERMINAL_STATES
 
 __all__ = [
@@ -256,8 +258,9 @@ def departement_of_postcode(postcode: str) -> str:
     return postcode[:2]
 
 
-def history_end(session: Session) -> date | None:
+def history_end(session: Session, *, actor: Principal) -> date | None:
     """The last day with a recorded visit, if any."""
+    check_role(actor, Role.MANAGER, Role.DISPATCHER)
     value = session.scalar(select(func.max(Visit.visit_on)))
     return _as_date(value) if value is not None else None
 
@@ -714,12 +717,14 @@ def service_level(
     now: datetime | None = None,
     hex_resolution: int = DEFAULT_HEX_RESOLUTION,
     level: AreaLevel | None = None,
+    actor: Principal,
 ) -> ServiceLevel:
     """All the manager's figures: areas, headline KPIs (and the period before), trends.
 
     ``level`` defaults to départements for the whole country and H3 cells for a region.
     ``now`` defaults to the start of ``as_of`` (Paris).
     """
+    check_role(actor, Role.MANAGER, Role.DISPATCHER)
     now = now or _utc(as_of)
     period = period_ending(as_of, weeks)
     level = level or ("hex" if region else "departement")
@@ -769,12 +774,21 @@ class TodayCounts:
 
 
 def today_counts(
-    session: Session, *, day: date, now: datetime, store_id: int | None = None
+    session: Session,
+    *,
+    day: date,
+    now: datetime,
+    store_id: int | None = None,
+    actor: Principal,
 ) -> TodayCounts:
     """Counts for the home page. ``store_id`` limits bags and loaners to one store.
 
     Callers pass ``dispatch.access.roles.store_scope(user)`` so store staff get their store's.
     """
+    check_role(actor, Role.DISPATCHER, Role.STORE_STAFF, Role.AGENT, Role.MANAGER)
+    own = store_scope(actor)  # store staff count their own store only
+    if own is not None and store_id != own:
+        raise AccessDenied(actor.username, f"count store {store_id}")
     final = DONE_DELIVERY + FAILED_DELIVERY + ("cancelled",)
     visits = session.scalar(
         select(func.count(RepairTicket.id)).where(
