@@ -32,5 +32,6 @@ from data.models.plans import UnassignedJob as UnassignedJob
 from data.models.repairs import RepairTicket as RepairTicket
 from data.models.repairs import TicketEvent as TicketEvent
 from data.models.repairs import Visit as Visit
+from data.models.stock import TransferProposal as TransferProposal
 from data.models.users import AuditLog as AuditLog
 from data.models.users import User as User
