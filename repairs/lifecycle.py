@@ -30,6 +30,7 @@ from repairs.states import (
     allowed_next,
     check_transition,
     is_terminal,
+    needs_loaner,
 )
 
 
@@ -215,7 +216,6 @@ def _retriage(
     old = ticket.resolution_path
     ticket.resolution_path = path.value
     if path is ResolutionPath.WORKSHOP:
-        # Mirrors loaner_pool.policy.needs_loaner (siblings do not import each other).
         ticket.same_day_fix = False
-        ticket.loaner_needed = True
+    ticket.loaner_needed = needs_loaner(path, ticket.same_day_fix)
     return {"path_from": old, "path_to": path.value}

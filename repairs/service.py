@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.audit import record
 from data.models import CustomerMachine, LoyaltyAccount, RepairTicket
 from repairs.errors import RepairsError
-from repairs.lifecycle import TicketView, record_event, transition, view
+from repairs.lifecycle import TicketNotFound, TicketView, record_event, transition, view
 from repairs.sla import sla_due
-from repairs.states import ResolutionPath, Severity, TicketState
+from repairs.sla_policy import SlaPolicy, policy_in_force
+from repairs.states import ResolutionPath, Severity, TicketState, needs_loaner
 from repairs.triage import triage
 
 #: The tier of a customer without a loyalty account.
@@ -56,11 +58,14 @@ def open_ticket(
     fault: str,
     severity: Severity | str,
     *,
-    machine_id: int,
+    machine_id: int | None,
     description: str = "",
     actor: str,
     opened_at: datetime | None = None,
     window: tuple[datetime, datetime] | None = None,
+    model_family: str | None = None,
+    ref: str | None = None,
+    why: str = "opened",
 ) -> TicketView:
     """Create a ticket, triage it and compute its SLA due time.
 
@@ -76,6 +81,10 @@ def open_ticket(
         starts there, in business hours.
     window
         The customer's preferred visit window ``(start, end)``, aware datetimes.
+    model_family
+        Only without ``machine_id`` (a customer whose machine is not on record).
+    ref
+        The ticket's reference when it has one already (an import); else ``R<id>``.
 
     Raises
     ------
@@ -85,26 +94,35 @@ def open_ticket(
     at = opened_at or datetime.now(UTC)
     if window is not None and not window[0] < window[1]:
         raise ValueError(f"window ends before it starts: {window[0]} - {window[1]}")
-    machine = _machine(session, machine_id, customer_id)
-    decision = triage(fault, machine.model_family)
+    if machine_id is not None:
+        family = _machine(session, machine_id, customer_id).model_family
+    elif model_family:
+        family = model_family
+    else:
+        raise ValueError("a ticket needs a machine or its model family")
+    decision = triage(fault, family)
     tier = customer_tier(session, customer_id)
+    policy = policy_in_force()
+    path = ResolutionPath(decision.path).value
     ticket = RepairTicket(
-        ref=f"N-{uuid.uuid4().hex[:12]}",  # replaced by R<id> once the id is known
+        ref=ref or f"N-{uuid.uuid4().hex[:12]}",  # else R<id> once the id is known
         customer_id=customer_id,
         machine_id=machine_id,
         fault=fault,
         severity=sev.value,
         description=description,
         opened_at=at,
-        sla_due_at=sla_due(at, sev, tier),
+        sla_due_at=sla_due(at, sev, tier, path=path, policy=policy),
+        sla_policy_version=policy.version,
         window_start=window[0] if window else None,
         window_end=window[1] if window else None,
         status=TicketState.NEW.value,
     )
     session.add(ticket)
     session.flush()
-    ticket.ref = f"R{ticket.id}"
-    record_event(session, ticket, None, actor=actor, why="opened", at=at, tier=tier)
+    if ref is None:
+        ticket.ref = f"R{ticket.id}"
+    record_event(session, ticket, None, actor=actor, why=why, at=at, tier=tier)
     _apply_triage(
         ticket, decision.path, decision.skill, decision.duration_min, decision.same_day
     )
@@ -131,8 +149,40 @@ def _apply_triage(
     ticket.required_skill = skill
     ticket.duration_min = duration_min
     ticket.same_day_fix = same_day
-    # Same rule as loaner_pool.policy.needs_loaner (siblings do not import each
-    # other): the machine goes away, or the on-site repair spans several days.
-    ticket.loaner_needed = path is ResolutionPath.WORKSHOP or (
-        path is ResolutionPath.ONSITE and not same_day
+    ticket.loaner_needed = needs_loaner(path, same_day)
+
+
+def recompute_due(
+    session: Session, ticket_id: int, *, actor: str, policy: SlaPolicy | None = None
+) -> bool:
+    """Give a ticket the due time the policy in force (or ``policy``) computes from its
+    opening; returns whether it changed. Audited with the old and new due times.
+
+    Tickets otherwise keep the due time computed when they were opened: a new policy
+    edition changes newly opened tickets only, until an admin calls this.
+    """
+    ticket = session.get(RepairTicket, ticket_id, with_for_update=True)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    pol = policy or policy_in_force()
+    tier = customer_tier(session, ticket.customer_id)
+    new_due = sla_due(
+        ticket.opened_at, ticket.severity, tier, path=ticket.resolution_path, policy=pol
     )
+    if ticket.sla_due_at == new_due and ticket.sla_policy_version == pol.version:
+        return False
+    old = ticket.sla_due_at
+    ticket.sla_due_at = new_due
+    ticket.sla_policy_version = pol.version
+    ticket.version += 1
+    record(
+        session,
+        actor,
+        "repair_ticket",
+        ticket.ref,
+        "sla recomputed",
+        old=old.isoformat() if old else None,
+        new=new_due.isoformat(),
+        policy=pol.version,
+    )
+    return True

@@ -1,41 +1,42 @@
-"""Business-hours arithmetic for France and the repair service-level targets.
+"""Repair service levels: the due time of a ticket and whether it is at risk.
 
-Pure: aware datetimes in, aware datetimes (Europe/Paris) out. Business time is
-Mon-Fri 08:00-18:00 Europe/Paris outside French public holidays (``holidays``
-package, metropolitan France), all configurable through ``BusinessCalendar``.
-Business hours never straddle a DST change (those happen at night), so the
-arithmetic is done on local wall-clock time and localised at the end.
-
-SLA targets are business hours per loyalty tier (``SLA_TARGETS``), multiplied
-by a severity factor (``SEVERITY_FACTORS``: a critical ticket - machine
-unusable - gets half the time). The clock only runs in business hours: a
-ticket opened Friday 19:00 starts counting Monday 08:00.
+The targets (business hours per loyalty tier x severity, per resolution path where
+it differs) and the business calendar are data: :mod:`repairs.sla_policy` loads and
+checks ``sla_policy.toml``. The clock only runs in business hours
+(:mod:`repairs.business_hours`): a ticket opened Friday 19:00 starts counting
+Monday 08:00.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
-from types import MappingProxyType
-from zoneinfo import ZoneInfo
-
-import holidays
 
 from data.base import PARIS as PARIS
-from repairs.errors import NaiveDatetimeError
+from repairs.business_hours import (
+    DEFAULT_CALENDAR,
+    BusinessCalendar,
+    _require_aware,
+    add_business_hours,
+    business_hours_between,
+    french_holidays,
+)
+from repairs.sla_policy import SlaPolicy, policy_in_force
 
-#: Business hours allowed per loyalty tier (keys are lower-case tier names).
-#: Platinum: next business day (10 h); Gold 2 business days; Silver 3; Member 5.
-SLA_TARGETS: Mapping[str, float] = MappingProxyType(
-    {"platinum": 10, "gold": 20, "silver": 30, "member": 50}
-)
-#: Multiplier on the tier target per severity.
-SEVERITY_FACTORS: Mapping[str, float] = MappingProxyType(
-    {"low": 1.0, "normal": 1.0, "high": 1.0, "critical": 0.5}
-)
+__all__ = [
+    "AT_RISK_WITHIN_H",
+    "DEFAULT_CALENDAR",
+    "PARIS",
+    "BusinessCalendar",
+    "SlaStatus",
+    "add_business_hours",
+    "business_hours_between",
+    "french_holidays",
+    "sla_due",
+    "sla_hours",
+    "sla_status",
+]
+
 #: Default horizon, in business hours, under which an unscheduled ticket is at risk.
 AT_RISK_WITHIN_H = 4.0
 
@@ -50,158 +51,20 @@ class SlaStatus(StrEnum):
         return self.value.replace("_", " ")
 
 
-@functools.lru_cache(maxsize=64)
-def french_holidays(year: int) -> frozenset[date]:
-    """Public holidays of metropolitan France for ``year`` (``holidays.France``)."""
-    return frozenset(holidays.country_holidays("FR", years=year))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BusinessCalendar:
-    """When the SLA clock runs.
-
-    ``workdays`` are ``date.weekday()`` numbers (Mon=0). ``extra_holidays`` adds
-    closures (company days off); ``worked_holidays`` lists public holidays the
-    company works (e.g. Pentecost Monday as "journée de solidarité");
-    ``public_holidays=False`` ignores French public holidays altogether.
-    """
-
-    tz: ZoneInfo = PARIS
-    workdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
-    opens: time = time(8, 0)
-    closes: time = time(18, 0)
-    public_holidays: bool = True
-    extra_holidays: frozenset[date] = frozenset()
-    worked_holidays: frozenset[date] = frozenset()
-
-    def __post_init__(self) -> None:
-        if not self.opens < self.closes:
-            raise ValueError(
-                f"business day must open before it closes: {self.opens}-{self.closes}"
-            )
-        if not self.workdays or not self.workdays <= set(range(7)):
-            raise ValueError(f"workdays must be weekday numbers 0-6: {self.workdays}")
-
-    @property
-    def day_hours(self) -> float:
-        any_day = date(2000, 1, 3)
-        span = _at(any_day, self.closes) - _at(any_day, self.opens)
-        return span / timedelta(hours=1)
-
-    def is_business_day(self, day: date) -> bool:
-        if day.weekday() not in self.workdays or day in self.extra_holidays:
-            return False
-        if not self.public_holidays or day in self.worked_holidays:
-            return True
-        return day not in french_holidays(day.year)
-
-    def is_business_time(self, at: datetime) -> bool:
-        """True when ``at`` (aware) falls within business hours, closing time included."""
-        _require_aware("at", at)
-        local = at.astimezone(self.tz)
-        return self.is_business_day(local.date()) and (
-            self.opens <= local.time().replace(tzinfo=None) <= self.closes
-        )
-
-
-DEFAULT_CALENDAR = BusinessCalendar()
-
-
-def _at(day: date, t: time) -> datetime:
-    return datetime.combine(day, t)
-
-
-def _require_aware(name: str, value: datetime) -> None:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise NaiveDatetimeError(name, value)
-
-
-def _local_naive(value: datetime, cal: BusinessCalendar) -> datetime:
-    return value.astimezone(cal.tz).replace(tzinfo=None)
-
-
-def _localise(wall: datetime, cal: BusinessCalendar) -> datetime:
-    return wall.replace(tzinfo=cal.tz)
-
-
-def add_business_hours(
-    start: datetime,
-    hours: float,
-    calendar: BusinessCalendar = DEFAULT_CALENDAR,
-) -> datetime:
-    """The instant ``hours`` business hours after ``start``.
-
-    The result always lies within business hours (a day's closing time counts
-    as within: 10 h from Monday 08:00 is Monday 18:00, not Tuesday 08:00). With
-    ``hours=0`` it is ``start`` moved forward to the next opening if needed.
-
-    Raises
-    ------
-    NaiveDatetimeError
-        ``start`` has no time zone.
-    ValueError
-        ``hours`` is negative.
-    """
-    _require_aware("start", start)
-    if hours < 0:
-        raise ValueError(f"hours must be >= 0, got {hours}")
-    remaining = timedelta(hours=float(hours))
-    cursor = _local_naive(start, calendar)
-    day = cursor.date()
-    while True:
-        if calendar.is_business_day(day):
-            opens, closes = _at(day, calendar.opens), _at(day, calendar.closes)
-            cursor = max(cursor, opens)
-            if cursor <= closes:
-                left_today = closes - cursor
-                if remaining <= left_today:
-                    return _localise(cursor + remaining, calendar)
-                remaining -= left_today
-        day += timedelta(days=1)
-        cursor = _at(day, calendar.opens)
-
-
-def business_hours_between(
-    a: datetime, b: datetime, calendar: BusinessCalendar = DEFAULT_CALENDAR
-) -> float:
-    """Business hours from ``a`` to ``b``; negative when ``b`` is before ``a``."""
-    _require_aware("a", a)
-    _require_aware("b", b)
-    if b < a:
-        return -business_hours_between(b, a, calendar)
-    lo, hi = _local_naive(a, calendar), _local_naive(b, calendar)
-    total = timedelta()
-    day = lo.date()
-    while day <= hi.date():
-        if calendar.is_business_day(day):
-            start = max(lo, _at(day, calendar.opens))
-            end = min(hi, _at(day, calendar.closes))
-            if end > start:
-                total += end - start
-        day += timedelta(days=1)
-    return total / timedelta(hours=1)
-
-
 def sla_hours(
     severity: str,
     tier: str,
     *,
-    targets: Mapping[str, float] = SLA_TARGETS,
-    factors: Mapping[str, float] = SEVERITY_FACTORS,
+    path: str | None = None,
+    policy: SlaPolicy | None = None,
 ) -> float:
-    """Business hours allowed for a ticket of ``severity`` from a ``tier`` customer.
+    """Business hours allowed for a ticket of ``severity`` from a ``tier`` customer,
+    read from the policy in force (or ``policy``), for ``path`` where it differs.
 
     Tier and severity are matched case-insensitively (``Tier.GOLD``, ``"Gold"``
     and ``"gold"`` are the same); unknown values raise ``ValueError``.
     """
-    t, s = str(tier).strip().lower(), str(severity).strip().lower()
-    if t not in targets:
-        raise ValueError(f"unknown loyalty tier {tier!r}; known: {', '.join(targets)}")
-    if s not in factors:
-        raise ValueError(f"unknown severity {severity!r}; known: {', '.join(factors)}")
-    return targets[t] * factors[s]
+    return (policy or policy_in_force()).hours(severity, tier, path)
 
 
 def sla_due(
@@ -209,9 +72,9 @@ def sla_due(
     severity: str,
     tier: str,
     *,
-    targets: Mapping[str, float] = SLA_TARGETS,
-    factors: Mapping[str, float] = SEVERITY_FACTORS,
-    calendar: BusinessCalendar = DEFAULT_CALENDAR,
+    path: str | None = None,
+    policy: SlaPolicy | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> datetime:
     """When a ticket opened at ``opened_at`` must be resolved (Europe/Paris time).
 
@@ -219,8 +82,9 @@ def sla_due(
     business hours: Monday 8 h + Tuesday 10 h + Wednesday 2 h -> Wednesday 10:00.
     """
     _require_aware("opened_at", opened_at)
-    hours = sla_hours(severity, tier, targets=targets, factors=factors)
-    return add_business_hours(opened_at, hours, calendar)
+    pol = policy or policy_in_force()
+    hours = pol.hours(severity, tier, path)
+    return add_business_hours(opened_at, hours, calendar or pol.calendar)
 
 
 def sla_status(

@@ -185,3 +185,11 @@ def check_transition(
             [s.value for s in allowed],
             path=None if path is None else ResolutionPath(path).value,
         )
+
+
+def needs_loaner(path: ResolutionPath | str, same_day: bool) -> bool:
+    """The one loaner-need rule: the machine goes to the workshop, or the on-site
+    repair spans several days; remote fixes never. (``loaner_pool.policy`` re-exports
+    it: the pool lends for tickets, a layer above ``repairs``.)"""
+    p = ResolutionPath(path)
+    return p is ResolutionPath.WORKSHOP or (p is ResolutionPath.ONSITE and not same_day)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -110,6 +111,9 @@ class Job:
     ``pickup_of`` names this job's pickup partner: that job must be visited
     before this one by the same vehicle (this job is the delivery).
     ``pinned_position`` is the 0-based rank of the visit in its route.
+    ``priority_class`` (>= 0) makes priority strict between classes: one job of a
+    class outweighs every job of all lower classes together (see
+    :func:`drop_penalties`); within a class, ``priority`` weighs as above.
     """
 
     id: str
@@ -123,10 +127,13 @@ class Job:
     pinned_position: int | None = None
     pinned_start: TimeWindow | None = None
     pickup_of: str | None = None
+    priority_class: int = 0
 
     def __post_init__(self) -> None:
         if not self.id:
             raise ValueError(f"job id must not be empty: {self!r}")
+        if self.priority_class < 0:
+            raise ValueError(f"job {self.id!r}: negative priority_class")
         if self.location < 0:
             raise ValueError(
                 f"job {self.id!r}: negative location index {self.location}"
@@ -281,17 +288,89 @@ class UnassignedReason(StrEnum):
     NO_SHIFT_REACHES_WINDOW = "no shift reaches its time window"
     OVER_CAPACITY = "over capacity"
     NO_ROOM = "no room: every technician's day is full of higher-priority work"
+    FULL_HIGHER = (
+        "no room: the technicians who could do it are full of higher-priority work"
+    )
+    FULL = "no room: the technicians who could do it are fully booked"
+    BREAK = "no room around the technicians' breaks"
+    SHIFT_FULL = "no room before the end of the technicians' shifts"
+    MAX_VISITS = "the technicians who could do it have their maximum of visits"
     PARTNER_UNPLACED = "its pickup/delivery partner cannot be placed"
     PIN_IMPOSSIBLE = "its pin cannot be honoured"
+    BAD_INPUT = "its data contradict themselves"
+
+
+CONSTRAINT = {
+    UnassignedReason.NO_SKILL: "skill",
+    UnassignedReason.NO_SHIFT_REACHES_WINDOW: "window",
+    UnassignedReason.OVER_CAPACITY: "capacity",
+    UnassignedReason.NO_ROOM: "priority",
+    UnassignedReason.FULL_HIGHER: "priority",
+    UnassignedReason.FULL: "room",
+    UnassignedReason.BREAK: "break",
+    UnassignedReason.SHIFT_FULL: "shift",
+    UnassignedReason.MAX_VISITS: "capacity",
+    UnassignedReason.PARTNER_UNPLACED: "partner",
+    UnassignedReason.PIN_IMPOSSIBLE: "pin",
+    UnassignedReason.BAD_INPUT: "window",
+}
+"""The constraint each reason names (``skill``, ``window``, ``shift``, ``break``,
+``capacity``, ``pin``, ``partner``; ``priority`` / ``room``: other work fills the day)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unassigned:
-    """A job left out, with the reason and a human detail."""
+    """A job left out, with the reason and a human detail.
+
+    ``constraint`` names what stops it (default: the reason's, see ``CONSTRAINT``);
+    ``blockers`` are the placed jobs that fill the vehicles which could do it.
+    """
 
     job_id: str
     reason: UnassignedReason
     detail: str = ""
+    constraint: str = ""
+    blockers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.constraint:
+            object.__setattr__(self, "constraint", CONSTRAINT[self.reason])
+
+
+PENALTY_LIMIT = 2**60
+"""Sum of every drop penalty stays below this, so OR-Tools' int64 objective never saturates."""
+
+
+def drop_penalties(jobs: Sequence[Job], unit: int) -> list[int]:
+    """Each job's drop penalty: strict between priority classes, proportional within one.
+
+    Class 0 pays ``priority * unit`` (``unit`` beats any travel change of one
+    swap). Each higher class gets a multiplier so that its cheapest job outweighs
+    every job of all lower classes together plus one unit: no number of
+    lower-class visits is ever worth one visit of a higher class. Should the
+    products approach int64, priorities inside each class are coarsened
+    (divided by a power of two, order kept) until they fit.
+    """
+    if not jobs:
+        return []
+    q = 1
+    while True:
+        weight = [max(1, -(-j.priority // q)) for j in jobs]
+        classes = sorted({j.priority_class for j in jobs})
+        mult: dict[int, int] = {}
+        below = 0  # sum of every penalty of the lower classes
+        for c in classes:
+            members = [
+                w for w, j in zip(weight, jobs, strict=True) if j.priority_class == c
+            ]
+            m = unit if not mult else -(-(below + unit) // min(members))
+            mult[c] = m
+            below += m * sum(members)
+        if below < PENALTY_LIMIT or q > 2**62:
+            return [
+                mult[j.priority_class] * w for w, j in zip(weight, jobs, strict=True)
+            ]
+        q *= 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

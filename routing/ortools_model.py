@@ -19,7 +19,16 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.matrix import COST_SCALE, Matrix, arc_costs
-from routing.model import Job, Objective, Problem, Route, Solution, Stop, Unassigned
+from routing.model import (
+    Job,
+    Objective,
+    Problem,
+    Route,
+    Solution,
+    Stop,
+    Unassigned,
+    drop_penalties,
+)
 from routing.params import FirstSolution, SolveParams
 from routing.progress import CancelToken, Progress, ProgressCallback
 from routing.reasons import (
@@ -129,9 +138,10 @@ def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
             both = sorted(set(allowed[j.id]) & set(allowed[j.pickup_of]))
             allowed[j.id] = allowed[j.pickup_of] = both
 
+    penalties = drop_penalties(jobs, penalty_unit)
     for i, j in enumerate(jobs):
         idx = manager.NodeToIndex(i)
-        routing.AddDisjunction([idx], j.priority * penalty_unit)
+        routing.AddDisjunction([idx], penalties[i])
         if allowed[j.id] != all_vehicles:
             # SetAllowedVehiclesForIndex is broken in 9.15 Python; -1 keeps it droppable.
             routing.VehicleVar(idx).SetValues([-1, *allowed[j.id]])

@@ -7,10 +7,19 @@ the solver dropped while it was structurally possible gets ``NO_ROOM``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from routing.matrix import Matrix
-from routing.model import Job, Problem, Unassigned, UnassignedReason, Vehicle
+from routing.model import (
+    Job,
+    Problem,
+    Solution,
+    Stop,
+    Unassigned,
+    UnassignedReason,
+    Vehicle,
+)
+from routing.slots import fit, spans
 
 
 def skilled_vehicles(problem: Problem, job: Job) -> list[Vehicle]:
@@ -147,3 +156,136 @@ def explain(
                 )
             )
     return tuple(out)
+
+
+def explain_plan(
+    problem: Problem,
+    solution: Solution,
+    matrix: Matrix,
+    dropped: Iterable[str] | None = None,
+    *,
+    name: Callable[[str], str] = str,
+) -> tuple[Unassigned, ...]:
+    """True reasons read from the final routes, one per dropped job.
+
+    Structural reasons first (skill, window, shift, capacity, pin, partner).
+    Otherwise every vehicle that could do the job alone is asked why it does
+    not, with the slot test of :mod:`routing.slots` (other stops kept): its
+    visit count is at the maximum; it would fit but for a planned break; it
+    cannot reach it within its shift though idle; or its stops fill the job's window.
+    The last names the placed jobs filling those hours, most important first,
+    and says "higher-priority" only when each of them is of a higher class, or
+    of the same class with a higher priority.
+    """
+    placed = {s.job_id for r in solution.routes for s in r.stops}
+    if dropped is None:
+        dropped = [j.id for j in problem.jobs if j.id not in placed]
+    dropped = list(dropped)
+    structural = structural_reasons(problem, matrix, only=dropped)
+    jobs = {j.id: j for j in problem.jobs}
+    routes = {r.vehicle_id: r for r in solution.routes}
+    out: list[Unassigned] = []
+    for job_id in dropped:
+        if job_id in structural:
+            out.append(structural[job_id])
+            continue
+        job = jobs[job_id]
+        can = [
+            v
+            for v in skilled_vehicles(problem, job)
+            if shift_reaches(v, job, matrix) and fits_capacity(v, job)
+        ]
+        kinds: set[str] = set()
+        blockers: dict[str, Job] = {}
+        names: list[str] = []
+        for v in can:
+            r = routes.get(v.id)
+            stops = list(r.stops) if r else []
+            names.append(name(v.id))
+            if v.max_visits is not None and len(stops) >= v.max_visits:
+                kinds.add("max")
+                continue
+            start = r.start_s if r else None
+
+            sp = spans(v, r)
+            if sp and _fits_somewhere(job, v, stops, jobs, matrix, [], start):
+                kinds.add("break")
+                continue
+            if not stops:
+                kinds.add("shift")
+                continue
+            kinds.add("work")
+            ws = job.allowed_starts()
+            lo, hi = ws[0].start_s, ws[-1].end_s + job.service_s
+            for s in stops:
+                if s.start_s < hi and lo < s.departure_s:
+                    blockers[s.job_id] = jobs[s.job_id]
+        if "work" in kinds and blockers:
+            ranked = sorted(
+                blockers.values(), key=lambda b: (-b.priority_class, -b.priority, b.id)
+            )
+            higher = all(
+                (b.priority_class, b.priority) > (job.priority_class, job.priority)
+                for b in ranked
+            )
+            shown = ", ".join(name(b.id) for b in ranked[:6])
+            more = f" and {len(ranked) - 6} more" if len(ranked) > 6 else ""
+            out.append(
+                Unassigned(
+                    job_id=job_id,
+                    reason=UnassignedReason.FULL_HIGHER
+                    if higher
+                    else UnassignedReason.FULL,
+                    detail=f"{', '.join(names[:4])}{'…' if len(names) > 4 else ''} "
+                    f"could do it; their hours are taken by {shown}{more}",
+                    blockers=tuple(b.id for b in ranked),
+                )
+            )
+        elif "break" in kinds:
+            out.append(
+                Unassigned(
+                    job_id=job_id,
+                    reason=UnassignedReason.BREAK,
+                    detail=f"it would fit {', '.join(names[:4])} but for a planned break",
+                )
+            )
+        elif "shift" in kinds or "work" in kinds:
+            out.append(
+                Unassigned(
+                    job_id=job_id,
+                    reason=UnassignedReason.SHIFT_FULL,
+                    detail=f"{', '.join(names[:4])} would end after their shift",
+                )
+            )
+        elif "max" in kinds:
+            out.append(
+                Unassigned(
+                    job_id=job_id,
+                    reason=UnassignedReason.MAX_VISITS,
+                    detail=f"{', '.join(names[:4])} have their maximum number of visits",
+                )
+            )
+        else:
+            out.append(
+                Unassigned(
+                    job_id=job_id,
+                    reason=UnassignedReason.NO_ROOM,
+                    detail="no vehicle can take it with the rest of the plan",
+                )
+            )
+    return tuple(out)
+
+
+def _fits_somewhere(
+    job: Job,
+    vehicle: Vehicle,
+    stops: list[Stop],
+    jobs: dict[str, Job],
+    matrix: Matrix,
+    breaks: list[tuple[int, int]],
+    start: int | None,
+) -> bool:
+    return any(
+        fit(job, vehicle, stops, k, jobs, matrix, breaks, route_start_s=start)
+        for k in range(len(stops) + 1)
+    )

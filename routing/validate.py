@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from routing.matrix import Matrix, TravelTimes, problem_matrix
 from routing.model import Job, Problem, Route, Solution, Vehicle
+from routing.slots import compatible, could_take
 
 
 class Kind(StrEnum):
@@ -34,6 +35,7 @@ class Kind(StrEnum):
     PAIR = "pickup and delivery not on one vehicle in order"
     MAX_VISITS = "more visits than allowed"
     DISTANCE = "route distance differs from the matrix"
+    INVERSION = "left out while a lower priority class holds a slot it could take"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +120,75 @@ def validate(
                     detail=f"pickup {j.pickup_of} at {p}, delivery {j.id} at {d}",
                 )
             )
+    out.extend(inversions(problem, solution, matrix))
     return out
+
+
+def inversions(problem: Problem, solution: Solution, matrix: Matrix) -> list[Violation]:
+    """Strict priority: a left-out job never could take the slot of a lower-class job.
+
+    "Could take" is :func:`routing.slots.could_take`: same vehicle (skills and
+    pin allow it), the lower job removed, everyone else kept where planned, the
+    left-out job served in the freed gap inside its window, clear of breaks, the
+    next stop (or home before shift end) still reached, load and visit count
+    within limits. Pinned jobs and pickup-and-delivery legs are never compared.
+    """
+    jobs = {j.id: j for j in problem.jobs}
+    vehicles = {v.id: v for v in problem.vehicles}
+    paired = {j.pickup_of for j in problem.jobs if j.pickup_of} | {
+        j.id for j in problem.jobs if j.pickup_of
+    }
+    planned = {s.job_id for r in solution.routes for s in r.stops}
+    out: list[Violation] = []
+    left = [
+        jobs[u.job_id]
+        for u in solution.unassigned
+        if u.job_id in jobs and u.job_id not in planned and u.job_id not in paired
+    ]
+    for a in sorted(left, key=lambda j: (-j.priority_class, j.id)):
+        if a.priority_class == 0:
+            continue
+        found = _inversion(a, solution.routes, vehicles, jobs, paired, matrix)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _inversion(
+    a: Job,
+    routes: tuple[Route, ...],
+    vehicles: dict[str, Vehicle],
+    jobs: dict[str, Job],
+    paired: set[str],
+    matrix: Matrix,
+) -> Violation | None:
+    for r in routes:
+        v = vehicles.get(r.vehicle_id)
+        if v is None or not compatible(a, v):
+            continue
+        if any(s.job_id not in jobs for s in r.stops):
+            continue
+        for k, s in enumerate(r.stops):
+            b = jobs[s.job_id]
+            if (
+                b.priority_class >= a.priority_class
+                or b.id in paired
+                or b.pinned_vehicle is not None
+                or b.pinned_position is not None
+                or b.pinned_start is not None
+            ):
+                continue
+            if could_take(a, v, r, k, jobs, matrix):
+                return Violation(
+                    vehicle_id=v.id,
+                    job_id=a.id,
+                    kind=Kind.INVERSION,
+                    detail=(
+                        f"class {a.priority_class} left out; {b.id} of class "
+                        f"{b.priority_class} holds stop {k + 1} of {v.id}, which it could take"
+                    ),
+                )
+    return None
 
 
 def _route(v: Vehicle, r: Route, jobs: dict[str, Job], m: Matrix) -> list[Violation]:

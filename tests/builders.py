@@ -19,6 +19,9 @@ from data.models import (
     DeliveryOrder,
     Loaner,
     LoyaltyAccount,
+    Plan,
+    PlanRoute,
+    PlanStop,
     PurchaseOrder,
     RepairTicket,
     Site,
@@ -353,3 +356,214 @@ def make_loaner(
     s.add(ln)
     s.flush()
     return ln
+
+
+# --- club: contact preferences, bags waiting, notices -------------------------
+
+
+def add_contact(
+    s: Session,
+    ref: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    mobile: str | None = None,
+    preferred: str = "email",
+    language: str = "fr",
+    club: bool = True,
+    member: bool = True,
+) -> Customer:
+    """A customer with contact preferences (and a loyalty account if ``member``)."""
+    from data.models import ContactPreference
+
+    c = add_customer(
+        s,
+        ref,
+        phone=mobile,
+        email=email,
+        enrolled_on=date(2024, 1, 1) if member else None,
+    )
+    if name:
+        c.name = name
+    s.add(
+        ContactPreference(
+            customer_id=c.id,
+            mobile=mobile,
+            preferred_channel=preferred,
+            language=language,
+            club_consent=club,
+            unsubscribe_token=f"tok-{ref}",
+            quiet_from=21 * 60,
+            quiet_until=7 * 60,
+            updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    s.flush()
+    return c
+
+
+def add_ready_bag(
+    s: Session, customer: Customer, store: Site, *, ref: str, holding_until: date
+) -> DeliveryOrder:
+    """A store pick-up bag ready for ``customer`` at ``store``."""
+    o = DeliveryOrder(
+        ref=ref,
+        customer_id=customer.id,
+        mode="store pick-up",
+        destination_site_id=store.id,
+        promised_on=holding_until - timedelta(days=10),
+        status="ready",
+        ready_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+        holding_until=holding_until,
+    )
+    s.add(o)
+    s.flush()
+    return o
+
+
+def scarce_day(
+    s: Session, day: date, *, techs: int = 2, tickets: int = 24, seed: int = 0
+) -> list[int]:
+    """A short-handed day around Rennes: few technicians, many visits of every priority class.
+
+    Tiers, severities, SLA due times, durations, skills and some customer windows
+    vary with ``seed``; returns the ticket ids. Nothing else is in the database.
+    """
+    import random
+
+    from data.models import Technician
+
+    rng = random.Random(seed)
+    skills = ["espresso_unit", "milk_system", "grinder"]
+    for k in range(techs):
+        s.add(
+            Technician(
+                code=f"SC{seed}-{k}",
+                name=f"Scarce {k + 1}",
+                region="Bretagne",
+                home_lat=48.11 + 0.02 * k,
+                home_lon=-1.68 - 0.02 * k,
+                skills=skills[: 2 + k % 2],
+                days_off=[],
+            )
+        )
+    opened = datetime.combine(day - timedelta(days=3), time(9), tzinfo=PARIS)
+    tiers = ["Member", "Silver", "Gold", "Platinum"]
+    severities = ["low", "normal", "high", "critical"]
+    ids = []
+    for i in range(tickets):
+        c = Customer(
+            ref=f"SC{seed}C{i}",
+            name=f"Client {i}",
+            postcode="35000",
+            town="Rennes",
+            region="Bretagne",
+            lat=48.11 + rng.uniform(-0.08, 0.08),
+            lon=-1.68 + rng.uniform(-0.12, 0.12),
+        )
+        s.add(c)
+        s.flush()
+        s.add(
+            LoyaltyAccount(
+                customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=rng.choice(tiers)
+            )
+        )
+        win = None
+        if i % 4 == 0:
+            h = rng.choice([8, 10, 13, 15])
+            win = (
+                datetime.combine(day, time(h), tzinfo=PARIS),
+                datetime.combine(day, time(h + 2), tzinfo=PARIS),
+            )
+        t = RepairTicket(
+            ref=f"R{900000 + seed * 1000 + i}",
+            customer_id=c.id,
+            fault="leak",
+            severity=rng.choice(severities),
+            resolution_path="onsite",
+            required_skill=rng.choice(skills),
+            duration_min=rng.choice([45, 60, 90, 120]),
+            status="triaged",
+            visit_on=day,
+            opened_at=opened - timedelta(days=rng.randint(0, 6)),
+            sla_due_at=opened + timedelta(hours=rng.choice([20, 60, 80, 120])),
+            window_start=win[0] if win else None,
+            window_end=win[1] if win else None,
+        )
+        s.add(t)
+        s.flush()
+        ids.append(t.id)
+    s.commit()
+    return ids
+
+
+# --- a published technician round (the field's tests) ------------------------------
+
+
+def publish_round(
+    s: Session,
+    day: date,
+    rounds: dict[int, list[int]],
+    *,
+    first: time = time(9),
+    every_min: int = 60,
+) -> int:
+    """A published technician plan of ``day``: technician id -> ticket ids in order,
+    one stop every ``every_min`` minutes from ``first``. Returns the plan id."""
+    from dispatch.planning.publish import publish
+
+    plan = Plan(kind="technicians", plan_date=day, status="draft", created_by="test")
+    s.add(plan)
+    s.flush()
+    for tech_id, tickets in rounds.items():
+        route = PlanRoute(plan_id=plan.id, technician_id=tech_id)
+        s.add(route)
+        s.flush()
+        for seq, tid in enumerate(tickets, 1):
+            t = s.get_one(RepairTicket, tid)
+            c = s.get_one(Customer, t.customer_id)
+            at = datetime.combine(day, first, tzinfo=PARIS) + timedelta(
+                minutes=every_min * (seq - 1)
+            )
+            s.add(
+                PlanStop(
+                    route_id=route.id,
+                    seq=seq,
+                    job_ref=f"T{tid}",
+                    ticket_id=tid,
+                    arrival_at=at,
+                    start_at=at,
+                    departure_at=at + timedelta(minutes=t.duration_min),
+                    lat=c.lat,
+                    lon=c.lon,
+                    label=c.name,
+                )
+            )
+    s.flush()
+    publish(s, plan.id, actor="test")
+    return plan.id
+
+
+def day_tickets(s: Session, day: date, n: int) -> list[int]:
+    """The first ``n`` on-site tickets wanted on ``day`` (the demo's)."""
+    return list(
+        s.scalars(
+            select(RepairTicket.id)
+            .where(
+                RepairTicket.visit_on == day,
+                RepairTicket.resolution_path == "onsite",
+                RepairTicket.status == "triaged",
+            )
+            .order_by(RepairTicket.id)
+            .limit(n)
+        )
+    )
+
+
+class Actor:
+    """A ``Principal`` for service tests: ``Actor("agent")``, ``Actor("store staff", 3)``."""
+
+    def __init__(self, role: str, store_id: int | None = None, name: str = "") -> None:
+        self.role = role
+        self.store_id = store_id
+        self.username = name or role.replace(" ", "_")

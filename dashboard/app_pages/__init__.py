@@ -30,6 +30,7 @@ __all__ = [
     "ROLE_PAGES",
     "PageSpec",
     "page_exists",
+    "page_of",
     "pages_for",
     "preload",
     "specs_for",
@@ -65,15 +66,20 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("store", "Store pick-ups", ":material/storefront:", "store"),
         PageSpec("loaners", "Loaners", ":material/coffee_maker:", "loaners"),
         PageSpec("tickets", "Tickets", ":material/build:", "tickets"),
+        PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
+        PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
+        PageSpec("field", "My round", ":material/directions_car:", "field"),
     )
 }
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "loaners"),
-    Role.STORE_STAFF: ("home", "store", "loaners"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners"),
+    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
+    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "tickets"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
+    Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
         "board",
@@ -81,7 +87,9 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "store",
         "loaners",
         "tickets",
+        "desk",
         "service_map",
+        "sla",
     ),
 }
 
@@ -109,6 +117,14 @@ def _runner(spec: PageSpec) -> Callable[[], None]:
 
     run.__name__ = f"render_{spec.module}"
     return run
+
+
+def page_of(key: str) -> StreamlitPage:
+    """The ``st.Page`` of one page (for ``st.switch_page`` and ``st.page_link``)."""
+    spec = PAGES[key]
+    return st.Page(
+        _runner(spec), title=spec.title, icon=spec.icon, url_path=spec.url_path
+    )
 
 
 def pages_for(role: str) -> list[StreamlitPage]:

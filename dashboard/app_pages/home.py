@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from dashboard.app_pages import specs_for
+from dashboard.app_pages import page_of, specs_for
 from dashboard.auth_ui import require_role
+from dashboard.components import at_risk
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import database_url, session_scope
 from data.base import PARIS as PARIS
@@ -15,6 +18,8 @@ from data.enums import Role
 from dispatch.access.auth import SignedIn
 from dispatch.access.roles import store_scope
 from dispatch.views import kpis
+from dispatch.views import sla as sla_view
+from dispatch.views.sla import DEFAULT_WITHIN_H
 
 Figure = tuple[str, int, str]  # label, value, help
 
@@ -51,6 +56,14 @@ def _figures(user: SignedIn, c: kpis.TodayCounts) -> tuple[str, list[Figure]]:
                 ),
             ],
         )
+    if user.role == Role.AGENT:
+        return (
+            "Answer the calls: find the customer, open the ticket, book the visit.",
+            [
+                ("Open tickets", c.open_tickets, "Neither closed nor cancelled."),
+                ("Past SLA", c.open_overdue, "Open tickets past their SLA due time."),
+            ],
+        )
     if user.role == Role.MANAGER:
         return (
             "Watch the service level, region by region.",
@@ -85,7 +98,7 @@ def _figures(user: SignedIn, c: kpis.TodayCounts) -> tuple[str, list[Figure]]:
 
 
 def render() -> None:
-    user = require_role(Role.DISPATCHER, Role.STORE_STAFF, Role.MANAGER)
+    user = require_role(Role.DISPATCHER, Role.STORE_STAFF, Role.MANAGER, Role.AGENT)
     today = datetime.now(PARIS).date()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     store_id = store_scope(user)  # store staff: their store only
@@ -99,6 +112,8 @@ def render() -> None:
         st.columns(len(figures)), figures, strict=True
     ):
         col.metric(label, f"{value:,}", help=help_text, border=True)
+    if user.role in (Role.MANAGER, Role.ADMIN):
+        _at_risk_by_region(user, now)
     others = [
         f"**{escape_markdown(s.title)}**"
         for s in specs_for(user.role)
@@ -106,3 +121,32 @@ def render() -> None:
     ]
     if others:
         st.info("In the menu: " + ", ".join(others) + ".", icon=":material/menu:")
+
+
+def _at_risk_by_region(user: SignedIn, now: datetime) -> None:
+    """The manager's count of tickets heading for a breach, region by region."""
+    rows = at_risk.queue(
+        database_url(), user, user.username, now, DEFAULT_WITHIN_H, None
+    )
+    counts = sla_view.count_by_region(rows)
+    st.subheader("Tickets at risk of breaching their SLA", divider="gray")
+    if not counts:
+        st.success("No ticket is heading for a breach.", icon=":material/check_circle:")
+        return
+    data = pd.DataFrame(
+        {"Region": list(counts), "Tickets at risk": list(counts.values())}
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar(color="#d9480f")
+        .encode(
+            x=alt.X("Tickets at risk:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("Region:N", sort="-x", title=None),
+            tooltip=["Region", "Tickets at risk"],
+        )
+        .properties(height=28 * len(counts) + 30)
+    )
+    st.altair_chart(chart, width="stretch")
+    st.page_link(
+        page_of("sla"), label="Open the at-risk queue", icon=":material/timer:"
+    )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard.auth_ui import require_role
+from dashboard.components.at_risk import render_queue
 from dashboard.components.service_layers import escape_markdown
 from dashboard.components.tables import PARIS, event_records, paris, ticket_records
 from dashboard.resources import database_url, regions, session_scope, write_scope
@@ -253,12 +254,16 @@ def _move(user: SignedIn, view: ticket_view.TicketView) -> None:
 
 
 def render() -> None:
-    user = require_role(Role.DISPATCHER, Role.MANAGER)
+    user = require_role(Role.DISPATCHER, Role.MANAGER, Role.AGENT)
     st.title("Tickets")
     _flash()
     status, region, sla = _filters()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     url = database_url()
+    with st.expander(
+        "At risk of breaching their SLA", expanded=True, icon=":material/timer:"
+    ):
+        render_queue(user, url, now, page="tickets", region=region)
     page = _list(url, user, now, status, region, sla)
     shown = len(page.lines)
     more = f", the first {shown} shown" if page.matching > shown else ""

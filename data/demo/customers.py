@@ -194,6 +194,14 @@ def _users(g: Gen, sites: dict[str, list[dict[str, Any]]]) -> None:
                 password_hash=h("store-demo"),
             )
         )
+    rows.append(
+        dict(
+            username="agent",
+            display_name="Alex Agent",
+            role="agent",
+            password_hash=h("agent-demo"),
+        )
+    )
     for i, r in enumerate(rows, 1):
         r.setdefault("store_id", None)
         r.setdefault("region", None)

@@ -94,6 +94,7 @@ def _history(
                     completed_at=done,
                     on_time=not late,
                     fixed=fixed,
+                    status="done" if fixed else "failed",
                     km=round(g.rng.uniform(6, 55), 1),
                 )
             )

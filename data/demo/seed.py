@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from data.base import PARIS as PARIS
 from data.base import Base
 from data.demo.base import SCALES, DemoCounts, DemoRules, Gen, default_day
+from data.demo.club import _club
 from data.demo.customers import _customers, _machines, _purchases, _users
 from data.demo.day import _day_orders, _day_tickets, _loaners
+from data.demo.field_users import _technician_users
 from data.demo.history import _history
 from data.demo.network import _couriers, _sites, _technicians
 
@@ -35,10 +37,12 @@ def seed_demo(
     machines = _machines(g, customers)
     tiers = _purchases(g, customers)
     _users(g, sites)
+    _technician_users(g, techs)
     _day_tickets(g, customers, machines, tiers, techs)
     _loaners(g, sites, customers, machines, tiers)
     _day_orders(g, customers, sites)
     _history(g, customers, machines, techs, tiers, sites)
+    _club(g)  # last, on its own random stream
     if session.get_bind().dialect.name == "postgresql":
         _sync_sequences(session)
     return g.counts

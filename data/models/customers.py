@@ -56,6 +56,8 @@ class PurchaseOrder(Base):
     ordered_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     channel: Mapped[str] = mapped_column(String(16))  # data.enums.Channel
+    # Pre-tax total (the perk cycle's base); None on orders recorded without lines.
+    amount_excl: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
 
 class CustomerMachine(Base):

@@ -44,6 +44,9 @@ class PlanRoute(Base):
     km: Mapped[float] = mapped_column(Float, default=0.0)
     minutes: Mapped[float] = mapped_column(Float, default=0.0)
     break_start_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    skills: Mapped[list[str] | None] = mapped_column(
+        JSON
+    )  # the technician's, as planned
 
 
 class PlanStop(Base):
@@ -75,6 +78,8 @@ class PlanStop(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     label: Mapped[str | None] = mapped_column(String(160))
+    priority: Mapped[int | None] = mapped_column(Integer)  # the score, as planned
+    priority_class: Mapped[int | None] = mapped_column(Integer)
 
 
 class UnassignedJob(Base):
@@ -89,6 +94,16 @@ class UnassignedJob(Base):
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_order.id"))
     reason: Mapped[str] = mapped_column(String(120))
     detail: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[int | None] = mapped_column(Integer)
+    priority_class: Mapped[int | None] = mapped_column(Integer)
+    constraint: Mapped[str | None] = mapped_column(
+        String(16)
+    )  # skill, window, shift...
+    skill: Mapped[str | None] = mapped_column(String(40))
+    windows: Mapped[list[list[str]] | None] = mapped_column(JSON)  # local ISO pairs
+    blockers: Mapped[list[str] | None] = mapped_column(
+        JSON
+    )  # references filling the day
 
 
 class PlanPin(Base):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.base import Base, TZDateTime, utcnow
@@ -35,6 +44,8 @@ class RepairTicket(Base):
     )  # day the visit is wanted/planned
     opened_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
     sla_due_at: Mapped[datetime | None] = mapped_column(TZDateTime, index=True)
+    # the SLA policy edition the due time was computed with (repairs/sla_policy.toml)
+    sla_policy_version: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), index=True, default="new")
     loaner_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id"))
@@ -62,9 +73,15 @@ class TicketEvent(Base):
 
 
 class Visit(Base):
-    """A technician's visit as it happened (history; KPIs read from here)."""
+    """A technician's visit of a day: its status as reported from the field, its actual
+    times and outcome (KPIs read from here; ``dispatch.field`` writes it).
+
+    ``status``: planned | on_my_way | arrived | done | failed. Rows written before
+    statuses existed are finished visits (server default ``done``).
+    """
 
     __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("ticket_id", "visit_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(
@@ -78,3 +95,14 @@ class Visit(Base):
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     fixed: Mapped[bool | None] = mapped_column(Boolean)
     km: Mapped[float | None] = mapped_column()
+    status: Mapped[str] = mapped_column(
+        String(16), index=True, default="planned", server_default="done"
+    )
+    on_my_way_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    eta_at: Mapped[datetime | None] = mapped_column(TZDateTime)  # told the customer
+    window_end: Mapped[datetime | None] = mapped_column(TZDateTime)  # promised by then
+    fix_code: Mapped[str | None] = mapped_column(String(40))
+    failure_reason: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    lat: Mapped[float | None] = mapped_column(Float)  # where the visit took place
+    lon: Mapped[float | None] = mapped_column(Float)

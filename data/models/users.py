@@ -23,6 +23,9 @@ class User(Base):
         ForeignKey("site.id")
     )  # store staff only
     region: Mapped[str | None] = mapped_column(String(80))  # a dispatcher's home region
+    technician_id: Mapped[int | None] = mapped_column(
+        ForeignKey("technician.id")
+    )  # technicians only: whose round they see
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)

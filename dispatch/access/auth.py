@@ -29,6 +29,7 @@ class SignedIn:
     store_id: int | None
     store_name: str | None
     region: str | None
+    technician_id: int | None = None  # technicians: whose round they see
 
 
 def hash_password(password: str) -> str:
@@ -63,4 +64,5 @@ def authenticate(session: Session, username: str, password: str) -> SignedIn | N
         user.store_id,
         store.name if store else None,
         user.region,
+        user.technician_id,
     )

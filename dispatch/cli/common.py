@@ -9,13 +9,32 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from data.db import migrate, retry_locked, sessions, write_session
+from data.enums import Role
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CliUser:
+    """The principal a command acts as when page services check roles.
+
+    Scripts and cron run as the OS user with the admin role; the audit log records
+    ``cli:<os user>`` (see :func:`default_actor`).
+    """
+
+    username: str
+    role: str = Role.ADMIN.value
+    store_id: int | None = None
+
+
+def cli_user() -> CliUser:
+    return CliUser(default_actor())
 
 
 class CommandError(Exception):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 from data import demo
 from data.db import database_url, migrate, write_session
@@ -31,10 +34,41 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("import", help="import a CSV file, all rows or none")
-    p.add_argument("kind", choices=["customers", "tickets", "orders"])
-    p.add_argument("file")
-    p.add_argument("--actor", default="cli")
+    from dispatch.intake import kinds
+
+    p = sub.add_parser(
+        "import",
+        help="import a CSV file, all rows or none (--columns lists a kind's columns)",
+        description="Check every row of FILE, then write all of them or none. "
+        "`tournee import KIND --columns` prints the columns of KIND.",
+    )
+    p.add_argument("kind", choices=kinds.names())
+    p.add_argument("file", nargs="?", help="the CSV file (not needed with --columns)")
+    p.add_argument(
+        "--columns", action="store_true", help="print every column of KIND and exit"
+    )
+    p.add_argument(
+        "--markdown", action="store_true", help="with --columns: as a README table"
+    )
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="rows whose id exists change it (upsert); still all or nothing",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check and report what would be created/changed; write nothing",
+    )
+    p.add_argument(
+        "--ignore-unknown",
+        action="store_true",
+        help="skip columns the kind does not know instead of refusing the file",
+    )
+    p.add_argument(
+        "--encoding", help="the file's encoding (default: UTF-8, else Windows-1252)"
+    )
+    p.add_argument("--actor", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=_import)
 
 
@@ -67,17 +101,79 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from dispatch.intake.pipeline import ImportRejected, import_file
+    from dispatch.cli.common import default_actor
+    from dispatch.intake import kinds
+    from dispatch.intake.columns import markdown_table, text_table
+    from dispatch.intake.pipeline import ImportRejected, run_import
 
+    if args.columns:
+        model = kinds.get(args.kind).row_model
+        show = markdown_table if args.markdown else text_table
+        print(show(args.kind, model))
+        return 0
+    if not args.file:
+        print(
+            f"tournee import {args.kind}: give the CSV file "
+            f"(or --columns to see its columns)",
+            file=sys.stderr,
+        )
+        return 2
     migrate()
-    try:
-        with write_session() as s:
-            report = import_file(s, args.kind, args.file, actor=args.actor)
-    except ImportRejected as exc:
-        print(exc.report(), file=sys.stderr)
-        return 1
-    print(report)
+    t0 = time.perf_counter()
+    with _progress(args.file) as tick:
+        try:
+            report = run_import(
+                args.kind,
+                args.file,
+                actor=args.actor or default_actor(),
+                update=args.update,
+                dry_run=args.dry_run,
+                ignore_unknown=args.ignore_unknown,
+                encoding=args.encoding,
+                progress=tick,
+            )
+        except ImportRejected as exc:
+            tick.close()
+            print(exc.report(), file=sys.stderr)
+            return 1
+    print(f"{report}\n  ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+class _Bar:
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@contextmanager
+def _progress(path: str) -> Iterator[_Bar]:
+    """A row counter on the terminal (nothing when stderr is not a terminal)."""
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    if not sys.stderr.isatty():
+        yield _Bar(None)
+        return
+    try:
+        with open(path, "rb") as fh:
+            total = sum(
+                chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")
+            )
+    except OSError:
+        total = None
+    bar = _Bar(tqdm(total=total, unit=" rows", desc="checking", file=sys.stderr))
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _safe(url: str) -> str:

@@ -20,6 +20,9 @@ COMMAND_MODULES = [
     "dispatch.cli.ticket",  # ticket show/move
     "dispatch.cli.customer",  # customer find; loyalty expiring/refresh/redeem
     "dispatch.cli.orders",  # orders bags/ready/collected/move/failed/expire/relays
+    "dispatch.cli.notices",  # notices list/run/unsubscribe/sms-reply/prefs
+    "dispatch.cli.sla",  # sla show/recompute (ticket at-risk is under ticket)
+    "dispatch.cli.visit",  # visit status (field reports)
 ]
 
 

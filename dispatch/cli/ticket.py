@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import repairs
 from data.db import migrate, retry_locked, sessions, write_session
 from dispatch.cli.common import CommandError, default_actor, table
+from dispatch.cli.sla import add_at_risk
 from repairs.queries import ticket_detail
 from repairs.sla import PARIS
 
@@ -39,6 +40,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     a.add_argument("--actor", default=default_actor())
     a.set_defaults(func=_move)
+
+    add_at_risk(acts)
+    from dispatch.cli.desk import register_open
+
+    register_open(acts)
 
 
 def _state(text: str) -> repairs.TicketState:

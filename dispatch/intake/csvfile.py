@@ -1,22 +1,24 @@
-"""Reading the CSV files people actually send: BOM or not, `,` or `;`, decimal commas.
+"""Reading the CSV files people actually send, streamed (a 50 MB file is not held twice).
 
-Pure parsing helpers; every problem becomes a :class:`RowError` naming the line,
-the field and the reason, so an import can report all of them at once.
+UTF-8 with or without BOM, Windows-1252 (French Excel) detected or named; ``,``
+``;`` or tab found from the header; quoted or unquoted header; CRLF. Whatever makes
+the whole file unreadable is a :class:`FileProblem` (one line, no traceback); a bad
+row is a :class:`RowError` naming the line, the field and the reason.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
 
-from data.base import PARIS as PARIS
-
 DELIMITERS = (";", ",", "\t")
+ENCODINGS = ("utf-8", "windows-1252")
+_CHUNK = 1 << 20
+csv.field_size_limit(1 << 20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,148 +28,145 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        return f"line {self.line}, field '{self.field}': {self.reason}"
+        where = f"line {self.line}" if self.line else "file"
+        return f"{where}, field '{self.field}': {self.reason}"
 
 
-class FieldError(ValueError):
-    """A bad value in one field; the caller adds the line and field name."""
+class FileProblem(Exception):
+    """The file cannot be read at all (missing, a directory, empty, bad encoding...)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    line: int
-    values: dict[str, str]
+class Table:
+    path: Path
+    encoding: str
+    delimiter: str
+    header: tuple[str, ...]  # lower-cased, stripped
 
-    def get(self, name: str) -> str:
-        return (self.values.get(name) or "").strip()
-
-
-def read_rows(
-    path: str | Path, required: Sequence[str], optional: Sequence[str] = ()
-) -> tuple[list[Row], list[RowError]]:
-    """The data rows, or the errors that make the whole file unreadable."""
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return [], [
-            RowError(
-                line, "*", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-            )
-        ]
-    if not text.strip():
-        return [], [RowError(1, "*", "the file is empty")]
-    header_line = text.splitlines()[0]
-    known = {c.lower() for c in (*required, *optional)}
-    delimiter = max(
-        DELIMITERS,
-        key=lambda d: len(known & {h.strip().lower() for h in header_line.split(d)}),
-    )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader)]
-    missing = [c for c in required if c not in header]
-    if missing:
-        return [], [
-            RowError(
-                1,
-                c,
-                f"required column missing (header read as {header!r}; "
-                "separator must be ',' or ';')",
-            )
-            for c in missing
-        ]
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        return [], [RowError(1, d, "column appears twice") for d in dupes]
-    rows: list[Row] = []
-    errors: list[RowError] = []
-    for values in _records(reader):
-        line, cells = values
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            errors.append(
-                RowError(
-                    line, "*", f"{len(cells)} fields where the header has {len(header)}"
-                )
-            )
-            continue
-        rows.append(Row(line, dict(zip(header, cells, strict=True))))
-    return rows, errors
-
-
-def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    start = 2
-    for cells in reader:
-        yield start, cells
-        start = reader.line_num + 1  # type: ignore[attr-defined]
-
-
-def parse_float(value: str) -> float:
-    """``45.75`` or French ``45,75``."""
-    v = value.strip().replace("\u00a0", "").replace(" ", "")
-    if re.fullmatch(r"-?\d+,\d+", v):
-        v = v.replace(",", ".")
-    try:
-        return float(v)
-    except ValueError:
-        raise FieldError(f"not a number: {value!r}") from None
-
-
-def parse_int(value: str, minimum: int | None = None) -> int:
-    try:
-        n = int(value.strip())
-    except ValueError:
-        raise FieldError(f"not a whole number: {value!r}") from None
-    if minimum is not None and n < minimum:
-        raise FieldError(f"must be at least {minimum}, got {n}")
-    return n
-
-
-def parse_date(value: str) -> date:
-    """ISO ``2026-11-24`` or French ``24/11/2026``."""
-    v = value.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(v, fmt).date()
-        except ValueError:
-            pass
-    raise FieldError(f"bad date {value!r}; use YYYY-MM-DD or DD/MM/YYYY")
-
-
-def parse_datetime(value: str) -> datetime:
-    """A date and time; without a zone it is Paris wall-clock time."""
-    v = value.strip().replace("T", " ")
-    try:
-        dt = datetime.fromisoformat(v)
-    except ValueError:
-        dt = None
-        for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y"):
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(first physical line, cells) of every non-blank data row."""
+        with self.path.open(encoding=self.encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter)
             try:
-                dt = datetime.strptime(v, fmt)
-                break
-            except ValueError:
-                pass
-        if dt is None:
-            raise FieldError(f"bad date-time {value!r}; use YYYY-MM-DD HH:MM") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=PARIS)
+                next(reader)
+                start = reader.line_num + 1
+                for cells in reader:
+                    if any(c.strip() for c in cells):
+                        yield start, cells
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise FileProblem(
+                    f"{self.path.name}: line {reader.line_num}: unreadable CSV ({exc})"
+                ) from None
 
 
-def parse_time(value: str) -> time:
-    v = value.strip().lower().replace("h", ":")
-    if v.endswith(":"):
-        v += "00"
+def open_table(
+    path: str | Path, known: Sequence[str], encoding: str | None = None
+) -> Table:
+    """Check the file, find its encoding and separator, and read its header."""
+    p = Path(path)
+    name = p.name or str(p)
+    if not p.exists():
+        raise FileProblem(f"{name}: no such file")
+    if p.is_dir():
+        raise FileProblem(f"{name}: is a directory, not a CSV file")
     try:
-        return time.fromisoformat(v if len(v) > 2 else f"{int(v):02d}:00")
-    except ValueError:
-        raise FieldError(f"bad time {value!r}; use HH:MM") from None
+        empty = not _has_text(p)
+    except OSError as exc:
+        raise FileProblem(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if empty:
+        raise FileProblem(f"{name}: the file is empty")
+    enc = _encoding(p, encoding)
+    with p.open(encoding=enc, newline="") as fh:
+        first = ""
+        for line in fh:
+            if line.strip():
+                first = line
+                break
+        if not first:
+            raise FileProblem(f"{name}: the file is empty")
+        has_rows = any(line.strip() for line in fh)
+    delimiter = _delimiter(first, known)
+    header = tuple(
+        h.strip().strip('"').strip().lower()
+        for h in next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    )
+    if not has_rows:
+        raise FileProblem(
+            f"{name}: the header ({', '.join(h for h in header if h)}) has no rows under it"
+        )
+    return Table(p, enc, delimiter, header)
 
 
-def parse_choice(value: str, choices: dict[str, str]) -> str:
-    """Map a written value (case and accents tolerated via ``choices`` keys) to the stored one."""
-    key = value.strip().lower()
-    if key in choices:
-        return choices[key]
-    known = sorted(set(choices.values()))
-    raise FieldError(f"unknown value {value!r}; expected one of: {', '.join(known)}")
+def _has_text(p: Path) -> bool:
+    with p.open("rb") as fh:
+        return bool(fh.read(_CHUNK).strip(b"\xef\xbb\xbf \r\n\t"))
+
+
+def _encoding(p: Path, encoding: str | None) -> str:
+    """The named encoding (checked), else UTF-8 (BOM or not), else Windows-1252."""
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileProblem(f"unknown encoding {encoding!r}") from None
+        candidates: tuple[str, ...] = (encoding,)
+    else:
+        candidates = ENCODINGS
+    with p.open("rb") as fh:
+        bom = fh.read(3) == codecs.BOM_UTF8
+    last = ""
+    for enc in candidates:
+        name = "utf-8-sig" if bom and codecs.lookup(enc).name == "utf-8" else enc
+        problem = _decodes(p, name)
+        if problem is None:
+            return name
+        last = problem
+    if encoding:
+        raise FileProblem(f"{p.name}: {last}")
+    raise FileProblem(
+        f"{p.name}: {last}; neither UTF-8 nor Windows-1252 - save it as UTF-8 "
+        "or give --encoding"
+    )
+
+
+def _decodes(p: Path, encoding: str) -> str | None:
+    """None if the whole file decodes, else where it fails (line and byte)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines, offset = 1, 0
+    with p.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                pos = max(0, exc.start - len(decoder.getstate()[0]))
+                line = lines + chunk[:pos].count(b"\n")
+                return (
+                    f"line {line}: not {_label(encoding)} text (byte {offset + pos}); "
+                    "save the file as UTF-8 or give --encoding"
+                )
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return f"line {lines}: not {_label(encoding)} text (the file ends mid-character)"
+    return None
+
+
+def _label(encoding: str) -> str:
+    return {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "windows-1252": "Windows-1252"}.get(
+        encoding, encoding
+    )
+
+
+def _delimiter(first: str, known: Sequence[str]) -> str:
+    """The separator that splits the header into the most known column names."""
+    wanted = {k.lower() for k in known}
+
+    def score(d: str) -> tuple[int, int]:
+        cells = next(csv.reader(io.StringIO(first), delimiter=d), [])
+        found = {c.strip().strip('"').strip().lower() for c in cells}
+        return len(wanted & found), len(cells)
+
+    return max(DELIMITERS, key=score)

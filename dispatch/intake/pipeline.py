@@ -1,78 +1,61 @@
-"""CSV imports of customers, repair tickets and delivery orders: all rows or none.
+"""The one import skeleton for every kind: read, check every row, then write all or none.
 
-Every row is validated before anything is written; one bad row rejects the file
-and the report names every bad row's line, field and reason. The caller's
-transaction covers the writes, so a failure half-way leaves nothing behind.
+``prepare`` reads and checks the whole file (no write, so on SQLite no write lock);
+``commit`` writes what it prepared in the caller's transaction. ``import_file`` does
+both in one session; ``run_import`` checks in a read session and holds the write
+lock only for the final write. A problem anywhere is an :class:`ImportRejected`
+naming every bad line and field; nothing is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from data.audit import record
-from data.base import utcnow
-from data.enums import DeliveryMode, SiteKind
-from data.gazetteer import gazetteer
-from data.geocache import geocode
-from data.models import (
-    Customer,
-    CustomerMachine,
-    DeliveryOrder,
-    LoyaltyAccount,
-    RepairTicket,
-    Site,
-    TicketEvent,
-)
-from dispatch.deliveries import relays
-from dispatch.intake.csvfile import (
-    PARIS,
-    FieldError,
-    Row,
-    RowError,
-    parse_choice,
-    parse_date,
-    parse_datetime,
-    parse_float,
-    parse_int,
-    parse_time,
-    read_rows,
-)
-from dispatch.loyalty.contact import normalize_email, normalize_phone
-from repairs import sla, triage
-from repairs.states import Severity
+from dispatch.intake import kinds
+from dispatch.intake.columns import names, nearest
+from dispatch.intake.csvfile import FileProblem, RowError, open_table
+from dispatch.intake.kinds import Changed, Plan, WriteRefused
 
 KINDS = ("customers", "tickets", "orders")
+MAX_SHOWN = 200
+
+Progress = Callable[[int], None]
 
 
 class ImportRejected(Exception):
     """The file was refused; nothing was written."""
 
-    def __init__(self, path: str | Path, kind: str, errors: list[RowError]):
-        super().__init__(f"{Path(path).name}: {len(errors)} problem(s)")
+    def __init__(
+        self,
+        path: str | Path,
+        kind: str,
+        errors: list[RowError],
+        problem: str | None = None,
+    ):
         self.path, self.kind, self.errors = Path(path), kind, errors
+        self.problem = problem
+        super().__init__(problem or f"{self.path.name}: {len(errors)} problem(s)")
 
-    def report(self) -> str:
-        lines = {e.line for e in self.errors}
+    def report(self, limit: int = MAX_SHOWN) -> str:
+        if self.problem:
+            return self.problem
+        errors = sorted(self.errors, key=lambda e: (e.line, e.field))
+        lines = {e.line for e in errors}
         head = (
-            f"{self.path.name}: rejected, nothing imported ({len(self.errors)} problem(s) "
+            f"{self.path.name}: rejected, nothing imported ({len(errors)} problem(s) "
             f"on {len(lines)} line(s))"
         )
-        return "\n".join(
-            [
-                head,
-                *(
-                    f"  {e}"
-                    for e in sorted(self.errors, key=lambda e: (e.line, e.field))
-                ),
-            ]
-        )
+        shown = [f"  {e}" for e in errors[:limit]]
+        if len(errors) > limit:
+            shown.append(f"  ... and {len(errors) - limit} more")
+        return "\n".join([head, *shown])
 
 
 @dataclass
@@ -80,475 +63,245 @@ class ImportReport:
     kind: str
     path: Path
     created: int = 0
+    changed: list[Changed] = field(default_factory=list)
+    unchanged: int = 0
+    dry_run: bool = False
     notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"{self.path.name}: {self.created} {self.kind} imported" + "".join(
-            f"\n  {n}" for n in self.notes
+        verb = "would be" if self.dry_run else ""
+        if not self.changed and not self.unchanged and not self.dry_run:
+            head = f"{self.path.name}: {self.created} {self.kind} imported"
+        else:
+            head = (
+                f"{self.path.name}: {self.created} {self.kind} {verb or ''} created, "
+                f"{len(self.changed)} {verb} changed, {self.unchanged} unchanged"
+            ).replace("  ", " ")
+            if self.dry_run:
+                head += " (dry run: nothing written)"
+        body = [
+            f"  line {c.line}: {c.ref} changed: {', '.join(c.fields)}"
+            for c in self.changed[:MAX_SHOWN]
+        ]
+        if len(self.changed) > MAX_SHOWN:
+            body.append(f"  ... and {len(self.changed) - MAX_SHOWN} more changed")
+        return "\n".join([head, *body, *(f"  {n}" for n in self.notes)])
+
+
+@dataclass
+class Prepared:
+    kind: str
+    path: Path
+    plan: Plan[Any]
+    notes: list[str]
+
+    def report(self, *, dry_run: bool) -> ImportReport:
+        return ImportReport(
+            self.kind,
+            self.path,
+            created=len(self.plan.create),
+            changed=[c for _, c in self.plan.update],
+            unchanged=self.plan.unchanged,
+            dry_run=dry_run,
+            notes=list(self.notes),
         )
 
 
-class _Collector:
-    """Collects field errors for one row and converts values."""
-
-    def __init__(self, row: Row, errors: list[RowError]):
-        self.row, self.errors = row, errors
-
-    def val(
-        self,
-        name: str,
-        parse: Callable[[str], Any] | None = None,
-        *,
-        required: bool = True,
-    ) -> Any:
-        raw = self.row.get(name)
-        if not raw:
-            if required:
-                self.errors.append(
-                    RowError(self.row.line, name, "missing required value")
+def prepare(
+    session: Session,
+    kind_name: str,
+    path: str | Path,
+    *,
+    update: bool = False,
+    ignore_unknown: bool = False,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Read and check the whole file; raise ``ImportRejected`` on any problem."""
+    kind = kinds.get(kind_name)
+    path = Path(path)
+    known = names(kind.row_model)
+    try:
+        table = open_table(path, known, encoding)
+    except FileProblem as exc:
+        raise ImportRejected(path, kind_name, [], str(exc)) from None
+    errors: list[RowError] = []
+    notes: list[str] = []
+    keep = _header(table.header, known, kind, ignore_unknown, errors, notes)
+    if errors:
+        raise ImportRejected(path, kind_name, errors)
+    model = kind.row_model
+    kind.begin(session)
+    items: list[Any] = []
+    width = len(table.header)
+    try:
+        for n, (line, cells) in enumerate(table.records(), 1):
+            if progress is not None and n % 1000 == 0:
+                progress(1000)
+            if len(cells) != width and not (
+                len(cells) > width and not any(c.strip() for c in cells[width:])
+            ):
+                errors.append(
+                    RowError(
+                        line,
+                        "*",
+                        f"{len(cells)} fields where the header has {width}"
+                        + (" (a short row)" if len(cells) < width else ""),
+                    )
                 )
-            return None
-        if parse is None:
-            return raw
-        try:
-            return parse(raw)
-        except FieldError as exc:
-            self.errors.append(RowError(self.row.line, name, str(exc)))
-        except ValueError as exc:
-            self.errors.append(RowError(self.row.line, name, str(exc)))
-        return None
-
-    def fail(self, name: str, reason: str) -> None:
-        self.errors.append(RowError(self.row.line, name, reason))
-
-
-def import_file(
-    session: Session, kind: str, path: str | Path, *, actor: str = "import"
-) -> ImportReport:
-    """Validate the whole file, then write it in the caller's transaction."""
-    if kind not in KINDS:
-        raise ValueError(
-            f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}"
-        )
-    return {"customers": _customers, "tickets": _tickets, "orders": _orders}[kind](
-        session, Path(path), actor
-    )
+                continue
+            values = {name: cells[i].strip() for i, name in keep if cells[i].strip()}
+            try:
+                row = model.model_validate(values)
+            except ValidationError as exc:
+                errors.extend(_row_errors(line, exc))
+                kind.invalid(line, values)
+                continue
+            item = kind.row(line, row, errors)
+            if item is not None:
+                items.append(item)
+    except FileProblem as exc:
+        raise ImportRejected(path, kind_name, [], str(exc)) from None
+    plan = kind.resolve(session, items, update, errors)
+    if errors:
+        raise ImportRejected(path, kind_name, errors)
+    return Prepared(kind_name, path, plan, notes)
 
 
-def _unique_refs(rows: list[Row], errors: list[RowError], existing: set[str]) -> None:
-    seen: dict[str, int] = {}
-    for row in rows:
-        ref = row.get("ref")
-        if not ref:
-            continue
-        if ref in seen:
+def _header(
+    header: tuple[str, ...],
+    known: tuple[str, ...],
+    kind: kinds.Kind[Any],
+    ignore_unknown: bool,
+    errors: list[RowError],
+    notes: list[str],
+) -> list[tuple[int, str]]:
+    """(cell index, column) of the known columns; header errors added on line 1."""
+    required = [n for n, f in kind.row_model.model_fields.items() if f.is_required()]
+    keep: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    ignored = []
+    for i, name in enumerate(header):
+        if not name:
+            continue  # a trailing separator; cells under it must be empty (checked)
+        if name in seen:
+            errors.append(RowError(1, name, "column appears twice"))
+        seen.add(name)
+        if name in known:
+            keep.append((i, name))
+        elif ignore_unknown:
+            ignored.append(name)
+        else:
+            guess = nearest(name, known)
+            hint = f"; did you mean '{guess}'?" if guess else ""
             errors.append(
                 RowError(
-                    row.line, "ref", f"duplicate id {ref!r} (also on line {seen[ref]})"
+                    1,
+                    name,
+                    f"unknown column{hint} (see `tournee import {kind.name} --columns`; "
+                    "--ignore-unknown skips it)",
                 )
             )
-        elif ref in existing:
+    for col in required:
+        if col not in seen:
             errors.append(
                 RowError(
-                    row.line, "ref", f"duplicate id {ref!r}: already in the database"
+                    1,
+                    col,
+                    f"required column missing (header read as {', '.join(header)}; "
+                    "separator must be ',', ';' or tab)",
                 )
             )
-        seen.setdefault(ref, row.line)
+    if ignored:
+        notes.append(f"ignored unknown column(s): {', '.join(ignored)}")
+    return keep
 
 
-def _existing(session: Session, column: Any, refs: list[str]) -> set[str]:
-    found: set[str] = set()
-    for i in range(0, len(refs), 500):
-        found.update(
-            session.scalars(select(column).where(column.in_(refs[i : i + 500])))
-        )
-    return found
-
-
-def _customer_map(session: Session, refs: set[str]) -> dict[str, Customer]:
-    out: dict[str, Customer] = {}
-    ids = sorted(refs)
-    for i in range(0, len(ids), 500):
-        for c in session.scalars(
-            select(Customer).where(Customer.ref.in_(ids[i : i + 500]))
-        ):
-            out[c.ref] = c
+def _row_errors(line: int, exc: ValidationError) -> list[RowError]:
+    out = []
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e["loc"] else "*"
+        if e["type"] == "missing":
+            reason = "missing required value"
+        else:
+            reason = str(e["msg"]).removeprefix("Value error, ")
+            if e["type"] == "string_too_short":
+                reason = "missing required value"
+        out.append(RowError(line, name, reason))
     return out
 
 
-# --- customers ---------------------------------------------------------------------
+def commit(session: Session, prepared: Prepared, *, actor: str) -> ImportReport:
+    """Write what ``prepare`` checked, in the caller's transaction."""
+    kind = kinds.get(prepared.kind)
+    try:
+        kind.write(session, prepared.plan, actor, prepared.path.name)
+        session.flush()
+    except WriteRefused as exc:
+        raise ImportRejected(prepared.path, prepared.kind, exc.errors) from None
+    except IntegrityError as exc:
+        raise ImportRejected(
+            prepared.path,
+            prepared.kind,
+            [],
+            f"{prepared.path.name}: rejected, nothing imported: the database changed "
+            f"while the file was checked ({str(exc.orig).splitlines()[0]}); run it again",
+        ) from None
+    return prepared.report(dry_run=False)
 
-CUSTOMER_COLUMNS = ("ref", "name", "postcode", "town")
-CUSTOMER_OPTIONAL = (
-    "phone",
-    "email",
-    "address",
-    "lat",
-    "lon",
-    "machine_model",
-    "machine_family",
-    "machine_serial",
-    "machine_purchased_on",
-)
 
-
-def _customers(session: Session, path: Path, actor: str) -> ImportReport:
-    rows, errors = read_rows(path, CUSTOMER_COLUMNS, CUSTOMER_OPTIONAL)
-    if errors and not rows:
-        raise ImportRejected(path, "customers", errors)
-    _unique_refs(
-        rows, errors, _existing(session, Customer.ref, [r.get("ref") for r in rows])
-    )
-    gaz = gazetteer()
-    families = {f.lower(): f for f in triage.FAMILIES}
-    serials_seen: dict[str, int] = {}
-    serials_db = _existing(
+def import_file(
+    session: Session,
+    kind: str,
+    path: str | Path,
+    *,
+    actor: str = "import",
+    update: bool = False,
+    dry_run: bool = False,
+    ignore_unknown: bool = False,
+    encoding: str | None = None,
+) -> ImportReport:
+    """Check the whole file, then (unless ``dry_run``) write it in ``session``."""
+    prepared = prepare(
         session,
-        CustomerMachine.serial,
-        [r.get("machine_serial") for r in rows if r.get("machine_serial")],
+        kind,
+        path,
+        update=update,
+        ignore_unknown=ignore_unknown,
+        encoding=encoding,
     )
-    valid: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-    for row in rows:
-        c = _Collector(row, errors)
-        n_before = len(errors)
-        ref, name = c.val("ref"), c.val("name")
-        postcode, town = c.val("postcode"), c.val("town")
-        phone = c.val("phone", normalize_phone, required=False)
-        email = c.val("email", normalize_email, required=False)
-        lat = c.val("lat", parse_float, required=False)
-        lon = c.val("lon", parse_float, required=False)
-        region = None
-        precision = "postcode"
-        if (lat is None) != (lon is None):
-            c.fail("lat" if lat is None else "lon", "give both lat and lon, or neither")
-        elif lat is not None and lon is not None:
-            if not gaz.in_country(lat, lon):
-                c.fail("lat", f"coordinates ({lat}, {lon}) are outside the country")
-            else:
-                region, precision = gaz.nearest(lat, lon).region_name, "address"
-        elif postcode or town:
-            point = geocode(session, row.get("address"), postcode, town)
-            if point is None:
-                c.fail("postcode", f"unknown town/postcode: {postcode!r} {town!r}")
-            elif town and point.precision == "postcode":
-                c.fail("town", f"unknown town {town!r} at postcode {postcode}")
-            else:
-                lat, lon, precision = point.lat, point.lon, point.precision
-                region = gaz.nearest(lat, lon).region_name
-        if postcode and gaz.resolve(postcode, None) is None and len(errors) == n_before:
-            c.fail("postcode", f"unknown postcode {postcode!r}")
-        machine = None
-        if row.get("machine_model") or row.get("machine_serial"):
-            fam = c.val("machine_family", lambda v: parse_choice(v, families))
-            serial = c.val("machine_serial")
-            bought = c.val("machine_purchased_on", parse_date)
-            if serial:
-                if serial in serials_db:
-                    c.fail(
-                        "machine_serial",
-                        f"duplicate serial {serial!r}: already in the database",
-                    )
-                elif serial in serials_seen:
-                    c.fail(
-                        "machine_serial",
-                        f"duplicate serial {serial!r} (also on line {serials_seen[serial]})",
-                    )
-                serials_seen.setdefault(serial, row.line)
-            machine = dict(
-                model=row.get("machine_model") or fam,
-                model_family=fam,
-                serial=serial,
-                purchased_on=bought,
-            )
-        if len(errors) == n_before:
-            valid.append(
-                (
-                    dict(
-                        ref=ref,
-                        name=name,
-                        phone=phone,
-                        email=email,
-                        address=row.get("address"),
-                        postcode=postcode,
-                        town=town,
-                        region=region,
-                        lat=lat,
-                        lon=lon,
-                        geo_precision=precision,
-                    ),
-                    machine,
-                )
-            )
-    if errors:
-        raise ImportRejected(path, "customers", errors)
-    for cust, machine in valid:
-        obj = Customer(**cust)
-        session.add(obj)
-        session.flush()
-        if machine:
-            session.add(
-                CustomerMachine(
-                    customer_id=obj.id,
-                    warranty_end=machine["purchased_on"] + timedelta(days=730),
-                    **machine,
-                )
-            )
-        record(
-            session, actor, "customer", obj.id, "import", ref=obj.ref, file=path.name
+    if dry_run:
+        return prepared.report(dry_run=True)
+    return commit(session, prepared, actor=actor)
+
+
+def run_import(
+    kind: str,
+    path: str | Path,
+    *,
+    actor: str,
+    url: str | None = None,
+    update: bool = False,
+    dry_run: bool = False,
+    ignore_unknown: bool = False,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check in a read session, then take the write lock only for the final write."""
+    from data.db import sessions, write_session
+
+    with sessions(url)() as s:
+        prepared = prepare(
+            s,
+            kind,
+            path,
+            update=update,
+            ignore_unknown=ignore_unknown,
+            encoding=encoding,
+            progress=progress,
         )
-    return ImportReport("customers", path, len(valid))
-
-
-# --- tickets -------------------------------------------------------------------------
-
-TICKET_COLUMNS = ("ref", "customer_ref", "fault", "severity")
-TICKET_OPTIONAL = (
-    "opened_at",
-    "description",
-    "machine_family",
-    "machine_serial",
-    "visit_on",
-    "window_start",
-    "window_end",
-)
-
-
-def _tickets(session: Session, path: Path, actor: str) -> ImportReport:
-    rows, errors = read_rows(path, TICKET_COLUMNS, TICKET_OPTIONAL)
-    if errors and not rows:
-        raise ImportRejected(path, "tickets", errors)
-    _unique_refs(
-        rows, errors, _existing(session, RepairTicket.ref, [r.get("ref") for r in rows])
-    )
-    customers = _customer_map(session, {r.get("customer_ref") for r in rows})
-    faults = {f.lower(): f for f in triage.FAULTS}
-    families = {f.lower(): f for f in triage.FAMILIES}
-    severities = {s.value: s.value for s in Severity}
-    machines = {
-        m.customer_id: m
-        for m in session.scalars(
-            select(CustomerMachine).where(
-                CustomerMachine.customer_id.in_([c.id for c in customers.values()])
-            )
-        )
-    }
-    valid = []
-    for row in rows:
-        c = _Collector(row, errors)
-        n_before = len(errors)
-        ref = c.val("ref")
-        cref = c.val("customer_ref")
-        cust = customers.get(cref) if cref else None
-        if cref and cust is None:
-            c.fail("customer_ref", f"unknown customer {cref!r}")
-        fault = c.val(
-            "fault",
-            lambda v: parse_choice(v.replace(" ", "_").replace("-", "_"), faults),
-        )
-        severity = c.val("severity", lambda v: parse_choice(v, severities))
-        opened = c.val("opened_at", parse_datetime, required=False) or utcnow()
-        visit_on = c.val("visit_on", parse_date, required=False)
-        ws = c.val("window_start", parse_datetime, required=False)
-        we = c.val("window_end", parse_datetime, required=False)
-        if ws and we and we <= ws:
-            c.fail(
-                "window_end",
-                f"window ends ({we:%Y-%m-%d %H:%M}) before it starts ({ws:%Y-%m-%d %H:%M})",
-            )
-        fam = c.val(
-            "machine_family", lambda v: parse_choice(v, families), required=False
-        )
-        machine = machines.get(cust.id) if cust else None
-        if fam is None and machine is not None:
-            fam = machine.model_family
-        if fam is None and cust is not None:
-            c.fail("machine_family", "missing: the customer has no machine on record")
-        if len(errors) == n_before:
-            decision = triage.triage(fault, fam)
-            tier = (
-                session.scalar(
-                    select(LoyaltyAccount.tier).where(
-                        LoyaltyAccount.customer_id == cust.id
-                    )
-                )
-                or "Member"
-            )
-            valid.append(
-                dict(
-                    ref=ref,
-                    customer_id=cust.id,
-                    machine_id=machine.id if machine else None,
-                    fault=fault,
-                    severity=severity,
-                    description=row.get("description"),
-                    resolution_path=decision.path,
-                    required_skill=decision.skill,
-                    duration_min=decision.duration_min,
-                    same_day_fix=decision.same_day,
-                    window_start=ws,
-                    window_end=we,
-                    visit_on=visit_on or (ws.date() if ws else None),
-                    opened_at=opened,
-                    sla_due_at=sla.sla_due(opened, severity, tier),
-                    status="triaged",
-                    loaner_needed=decision.path == "workshop" or not decision.same_day,
-                )
-            )
-    if errors:
-        raise ImportRejected(path, "tickets", errors)
-    for t in valid:
-        obj = RepairTicket(**t)
-        session.add(obj)
-        session.flush()
-        session.add(
-            TicketEvent(
-                ticket_id=obj.id,
-                actor=actor,
-                from_state=None,
-                to_state="new",
-                why=f"imported from {path.name}",
-            )
-        )
-        session.add(
-            TicketEvent(
-                ticket_id=obj.id,
-                actor=actor,
-                from_state="new",
-                to_state="triaged",
-                why=f"triage on import: {obj.resolution_path}",
-            )
-        )
-        record(
-            session,
-            actor,
-            "ticket",
-            obj.id,
-            "import",
-            ref=obj.ref,
-            file=path.name,
-            path=obj.resolution_path,
-        )
-    return ImportReport("tickets", path, len(valid))
-
-
-# --- delivery orders ---------------------------------------------------------------------
-
-ORDER_COLUMNS = ("ref", "customer_ref", "mode", "promised_on")
-ORDER_OPTIONAL = ("parcels", "items", "destination", "window_start", "window_end")
-MODES = {
-    "home": DeliveryMode.HOME,
-    "domicile": DeliveryMode.HOME,
-    "store pick-up": DeliveryMode.STORE_PICKUP,
-    "store": DeliveryMode.STORE_PICKUP,
-    "pickup": DeliveryMode.STORE_PICKUP,
-    "pick-up": DeliveryMode.STORE_PICKUP,
-    "click and collect": DeliveryMode.STORE_PICKUP,
-    "boutique": DeliveryMode.STORE_PICKUP,
-    "relay point": DeliveryMode.RELAY,
-    "relay": DeliveryMode.RELAY,
-    "point relais": DeliveryMode.RELAY,
-}
-
-
-def _orders(session: Session, path: Path, actor: str) -> ImportReport:
-    rows, errors = read_rows(path, ORDER_COLUMNS, ORDER_OPTIONAL)
-    if errors and not rows:
-        raise ImportRejected(path, "orders", errors)
-    _unique_refs(
-        rows,
-        errors,
-        _existing(session, DeliveryOrder.ref, [r.get("ref") for r in rows]),
-    )
-    customers = _customer_map(session, {r.get("customer_ref") for r in rows})
-    sites = {s.code: s for s in session.scalars(select(Site))}
-    depots = [s for s in sites.values() if s.kind == SiteKind.DEPOT]
-    valid = []
-    for row in rows:
-        c = _Collector(row, errors)
-        n_before = len(errors)
-        ref, cref = c.val("ref"), c.val("customer_ref")
-        cust = customers.get(cref) if cref else None
-        if cref and cust is None:
-            c.fail("customer_ref", f"unknown customer {cref!r}")
-        mode = c.val(
-            "mode", lambda v: parse_choice(v, {k: str(m) for k, m in MODES.items()})
-        )
-        promised = c.val("promised_on", parse_date)
-        parcels = c.val("parcels", lambda v: parse_int(v, 1), required=False) or 1
-        ws = c.val("window_start", parse_time, required=False)
-        we = c.val("window_end", parse_time, required=False)
-        if ws and we and we <= ws:
-            c.fail(
-                "window_end", f"window ends ({we:%H:%M}) before it starts ({ws:%H:%M})"
-            )
-        dest = None
-        dcode = row.get("destination")
-        if dcode:
-            dest = sites.get(dcode)
-            want = {
-                DeliveryMode.STORE_PICKUP: SiteKind.STORE,
-                DeliveryMode.RELAY: SiteKind.RELAY,
-            }.get(mode)  # type: ignore[call-overload]
-            if dest is None:
-                c.fail("destination", f"unknown site {dcode!r}")
-            elif want is None:
-                c.fail("destination", "a home delivery has no destination site")
-            elif dest.kind != want:
-                c.fail("destination", f"site {dcode!r} is a {dest.kind}, not a {want}")
-        elif mode in (DeliveryMode.STORE_PICKUP, DeliveryMode.RELAY):
-            c.fail("destination", f"a {mode} order needs a destination site code")
-        if len(errors) == n_before:
-            depot = (
-                min(
-                    depots,
-                    key=lambda d: (d.lat - cust.lat) ** 2 + (d.lon - cust.lon) ** 2,
-                )
-                if depots
-                else None
-            )
-            valid.append(
-                dict(
-                    ref=ref,
-                    customer_id=cust.id,
-                    kind="order",
-                    mode=mode,
-                    items=row.get("items"),
-                    parcels=parcels,
-                    depot_id=depot.id if depot else None,
-                    destination_site_id=dest.id if dest else None,
-                    promised_on=promised,
-                    window_start=datetime.combine(promised, ws, tzinfo=PARIS)
-                    if ws
-                    else None,
-                    window_end=datetime.combine(promised, we, tzinfo=PARIS)
-                    if we
-                    else None,
-                    status="to prepare" if mode == DeliveryMode.STORE_PICKUP else "new",
-                    _line=row.line,
-                )
-            )
-    if errors:
-        raise ImportRejected(path, "orders", errors)
-    for o in valid:
-        line = o.pop("_line")
-        obj = DeliveryOrder(**o)
-        session.add(obj)
-        session.flush()
-        if obj.mode == DeliveryMode.RELAY:
-            # A full relay passes the order to the next nearest with room, or refuses it.
-            try:
-                relays.admit_relay_order(session, obj, actor=actor)
-            except relays.NoRelayCapacity as exc:
-                errors.append(RowError(line, "destination", str(exc)))
-        record(
-            session,
-            actor,
-            "delivery_order",
-            obj.id,
-            "import",
-            ref=obj.ref,
-            file=path.name,
-        )
-    if errors:
-        raise ImportRejected(path, "orders", errors)
-    return ImportReport("orders", path, len(valid))
+        s.rollback()
+    if dry_run:
+        return prepared.report(dry_run=True)
+    with write_session(url) as w:
+        return commit(w, prepared, actor=actor)

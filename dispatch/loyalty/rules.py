@@ -126,6 +126,7 @@ class PerkStep:
     kind: str  # gift | free_shipping | discount
     label: str
     bands: tuple[PerkBand, ...] = ()
+    gifts: tuple[str, ...] = ()  # a gift step: the member picks one of these
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,8 +213,15 @@ def _step_from(row: dict[str, Any]) -> PerkStep:
         _band_label(b, nxt.min_eur if nxt else None)
         for b, nxt in zip(bands, (*bands[1:], None), strict=True)
     )
+    gifts = tuple(str(g) for g in row.get("gifts", ()))
+    if row["kind"] == "gift" and not gifts:
+        raise ValueError(f"a gift step needs its list of gifts: {row!r}")
     return PerkStep(
-        position=int(row["position"]), kind=str(row["kind"]), label=label, bands=bands
+        position=int(row["position"]),
+        kind=str(row["kind"]),
+        label=label,
+        bands=bands,
+        gifts=gifts,
     )
 
 

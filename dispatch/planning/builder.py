@@ -26,6 +26,7 @@ from data.models import (
     Technician,
     TechnicianAbsence,
 )
+from dispatch import labels
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
 from repairs.triage import SKILLS
@@ -40,6 +41,9 @@ class JobMeta:
     """What the dispatcher sees of a routing job."""
 
     ref: str  # routing job id: "T<ticket id>", "D<order id>", "S<site id>"...
+    reference: str = (
+        ""  # what people read: the ticket's reference "R100004", the order's
+    )
     ticket_id: int | None = None
     delivery_ids: tuple[int, ...] = ()
     site_id: int | None = None
@@ -57,8 +61,14 @@ class JobMeta:
     tier: str = "Member"
     severity: str | None = None
     score: int = 0
+    priority_class: int = 0
     explanation: str = ""
     pinned_to: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The name readers see: the reference, else the label (never the routing id)."""
+        return self.reference or self.label or self.ref
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -301,13 +311,15 @@ def repair_jobs(
             windows=windows,
             skills=frozenset({t.required_skill}) if t.required_skill else frozenset(),
             priority=solver_weight(p, inp.slack),
+            priority_class=p.priority_class,
             pinned_vehicle=pinned_vehicle,
             pinned_start=pinned_start,
         )
         meta = JobMeta(
             ref=ref,
+            reference=t.ref or f"R{t.id}",
             ticket_id=t.id,
-            label=f"{t.fault.replace('_', ' ')} · {t.severity}",
+            label=f"{labels.fault(t.fault)} · {labels.severity(t.severity)}",
             customer=c.name,
             address=c.address,
             town=c.town,
@@ -321,6 +333,7 @@ def repair_jobs(
             tier=tier,
             severity=t.severity,
             score=p.score,
+            priority_class=p.priority_class,
             explanation=p.explanation,
             pinned_to=pinned_vehicle,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from data.models import (
     UnassignedJob,
 )
 from dispatch.planning.builder import PARIS, DayProblem
+from dispatch.priority.score import class_name
 from routing import (
     Solution,
 )
@@ -64,6 +66,7 @@ def save_plan(
             km=round(r.distance_m / 1000, 2),
             minutes=round(r.duration_s / 60, 1),
             break_start_at=dp.to_local(breaks[0]) if breaks else None,
+            skills=sorted(by_ref[r.vehicle_id].skills),
         )
         session.add(route)
         session.flush()
@@ -84,6 +87,8 @@ def save_plan(
                 lat=jm.lat,
                 lon=jm.lon,
                 label=(jm.customer or jm.label)[:160],
+                priority=jm.score,
+                priority_class=jm.priority_class,
             )
             for did in jm.delivery_ids or (None,):
                 stops.append(PlanStop(delivery_id=did, **common))
@@ -95,7 +100,13 @@ def save_plan(
             ticket_id=dp.jobs[u.job_id].ticket_id,
             delivery_id=(dp.jobs[u.job_id].delivery_ids or (None,))[0],
             reason=_reason_text(dp.kind, str(u.reason)),
-            detail=u.detail,
+            detail=_reason_text(dp.kind, u.detail),
+            priority=dp.jobs[u.job_id].score,
+            priority_class=dp.jobs[u.job_id].priority_class,
+            constraint=u.constraint,
+            skill=dp.jobs[u.job_id].skill,
+            windows=_windows(dp, u.job_id),
+            blockers=[dp.jobs[b].shown for b in u.blockers if b in dp.jobs],
         )
         for u in sol.unassigned
     )
@@ -115,6 +126,17 @@ def save_plan(
     return plan.id
 
 
+def _windows(dp: DayProblem, job_id: str) -> list[list[str | None]]:
+    """The job's service windows as local ISO pairs (empty: any time of a shift)."""
+    job = next((j for j in dp.problem.jobs if j.id == job_id), None)
+    if job is None:
+        return []
+    return [
+        [local_iso(dp.to_local(w.start_s)), local_iso(dp.to_local(w.end_s))]
+        for w in job.windows
+    ]
+
+
 def _reason_text(kind: str, reason: str) -> str:
     """The engine speaks of technicians; a courier plan's reasons speak of vans."""
     if kind == "couriers":
@@ -122,6 +144,15 @@ def _reason_text(kind: str, reason: str) -> str:
             "technician", "van"
         )
     return reason
+
+
+def _class_counts(dp: DayProblem, placed: Any) -> dict[str, dict[str, int]]:
+    """Jobs and placed jobs per priority class, highest first (``urgent: 3/4``)."""
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"jobs": 0, "placed": 0})
+    for ref, jm in dp.jobs.items():
+        out[jm.priority_class]["jobs"] += 1
+        out[jm.priority_class]["placed"] += ref in placed
+    return {class_name(c): out[c] for c in sorted(out, reverse=True)}
 
 
 def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]:
@@ -150,9 +181,11 @@ def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]
         "vehicles_used": len(sol.routes),
         "km": round(sum(r.distance_m for r in sol.routes) / 1000, 1),
         "drive_minutes": round(sum(r.duration_s for r in sol.routes) / 60, 1),
-        "priority_served_pct": round(100 * score_placed / score_total, 1)
+        # floored: 100 % only when every job's priority is served
+        "priority_served_pct": math.floor(1000 * score_placed / score_total) / 10
         if score_total
         else 100.0,
+        "priority_classes": _class_counts(dp, placed.keys()),
         "per_tier": dict(per_tier),
         "reasons": dict(
             Counter(_reason_text(dp.kind, str(u.reason)) for u in sol.unassigned)
@@ -180,6 +213,10 @@ class StopView:
     )
     lon: float | None = None
     label: str = ""
+    priority: int | None = (
+        None  # the score when planned (None: plans saved before 0003)
+    )
+    priority_class: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +230,7 @@ class RouteView:
     end_at: datetime | None
     break_start_at: datetime | None
     stops: tuple[StopView, ...]
+    skills: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +240,12 @@ class UnassignedView:
     delivery_id: int | None
     reason: str
     detail: str
+    priority: int | None = None
+    priority_class: int | None = None
+    constraint: str = ""
+    skill: str | None = None
+    windows: tuple[tuple[str, str], ...] = ()
+    blockers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +306,8 @@ def load_plan(session: Session, plan_id: int) -> PlanView:
                 g[0].lat,
                 g[0].lon,
                 g[0].label or "",
+                g[0].priority,
+                g[0].priority_class,
             )
             for seq, g in sorted(grouped.items())
         )
@@ -276,10 +322,23 @@ def load_plan(session: Session, plan_id: int) -> PlanView:
                 r.end_at,
                 r.break_start_at,
                 sviews,
+                tuple(r.skills or ()),
             )
         )
     un = tuple(
-        UnassignedView(u.job_ref, u.ticket_id, u.delivery_id, u.reason, u.detail)
+        UnassignedView(
+            u.job_ref,
+            u.ticket_id,
+            u.delivery_id,
+            u.reason,
+            u.detail,
+            u.priority,
+            u.priority_class,
+            u.constraint or "",
+            u.skill,
+            tuple((a, b) for a, b in (u.windows or ())),
+            tuple(u.blockers or ()),
+        )
         for u in session.scalars(
             select(UnassignedJob)
             .where(UnassignedJob.plan_id == plan_id)
@@ -343,6 +402,8 @@ def plan_json(view: PlanView) -> dict[str, Any]:
                         "arrival": local_iso(s.arrival_at),
                         "start": local_iso(s.start_at),
                         "departure": local_iso(s.departure_at),
+                        "priority": s.priority,
+                        "priority_class": s.priority_class,
                     }
                     for s in r.stops
                 ],
@@ -351,11 +412,23 @@ def plan_json(view: PlanView) -> dict[str, Any]:
                 "start": local_iso(r.start_at),
                 "end": local_iso(r.end_at),
                 "break_start": local_iso(r.break_start_at),
+                "skills": list(r.skills),
             }
             for r in view.routes
         ],
         "unassigned": [
-            {"job": job_id(u), "ref": u.job_ref, "reason": u.reason, "detail": u.detail}
+            {
+                "job": job_id(u),
+                "ref": u.job_ref,
+                "reason": u.reason,
+                "detail": u.detail,
+                "constraint": u.constraint,
+                "priority": u.priority,
+                "priority_class": u.priority_class,
+                "skill": u.skill,
+                "windows": [list(w) for w in u.windows],
+                "blocked_by": list(u.blockers),
+            }
             for u in view.unassigned
         ],
         "stats": view.stats,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date
@@ -24,6 +25,7 @@ from routing import (
     solve,
 )
 from routing.partition import Pool, dask_pool, local_pool, solve_partitioned
+from routing.strict import enforce
 
 PARTITION_ABOVE_JOBS = 300
 """Above this many jobs the day is solved region by region, in parallel."""
@@ -68,13 +70,20 @@ def solve_day(
     initial: Solution | None = None,
     seed: int = 0,
 ) -> Solution:
-    """Small days: one model, a portfolio on both cores. National days: by region, in parallel."""
-    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS and initial is None:
+    """Small days: one model, a portfolio on both cores. National days: by region, in parallel.
+
+    The answer then goes through :func:`routing.strict.enforce`: free gaps filled,
+    no job left out while a lower priority class holds a slot it could take, and
+    every reason recomputed from the final routes, naming tickets by reference.
+    """
+    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS:
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
+        # A re-plan goes this way too (its visits are pinned to their technicians
+        # by ``stabilise``), with the whole-country budget.
         labels = dict(dp.labels)
         with partition_pool() as pool:
-            return solve_partitioned(
+            sol = solve_partitioned(
                 dp.problem,
                 SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
                 executor=pool.executor,
@@ -83,13 +92,28 @@ def solve_day(
                 progress=progress,
                 cancel=cancel,
             )
-    return solve(
-        dp.problem,
-        SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
-        progress=progress,
-        cancel=cancel,
-        initial=initial,
-    )
+    else:
+        sol = solve(
+            dp.problem,
+            SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
+            progress=progress,
+            cancel=cancel,
+            initial=initial,
+        )
+    return enforce(dp.problem, sol, name=namer(dp))
+
+
+def namer(dp: DayProblem) -> Callable[[str], str]:
+    """Routing ids -> what readers see: ticket references, technicians' names."""
+
+    def name(ref: str) -> str:
+        if ref in dp.jobs:
+            return dp.jobs[ref].shown
+        if ref in dp.vehicles:
+            return dp.vehicles[ref].name or ref
+        return ref
+
+    return name
 
 
 def initial_from_plan(

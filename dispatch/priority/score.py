@@ -56,8 +56,16 @@ class PriorityWeights:
     no_date: int
     waiting_per_day: int
     waiting_cap_days: int
+    classes: tuple[int, ...] = (40, 70, 100)
+    """Lowest score of each priority class above the first: strict between classes."""
 
     def __post_init__(self) -> None:
+        if list(self.classes) != sorted(set(self.classes)) or any(
+            c < 1 for c in self.classes
+        ):
+            raise ValueError(
+                f"priority classes must be increasing scores >= 1, got {self.classes}"
+            )
         if self.base < 1:
             raise ValueError(
                 f"base must be >= 1 so every score is >= 1, got {self.base}"
@@ -120,6 +128,7 @@ def load_weights(path: str | Path | None = None) -> PriorityWeights:
         no_date=int(slack["no_date"]),
         waiting_per_day=int(raw["waiting"]["per_day"]),
         waiting_cap_days=int(raw["waiting"]["cap_days"]),
+        classes=tuple(int(v) for v in raw.get("classes", {}).values()) or (40, 70, 100),
     )
 
 
@@ -186,6 +195,27 @@ class Priority:
         str  # e.g. "Gold member · SLA due in 5 h · machine unusable · waiting 3 days"
     )
     parts: tuple[tuple[str, int], ...]  # (label, points), the base included
+    priority_class: int = 0  # 0 = lowest; see PriorityWeights.classes
+
+    @property
+    def class_name(self) -> str:
+        return class_name(self.priority_class)
+
+
+CLASS_NAMES = ("low", "normal", "high", "urgent")
+
+
+def class_name(priority_class: int) -> str:
+    """``0`` -> ``low`` ... ``3`` -> ``urgent`` (``class 4`` beyond the names)."""
+    if 0 <= priority_class < len(CLASS_NAMES):
+        return CLASS_NAMES[priority_class]
+    return f"class {priority_class}"
+
+
+def priority_class(score: int, weights: PriorityWeights | None = None) -> int:
+    """How many class bounds the score reaches: strict priority between classes."""
+    w = weights or DEFAULT_WEIGHTS
+    return sum(1 for bound in w.classes if score >= bound)
 
 
 def _hours_text(td: timedelta) -> str:
@@ -259,6 +289,7 @@ def score(inp: PriorityInput, weights: PriorityWeights | None = None) -> Priorit
         weight=total**w.weight_exponent,
         explanation=" · ".join(shown),
         parts=tuple(parts),
+        priority_class=priority_class(total, w),
     )
 
 

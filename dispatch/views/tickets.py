@@ -44,7 +44,7 @@ __all__ = [
     "tickets",
 ]
 
-TICKET_ROLES = (Role.DISPATCHER, Role.MANAGER)
+TICKET_ROLES = (Role.DISPATCHER, Role.MANAGER, Role.AGENT)
 DEFAULT_LIMIT = 200
 
 

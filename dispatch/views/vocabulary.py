@@ -8,6 +8,7 @@ from loaner_pool import LoanerPoolError, NoLoanerAvailable
 from repairs import IllegalTransition, RepairsError, TicketState
 from repairs.queries import EventRow
 from repairs.sla import SlaStatus
+from repairs.sla_policy import PolicyError, SlaPolicy
 from repairs.states import ResolutionPath
 
 __all__ = [
@@ -15,8 +16,10 @@ __all__ = [
     "IllegalTransition",
     "LoanerPoolError",
     "NoLoanerAvailable",
+    "PolicyError",
     "RepairsError",
     "ResolutionPath",
+    "SlaPolicy",
     "SlaStatus",
     "TicketState",
 ]

@@ -28,6 +28,7 @@ DEMO_USERS: dict[str, tuple[str, str]] = {
     "store staff": ("store1", "store-demo"),
     "manager": ("manager", "manager-demo"),
     "admin": ("admin", "admin-demo"),
+    "agent": ("agent", "agent-demo"),
 }
 
 

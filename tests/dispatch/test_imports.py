@@ -107,12 +107,16 @@ def test_wrong_separator_is_named(demo_session: Session, tmp_path: Path) -> None
 
 
 def test_not_utf8_is_refused(demo_session: Session, tmp_path: Path) -> None:
-    """A Latin-1 file is refused with the line of the first bad byte."""
+    """A file that is not the encoding named is refused with the line of the first
+    bad byte; without --encoding a Latin-1/Windows-1252 file is read as such."""
     path = tmp_path / "latin1.csv"
     path.write_bytes("ref,name,postcode,town\nZ1,Hélène,69001,Lyon\n".encode("latin-1"))
     with pytest.raises(ImportRejected) as exc:
-        import_file(demo_session, "customers", path)
-    assert exc.value.errors[0].line == 2 and "UTF-8" in exc.value.errors[0].reason
+        import_file(demo_session, "customers", path, encoding="utf-8")
+    assert "line 2" in exc.value.report() and "UTF-8" in exc.value.report()
+    assert import_file(demo_session, "customers", path).created == 1
+    z1 = demo_session.scalar(select(Customer).where(Customer.ref == "Z1"))
+    assert z1 is not None and z1.name == "Hélène"
 
 
 def test_tickets_are_triaged_on_import(demo_session: Session, tmp_path: Path) -> None:

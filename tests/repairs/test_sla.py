@@ -133,7 +133,7 @@ def test_hours_between_over_christmas():
 
 
 def test_sla_targets_per_tier():
-    """Platinum 10 h, Gold 20 h, Silver 30 h, Member 50 h; critical halves them."""
+    """Normal: Platinum 10 h, Gold 20 h, Silver 30 h, Member 50 h; critical Gold 10 h."""
     assert [
         sla_hours("normal", t) for t in ("Platinum", "Gold", "Silver", "Member")
     ] == [10, 20, 30, 50]
@@ -141,9 +141,16 @@ def test_sla_targets_per_tier():
 
 
 def test_member_due_after_five_business_days():
-    """Member opened Monday 2026-11-23 10:00 (50 h): Mon 8, Tue-Thu 30, Fri 10 -> 48 h by
-    Friday 18:00, then 2 h Monday 30 Nov -> 10:00."""
-    assert sla_due(paris(2026, 11, 23, 10), "low", "member") == paris(2026, 11, 30, 10)
+    """Member normal opened Monday 2026-11-23 10:00 (50 h): Mon 8, Tue-Thu 30, Fri 10 ->
+    48 h by Friday 18:00, then 2 h Monday 30 Nov -> 10:00."""
+    assert sla_due(paris(2026, 11, 23, 10), "normal", "member") == paris(2026, 11, 30, 10)
+
+
+def test_each_severity_has_its_own_target():
+    """The shipped policy no longer gives low, normal and high the same due time."""
+    opened = paris(2026, 11, 23, 10)
+    dues = [sla_due(opened, s, "Gold") for s in ("critical", "high", "normal", "low")]
+    assert dues == sorted(dues) and len(set(dues)) == 4
 
 
 def test_critical_shortens_the_target():
