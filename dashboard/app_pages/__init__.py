@@ -70,6 +70,7 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
         PageSpec("field", "My round", ":material/directions_car:", "field"),
+        PageSpec("users", "Users", ":material/manage_accounts:", "users"),
     )
 }
 
@@ -90,6 +91,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "desk",
         "service_map",
         "sla",
+        "users",
     ),
 }
 
