@@ -71,15 +71,17 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
         PageSpec("field", "My round", ":material/directions_car:", "field"),
         PageSpec("users", "Users", ":material/manage_accounts:", "users"),
+        PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
+        PageSpec("club", "Club card", ":material/loyalty:", "club"),
     )
 }
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
-    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
-    Role.AGENT: ("home", "desk", "tickets"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
+    Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "club", "tickets"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "outbox"),
     Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
@@ -92,6 +94,8 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "service_map",
         "sla",
         "users",
+        "outbox",
+        "club",
     ),
 }
 

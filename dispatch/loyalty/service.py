@@ -85,6 +85,7 @@ def purchases_by_customer(
             PurchaseOrder.ordered_on,
             PurchaseOrder.amount,
             PurchaseOrder.channel,
+            PurchaseOrder.amount_excl,
         )
         .where(PurchaseOrder.ordered_on <= on)
         .order_by(PurchaseOrder.customer_id, PurchaseOrder.ordered_on, PurchaseOrder.id)
@@ -96,8 +97,10 @@ def purchases_by_customer(
     if from_on is not None:
         q = q.where(PurchaseOrder.ordered_on >= from_on)
     out: dict[int, list[Purchase]] = defaultdict(list)
-    for cid, ordered_on, amount, channel in session.execute(q):
-        out[cid].append(Purchase(on=ordered_on, amount=amount, channel=channel))
+    for cid, ordered_on, amount, channel, excl in session.execute(q):
+        out[cid].append(
+            Purchase(on=ordered_on, amount=amount, channel=channel, amount_excl=excl)
+        )
     return out
 
 
