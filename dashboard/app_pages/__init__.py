@@ -69,15 +69,26 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
+        PageSpec("data_io", "Import & export", ":material/upload_file:", "data_io"),
+        PageSpec("audit", "Audit trail", ":material/history:", "audit"),
     )
 }
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
+    Role.DISPATCHER: (
+        "home",
+        "board",
+        "deliveries",
+        "tickets",
+        "desk",
+        "loaners",
+        "sla",
+        "data_io",
+    ),
     Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "tickets"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla"),
+    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "audit"),
     Role.ADMIN: (
         "home",
         "board",
@@ -88,6 +99,8 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "desk",
         "service_map",
         "sla",
+        "data_io",
+        "audit",
     ),
 }
 
