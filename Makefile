@@ -34,8 +34,7 @@ test: install browser
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) bench/solomon.py
-	$(PY) bench/national.py
+	$(PY) bench/compare.py --days
 
 clean:
 	rm -rf $(VENV) var

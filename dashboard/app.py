@@ -9,10 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.app_pages import login, pages_for, preload
-from dashboard.auth_ui import sidebar_user
+from dashboard.auth_ui import session_user, sidebar_user
 from dashboard.components.offline import configure_folium_offline
 from dashboard.resources import favicon, prepare_database
-from dashboard.state import current_user
 
 st.set_page_config(page_title="Tournée", page_icon=favicon(), layout="wide")
 configure_folium_offline()
@@ -26,7 +25,7 @@ def _preloaded() -> list[str]:
 
 _preloaded()
 
-user = current_user()
+user = session_user()  # re-checked every run: active, role, session version, idle
 if user is None:
     st.navigation(
         [

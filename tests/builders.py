@@ -567,3 +567,28 @@ class Actor:
         self.role = role
         self.store_id = store_id
         self.username = name or role.replace(" ", "_")
+
+
+def make_user(
+    s: Session,
+    username: str,
+    password: str = "correct horse battery",
+    role: str = "dispatcher",
+    store_id: int | None = None,
+) -> int:
+    """An active, non-demo user with ``password``; returns its id (flushed)."""
+    from data.models import User
+    from dispatch.access.auth import hash_password
+
+    user = User(
+        username=username,
+        display_name=username.title(),
+        password_hash=hash_password(password),
+        role=role,
+        store_id=store_id,
+        active=True,
+        failed_logins=0,
+    )
+    s.add(user)
+    s.flush()
+    return user.id

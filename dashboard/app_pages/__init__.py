@@ -71,6 +71,8 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
         PageSpec("data_io", "Import & export", ":material/upload_file:", "data_io"),
         PageSpec("audit", "Audit trail", ":material/history:", "audit"),
+        PageSpec("field", "My round", ":material/directions_car:", "field"),
+        PageSpec("users", "Users", ":material/manage_accounts:", "users"),
     )
 }
 
@@ -89,6 +91,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "tickets"),
     Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "audit"),
+    Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
         "board",
@@ -101,6 +104,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "sla",
         "data_io",
         "audit",
+        "users",
     ),
 }
 

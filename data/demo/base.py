@@ -190,3 +190,8 @@ class Gen:
             ) ** 2
 
         return sorted(sites, key=d2)
+
+
+def depot_place(d: dict[str, Any]) -> tuple[float, float, str, int]:
+    """What ``data.gazetteer.nearest_depot`` reads of a demo depot row."""
+    return (d["lat"], d["lon"], d["region"], d["id"])

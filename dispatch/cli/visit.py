@@ -10,9 +10,8 @@ from datetime import date, datetime
 
 from data.base import PARIS
 from data.enums import Role
-from dispatch.access.roles import AccessDenied
 from dispatch.cli.common import default_actor, write
-from dispatch.field.status import VisitRefused, VisitReport, set_status_by_ref
+from dispatch.field.status import REFUSALS, VisitReport, set_status_by_ref
 from dispatch.field.visits import FailReason, VisitStatus
 
 
@@ -85,7 +84,7 @@ def _status(args: argparse.Namespace) -> int:
             notes=args.notes,
             day=args.date,
         ),
-        refusals=(VisitRefused, AccessDenied, LookupError),
+        refusals=(*REFUSALS, LookupError),
     )
     print(report.message)
     return 0

@@ -26,10 +26,17 @@ from dispatch.field.outcomes import after_failure
 from dispatch.field.rounds import find_stop, technician_of
 from dispatch.field.visits import FailReason, VisitStatus, allowed
 from repairs import lifecycle
+from repairs.errors import RepairsError
 from repairs.states import TicketState
 from routing import HaversineTravel
 
-__all__ = ["VisitRefused", "VisitReport", "set_status", "set_status_by_ref"]
+__all__ = [
+    "REFUSALS",
+    "VisitRefused",
+    "VisitReport",
+    "set_status",
+    "set_status_by_ref",
+]
 
 #: Arriving later than this after the planned start, with no promised window, is late.
 GRACE = timedelta(minutes=30)
@@ -37,6 +44,10 @@ GRACE = timedelta(minutes=30)
 
 class VisitRefused(ValueError):
     """The report cannot be applied (wrong state, not on the plan, missing reason)."""
+
+
+#: What a page or command shows as a one-line refusal (a lost race included).
+REFUSALS: tuple[type[Exception], ...] = (VisitRefused, AccessDenied, RepairsError)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,6 +34,8 @@ from routing import Break, Job, Problem, TimeWindow, Vehicle
 
 PLANNABLE_STATES = ("triaged", "scheduled")
 TIEBREAK = 100  # solver weight = priority weight x 100 + slack rank (0..99)
+PINNED_CLASS = len(prio.CLASS_NAMES)
+"""The routing class of a pinned visit: above every priority class of a score."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -238,7 +240,12 @@ def _tech_vehicle(
 
 
 def repair_jobs(
-    session: Session, day: date, region: str | None, variant: Variant
+    session: Session,
+    day: date,
+    region: str | None,
+    variant: Variant,
+    *,
+    only: int | None = None,
 ) -> list[tuple[Job, JobMeta]]:
     """On-site tickets to plan on ``day``: wanted that day, or overdue and still unplanned."""
     weights = weights_for(variant)
@@ -260,6 +267,8 @@ def repair_jobs(
     )
     if region:
         q = q.where(Customer.region == region)
+    if only is not None:
+        q = q.where(RepairTicket.id == only)
     pins = {
         p.job_ref: p
         for p in session.scalars(
@@ -311,7 +320,8 @@ def repair_jobs(
             windows=windows,
             skills=frozenset({t.required_skill}) if t.required_skill else frozenset(),
             priority=solver_weight(p, inp.slack),
-            priority_class=p.priority_class,
+            # a dispatcher's pin outranks every score: pinned, it is planned first
+            priority_class=PINNED_CLASS if pin else p.priority_class,
             pinned_vehicle=pinned_vehicle,
             pinned_start=pinned_start,
         )

@@ -55,7 +55,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from data.enums import DeliveryKind, DeliveryMode, SiteKind
-from data.gazetteer import distance_km
+from data.gazetteer import nearest_depot
 from data.models import Courier, Customer, DeliveryOrder, LoyaltyAccount, Site
 from dispatch.planning.builder import (
     PARIS,
@@ -146,9 +146,9 @@ def _from(depot: Site) -> frozenset[str]:
 
 
 def _nearest_depot(c: Customer, depots: Iterable[Site]) -> Site:
-    ds = list(depots)
-    same = [d for d in ds if d.region == c.region] or ds
-    return min(same, key=lambda d: (distance_km(c.lat, c.lon, d.lat, d.lon), d.id))
+    return nearest_depot(
+        c.lat, c.lon, c.region, depots, lambda d: (d.lat, d.lon, d.region, d.id)
+    )
 
 
 def _vehicles(
