@@ -73,6 +73,8 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("audit", "Audit trail", ":material/history:", "audit"),
         PageSpec("field", "My round", ":material/directions_car:", "field"),
         PageSpec("users", "Users", ":material/manage_accounts:", "users"),
+        PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
+        PageSpec("club", "Club card", ":material/loyalty:", "club"),
     )
 }
 
@@ -88,9 +90,17 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "sla",
         "data_io",
     ),
-    Role.STORE_STAFF: ("home", "store", "desk", "loaners"),
-    Role.AGENT: ("home", "desk", "tickets"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "audit"),
+    Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
+    Role.AGENT: ("home", "desk", "club", "tickets"),
+    Role.MANAGER: (
+        "home",
+        "service_map",
+        "tickets",
+        "loaners",
+        "sla",
+        "outbox",
+        "audit",
+    ),
     Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
@@ -105,6 +115,8 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "data_io",
         "audit",
         "users",
+        "outbox",
+        "club",
     ),
 }
 
