@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from datetime import timedelta
 
 import numpy as np
 
 from routing import (
+    Job,
     Objective,
     Problem,
     Route,
@@ -90,6 +92,7 @@ def vroom_solve(
     *,
     exploration: int = 5,
     threads: int = 2,
+    timeout_s: float | None = None,
 ) -> Solution:
     """VROOM with the same matrix, skills (as ints), windows, breaks and 0-100 priorities."""
     import vroom
@@ -109,6 +112,9 @@ def vroom_solve(
         profile="car", matrix_input=matrix.durations_s.astype(np.uint32)
     )
     vids = {v.id: k for k, v in enumerate(problem.vehicles)}
+    loads = any(j.demand for j in problem.jobs)
+    big = sum(abs(j.demand) for j in problem.jobs) + 1
+    cap = (lambda v: {"capacity": [v.capacity or big]}) if loads else (lambda v: {})
     for v in problem.vehicles:
         inp.add_vehicle(
             vroom.Vehicle(
@@ -116,6 +122,7 @@ def vroom_solve(
                 start=v.start,
                 end=v.end,
                 skills={skill_ids[s] for s in v.skills},
+                **cap(v),
                 time_window=vroom.TimeWindow(v.shift.start_s, v.shift.end_s),
                 breaks=[
                     vroom.Break(
@@ -132,8 +139,33 @@ def vroom_solve(
             )
         )
     jids = {j.id: k for k, j in enumerate(problem.jobs)}
+    by_id = {j.id: j for j in problem.jobs}
+    paired = {j.pickup_of for j in problem.jobs if j.pickup_of}
+    amount = (lambda q: {"pickup": [max(0, q)]}) if loads else (lambda q: {})
+
+    def windows(j: Job) -> list[object]:
+        return [vroom.TimeWindow(w.start_s, w.end_s) for w in j.windows]
+
     for j in problem.jobs:
-        tws = [vroom.TimeWindow(w.start_s, w.end_s) for w in j.windows] or ()
+        if j.pickup_of is not None:  # a pair: one VROOM shipment, pickup first
+            p = by_id[j.pickup_of]
+            extra = {"amount": [max(0, p.demand + j.demand)]} if loads else {}
+            inp.add_shipment(
+                vroom.Shipment(
+                    pickup=vroom.ShipmentStep(jids[p.id], location=p.location,
+                                              default_service=p.service_s,
+                                              time_windows=windows(p) or ()),
+                    delivery=vroom.ShipmentStep(jids[j.id], location=j.location,
+                                                default_service=j.service_s,
+                                                time_windows=windows(j) or ()),
+                    skills={skill_ids[s] for s in j.skills | p.skills},
+                    priority=priorities[j.id],
+                    **extra,
+                )
+            )  # fmt: skip
+            continue
+        if j.id in paired:
+            continue
         inp.add_job(
             vroom.Job(
                 jids[j.id],
@@ -141,10 +173,12 @@ def vroom_solve(
                 default_service=j.service_s,
                 skills={skill_ids[s] for s in j.skills},
                 priority=priorities[j.id],
-                time_windows=tws,
+                time_windows=windows(j) or (),
+                **amount(j.demand),
             )
         )
-    sol = inp.solve(exploration_level=exploration, nb_threads=threads)
+    sol = inp.solve(exploration_level=exploration, nb_threads=threads,
+                    timeout=None if timeout_s is None else timedelta(seconds=timeout_s))  # fmt: skip
     elapsed = time.monotonic() - t0
     df = sol.routes
     by_job = {k: j for j, k in jids.items()}
@@ -164,7 +198,7 @@ def vroom_solve(
                 end_s = int(row.arrival)
             elif kind == "break":
                 breaks.append(begin)
-            elif kind == "job":
+            elif kind in ("job", "pickup", "delivery"):
                 j = problem.job(by_job[int(row.id)])
                 stops.append(
                     Stop(

@@ -1,9 +1,9 @@
 """Pure loaner policy: who needs a loaner, which site lends it, who gets scarce ones.
 
-No database: plain values in, frozen dataclasses out. ``loaner_pool`` must not
-import ``repairs`` or ``dispatch`` (import-linter layers), so resolution paths
-and loyalty tiers are taken as strings; ``repairs.states.ResolutionPath`` and
-``dispatch.loyalty.rules.Tier`` are ``StrEnum`` and can be passed directly.
+No database: plain values in, frozen dataclasses out. ``loaner_pool`` sits above
+``repairs`` (it lends for tickets) and below ``dispatch``: the loaner-need rule is
+``repairs.states.needs_loaner``, re-exported here; loyalty tiers are taken as
+strings (``dispatch.loyalty.rules.Tier`` is a ``StrEnum`` and can be passed).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from data.gazetteer import distance_km as distance_km
+from repairs.states import needs_loaner as needs_loaner
 
 PATHS = ("remote", "onsite", "workshop")
 
@@ -31,16 +32,6 @@ COMPATIBLE_LOANERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "milk_frother": ("milk_frother",),
     }
 )
-
-
-def needs_loaner(path: str, same_day: bool) -> bool:
-    """Workshop repairs always need a loaner; on-site ones only when they cannot
-    finish the same day; remote fixes never."""
-    if path not in PATHS:
-        raise ValueError(f"unknown resolution path {path!r}; known: {', '.join(PATHS)}")
-    if path == "workshop":
-        return True
-    return path == "onsite" and not same_day
 
 
 def compatible_families(family: str) -> tuple[str, ...]:

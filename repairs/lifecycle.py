@@ -217,5 +217,5 @@ def _retriage(
     ticket.resolution_path = path.value
     if path is ResolutionPath.WORKSHOP:
         ticket.same_day_fix = False
-        ticket.loaner_needed = needs_loaner(path, same_day=False)
+    ticket.loaner_needed = needs_loaner(path, ticket.same_day_fix)
     return {"path_from": old, "path_to": path.value}

@@ -189,8 +189,7 @@ def check_transition(
 
 def needs_loaner(path: ResolutionPath | str, same_day: bool) -> bool:
     """The one loaner-need rule: the machine goes to the workshop, or the on-site
-    repair spans several days; remote fixes never. (``loaner_pool.policy.needs_loaner``
-    states the same rule for the pool, which may not import ``repairs``; a test
-    checks that they agree.)"""
+    repair spans several days; remote fixes never. (``loaner_pool.policy`` re-exports
+    it: the pool lends for tickets, a layer above ``repairs``.)"""
     p = ResolutionPath(path)
     return p is ResolutionPath.WORKSHOP or (p is ResolutionPath.ONSITE and not same_day)

@@ -11,6 +11,7 @@ pairs, pinned positions) are left for the search to insert.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 
@@ -18,6 +19,9 @@ import numpy as np
 
 from routing.matrix import Matrix
 from routing.model import Job, Problem, TimeWindow, Vehicle
+
+Travel = np.ndarray | Sequence[Sequence[int]]
+"""Seconds between locations: the matrix, or the same as nested lists (faster to index)."""
 
 Schedule = tuple[list[tuple[int, int, int]], list[int], int]
 """(arrival, start, departure) per stop, break starts, return time."""
@@ -30,7 +34,13 @@ def _start_after(windows: Sequence[TimeWindow], arrival: int) -> int | None:
     return None
 
 
-def schedule(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> Schedule | None:
+@functools.lru_cache(maxsize=65536)
+def _starts(j: Job) -> tuple[TimeWindow, ...]:
+    """``Job.allowed_starts``, computed once per job (schedule runs in the search's inner loop)."""
+    return j.allowed_starts()
+
+
+def schedule(v: Vehicle, jobs: Sequence[Job], d: Travel) -> Schedule | None:
     """The earliest schedule of this visiting order, or None if it breaks a rule.
 
     Breaks are taken between visits, as late as they may be: just before the
@@ -47,8 +57,8 @@ def schedule(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> Schedule | None:
         load += j.demand
         if load < 0 or (v.capacity and load > v.capacity):
             return None
-        travel = int(d[loc, j.location])
-        windows = j.allowed_starts() if (j.windows or j.pinned_start) else (v.shift,)
+        travel = int(d[loc][j.location])
+        windows = _starts(j) if (j.windows or j.pinned_start) else (v.shift,)
         start = _start_after(windows, t + travel)
         while pending and (
             start is None
@@ -71,7 +81,7 @@ def schedule(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> Schedule | None:
             return None
         taken.append(bs)
         t = bs + b.duration_s
-    end = t + int(d[loc, v.end])
+    end = t + int(d[loc][v.end])
     return (stops, taken, end) if end <= v.shift.end_s else None
 
 

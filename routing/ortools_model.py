@@ -11,9 +11,11 @@ a priority-weighted penalty that dominates any travel saving, re-planning with
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -60,6 +62,12 @@ class SearchConfig:
     name: str = ""
     overrides: tuple[tuple[str, object], ...] = ()
     """Extra RoutingSearchParameters fields, dotted path -> value (enums by name)."""
+    ruin_recreate: bool = True
+    """Our ruin-and-recreate loop around OR-Tools' local search (``routing.search``);
+    False: OR-Tools' guided local search alone."""
+    seed: int = 0
+    loop: tuple[tuple[str, float], ...] = ()
+    """Options of ``routing.search.loop.ruin_and_recreate`` (name, value)."""
 
 
 @dataclass(slots=True)
@@ -73,6 +81,8 @@ class _Built:
     time: pywrapcp.RoutingDimension
     node_loc: np.ndarray
     penalty_unit: int
+    allowed: dict[str, list[int]] = field(default_factory=dict)
+    penalties: list[int] = field(default_factory=list)
     breaks: dict[int, list[pywrapcp.IntervalVar]] = field(default_factory=dict)
 
 
@@ -199,6 +209,8 @@ def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
         time=tdim,
         node_loc=node_loc,
         penalty_unit=penalty_unit,
+        allowed=allowed,
+        penalties=penalties,
     )
 
     if any(v.breaks for v in vehicles):
@@ -347,12 +359,21 @@ def run(
 
     routing.AddAtSolutionCallback(on_solution)
     notes: dict[str, str] = {}
-    if initial is None and config.strategy == FirstSolution.PRIORITY_INSERTION:
+    if (
+        initial is None
+        and config.strategy == FirstSolution.PRIORITY_INSERTION
+        and not (config.ruin_recreate and n_jobs > 0)  # the loop builds its own
+    ):
         from routing.construct import priority_insertion
 
         by_vehicle = priority_insertion(problem, matrix, exclude=b.excluded)
         initial = by_vehicle if any(by_vehicle) else None
-    if initial is not None:
+    if config.ruin_recreate and n_jobs > 0:
+        assignment, rr_notes = _ruin_recreate(
+            b, params, config, sp, initial, deadline, remaining, cancel
+        )
+        notes.update(rr_notes)
+    elif initial is not None:
         routing.CloseModelWithParameters(sp)
         node_of = {j.id: i for i, j in enumerate(b.jobs)}
         routes = [
@@ -390,6 +411,124 @@ def run(
     if cancel is not None and cancel.is_cancelled():
         status = "CANCELLED"
     return to_solution(b, assignment, structural, status, time.monotonic() - t0, notes)
+
+
+MIN_POLISH_S = 0.1
+"""Shortest time limit given to OR-Tools (reading routes back needs a few ms of it)."""
+
+LEAN_OFF = (
+    "use_lin_kernighan",
+    "use_make_chain_inactive",
+    "use_relocate_expensive_chain",
+    "use_relocate_subtrip",
+    "use_exchange_subtrip",
+    "use_global_cheapest_insertion_path_lns",
+    "use_local_cheapest_insertion_path_lns",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+    "use_shortest_path_swap_active",
+    "use_swap_active_chain",
+    "use_shortest_path_two_opt",
+    "use_global_cheapest_insertion_visit_types_lns",
+    "use_local_cheapest_insertion_visit_types_lns",
+)
+"""OR-Tools operators left out of the polish (slow to confirm a local optimum)."""
+
+
+def _ruin_recreate(
+    b: _Built,
+    params: SolveParams,
+    config: SearchConfig,
+    sp: Any,
+    initial: Sequence[Sequence[str]] | None,
+    deadline: float,
+    remaining: float,
+    cancel: CancelToken | None,
+) -> tuple[Any, dict[str, str]]:
+    """Our loop (``routing.search``) with OR-Tools' greedy descent as the polish."""
+    from routing.search.loop import read_routes, ruin_and_recreate
+    from routing.search.recreate import recreate
+    from routing.search.space import build_space
+
+    routing, manager = b.routing, b.manager
+    n_vehicles = len(b.problem.vehicles)
+    polish_sp = pywrapcp.DefaultRoutingSearchParameters()
+    polish_sp.CopyFrom(sp)
+    polish_sp.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    )
+    polish_sp.solution_limit = 2**63 - 1
+    # The loop is the large-neighbourhood part: the polish keeps OR-Tools' quick
+    # moves (a descent confirms its optimum in milliseconds, not a second).
+    ops = polish_sp.local_search_operators
+    for name in LEAN_OFF:
+        setattr(ops, name, 2)  # BOOL_FALSE
+    routing.CloseModelWithParameters(polish_sp)
+    notes: dict[str, str] = {}
+    node_of = {j.id: i for i, j in enumerate(b.jobs)}
+    deadline = max(deadline, time.monotonic() + remaining)
+
+    def to_indices(routes: Sequence[Sequence[int]]) -> list[list[int]]:
+        out = [[manager.NodeToIndex(i) for i in r] for r in routes]
+        return out + [[] for _ in range(n_vehicles - len(out))]
+
+    kept: dict[tuple[tuple[int, ...], ...], Any] = {}
+
+    def polish(
+        routes: list[list[int]], limit_s: float
+    ) -> tuple[list[list[int]], int] | None:
+        # The model keeps the last solve's time limit for reading routes too: never
+        # let it fall below MIN_POLISH_S, or the next read fails for lack of time.
+        start = routing.ReadAssignmentFromRoutes(to_indices(routes), True)
+        if start is None:
+            return None
+        polish_sp.time_limit.FromMilliseconds(int(max(limit_s, MIN_POLISH_S) * 1000))
+        done = routing.SolveFromAssignmentWithParameters(start, polish_sp)
+        best = done if done is not None else start
+        out = read_routes(routing, manager, best, n_vehicles)
+        kept.clear()  # one copy: the last polished solution, in case it is the best
+        kept[tuple(map(tuple, out))] = routing.solver().Assignment(best)
+        return out, best.ObjectiveValue()
+
+    start: list[list[int]] | None = None
+    if initial is not None:
+        start = [[node_of[jid] for jid in r if jid in node_of] for r in initial]
+        start += [[] for _ in range(n_vehicles - len(start))]
+        if routing.ReadAssignmentFromRoutes(to_indices(start), True) is None:
+            notes["initial"] = (
+                "initial routes infeasible under the constraints; solved from scratch"
+            )
+            start = None
+    space = build_space(b.problem, b.matrix, b.jobs, b.allowed, b.penalties)
+    if start is None and config.strategy == FirstSolution.PRIORITY_INSERTION:
+        # routing.construct's order (highest priority first, cheapest place) with the
+        # loop's O(1) checks; pairs and pinned positions are left to OR-Tools' descent.
+        built, _ = recreate(space, [[] for _ in range(n_vehicles)],
+                            [i for i, ok in enumerate(space.movable) if ok],
+                            random.Random(params.seed), blink=0.0)  # fmt: skip
+        if routing.ReadAssignmentFromRoutes(to_indices(built), True) is not None:
+            start = built
+    if start is None:
+        first_sp = pywrapcp.DefaultRoutingSearchParameters()
+        first_sp.CopyFrom(polish_sp)
+        first_sp.time_limit.FromMilliseconds(
+            max(1, int(max(remaining * 0.3, min(remaining, 1.0)) * 1000))
+        )
+        first = routing.SolveWithParameters(first_sp)
+        if first is None:
+            return None, notes
+        start = read_routes(routing, manager, first, n_vehicles)
+    if remaining <= 0.0 or (cancel is not None and cancel.is_cancelled()):
+        return routing.ReadAssignmentFromRoutes(to_indices(start), True), notes
+    best, _, stats = ruin_and_recreate(
+        space, start, polish, deadline=deadline, seed=params.seed * 7919 + config.seed,
+        cancelled=(lambda: cancel is not None and cancel.is_cancelled()),
+        max_iterations=params.solution_limit, **dict(config.loop),
+    )  # fmt: skip
+    notes["search"] = stats.text()
+    final = routing.ReadAssignmentFromRoutes(to_indices(best), True)
+    if final is None:  # unreadable only for lack of time: the polish's own copy
+        final = kept.get(tuple(map(tuple, best)))
+    return final, notes
 
 
 def to_solution(

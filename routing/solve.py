@@ -22,11 +22,11 @@ from routing.progress import CancelToken, EventToken, Progress, ProgressCallback
 def portfolio(params: SolveParams) -> list[Any]:
     """The search configurations, one per worker, rotated by ``params.seed``.
 
-    The first worker uses ``params.strategy`` (by default our priority-ordered
-    insertion, ``routing.construct``), the second PARALLEL_CHEAPEST_INSERTION:
-    each followed by guided local search, they win on different instances
-    (Solomon, 10 s, idle machine: 0.82 % mean gap as a pair). Further workers
-    vary the start and the GLS penalty weight.
+    Every worker runs the ruin-and-recreate loop (``routing.search``) around
+    OR-Tools' local search, each with its own random stream and start: the
+    first from ``params.strategy`` (by default our priority-ordered insertion,
+    ``routing.construct``), the second from OR-Tools' PARALLEL_CHEAPEST_INSERTION
+    and a descent, further ones from other OR-Tools starts.
     """
     from routing.ortools_model import SearchConfig
 
@@ -57,6 +57,9 @@ def portfolio(params: SolveParams) -> list[Any]:
             strategy=c.strategy,
             gls_lambda=c.gls_lambda,
             name=f"w{i}:{c.strategy.value}",
+            ruin_recreate=c.ruin_recreate,
+            seed=i,
+            loop=c.loop,
         )
         for i, c in enumerate(configs)
     ]

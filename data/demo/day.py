@@ -8,7 +8,9 @@ from typing import Any
 
 from data.base import PARIS as PARIS
 from data.demo.base import MODELS, Gen, local
+from data.demo.base import depot_place as _depot_place
 from data.demo.names import FAMILY_WEIGHTS, SEVERITIES
+from data.gazetteer import nearest_depot
 from data.models import (
     DeliveryOrder,
     Loan,
@@ -282,11 +284,9 @@ def _day_orders(
         mode = g.rng.choices(
             ("home", "store pick-up", "relay point"), (0.5, 0.25, 0.25)
         )[0]
-        depot = g.nearest(
-            c["lat"],
-            c["lon"],
-            [d for d in sites["depot"] if d["region"] == c["region"]] or sites["depot"],
-        )[0]
+        depot = nearest_depot(
+            c["lat"], c["lon"], c["region"], sites["depot"], _depot_place
+        )
         dest = None
         ws = we = None
         status = "new"

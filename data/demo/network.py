@@ -8,8 +8,9 @@ from typing import Any
 
 from data.base import PARIS as PARIS
 from data.demo.base import Gen
+from data.demo.base import depot_place as _depot_place
 from data.demo.names import LAST, STREETS
-from data.gazetteer import gazetteer
+from data.gazetteer import gazetteer, nearest_depot
 from data.models import (
     Courier,
     Site,
@@ -51,8 +52,7 @@ def _sites(g: Gen) -> dict[str, list[dict[str, Any]]]:
         )
 
     def depot_for(lat: float, lon: float, region: str) -> int:
-        same = [d for d in depots if d["region"] == region]
-        return int(g.nearest(lat, lon, same or depots)[0]["id"])
+        return int(nearest_depot(lat, lon, region, depots, _depot_place)["id"])
 
     stores: list[dict[str, Any]] = []
     seen: set[str] = set()

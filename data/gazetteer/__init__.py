@@ -26,11 +26,11 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -60,6 +60,7 @@ PLM_COMMUNES = frozenset({"75056", "13055", "69123"})
 #: Bounding box of metropolitan France incl. Corsica (lat_min, lat_max, lon_min, lon_max).
 METRO_BBOX = (41.2, 51.2, -5.3, 9.7)
 
+_T = TypeVar("_T")
 EARTH_RADIUS_KM = 6371.0088
 NEAR_PLACE_KM = 5.0
 
@@ -177,6 +178,31 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def nearest_depot(
+    lat: float,
+    lon: float,
+    region: str | None,
+    depots: Iterable[_T],
+    where: Callable[[_T], tuple[float, float, str, int]],
+) -> _T:
+    """The one nearest-depot rule: among the depots of ``region`` when it has any (else
+    all), the nearest by great-circle distance; a tie goes to the lowest id.
+
+    ``where(depot)`` gives ``(lat, lon, region, id)``, so rows, dicts and dataclasses
+    all use the same rule. Raises ``ValueError`` when there is no depot at all.
+    """
+    ds = list(depots)
+    if not ds:
+        raise ValueError("no depot to choose from")
+    same = [d for d in ds if where(d)[2] == region] or ds
+
+    def key(d: _T) -> tuple[float, int]:
+        dlat, dlon, _, ident = where(d)
+        return (distance_km(lat, lon, dlat, dlon), ident)
+
+    return min(same, key=key)
 
 
 def _haversine_km(

@@ -1,5 +1,7 @@
 """All mapped classes, importable from one place (``from data.models import Site``)."""
 
+from data.models.bookings import BookingDay as BookingDay
+from data.models.bookings import VisitBooking as VisitBooking
 from data.models.customers import (
     Customer as Customer,
 )
@@ -36,7 +38,6 @@ from data.models.repairs import RepairTicket as RepairTicket
 from data.models.repairs import TicketEvent as TicketEvent
 from data.models.repairs import Visit as Visit
 from data.models.rounds import PublishedRound as PublishedRound
+from data.models.signin import SignInThrottle as SignInThrottle
 from data.models.users import AuditLog as AuditLog
 from data.models.users import User as User
-from data.models.bookings import BookingDay as BookingDay
-from data.models.bookings import VisitBooking as VisitBooking

@@ -15,7 +15,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("repair_ticket") as batch:
-        batch.add_column(sa.Column("sla_policy_version", sa.String(length=40), nullable=True))
+        batch.add_column(
+            sa.Column("sla_policy_version", sa.String(length=40), nullable=True)
+        )
 
 
 def downgrade() -> None:
