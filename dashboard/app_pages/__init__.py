@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from dashboard.errors import guarded
 from data.enums import Role
 
 __all__ = [
@@ -143,7 +144,7 @@ def _runner(spec: PageSpec) -> Callable[[], None]:
         importlib.import_module(spec.qualified).render()
 
     run.__name__ = f"render_{spec.module}"
-    return run
+    return guarded(run, spec.module)  # an exception: incident id shown, details logged
 
 
 def page_of(key: str) -> StreamlitPage:
