@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "dispatch.cli.sla",  # sla show/recompute (ticket at-risk is under ticket)
     "dispatch.cli.visit",  # visit status (field reports)
     "dispatch.cli.user",  # user add/set/deactivate/list
+    "dispatch.cli.booking",  # visit slots/book (joins the visit group: after visit)
 ]
 
 

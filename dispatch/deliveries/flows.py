@@ -56,6 +56,7 @@ from dispatch.deliveries.states import (
     flow_of,
     next_delivery_day,
 )
+from dispatch.workshop.flow import leg_moved
 
 __all__ = [
     "FLOWS",
@@ -211,6 +212,8 @@ def transition(
             channel=_channel(session, order),
             message=notification,
         )
+    if order.ticket_id is not None:  # a repair leg: the ticket (and loan) move on
+        leg_moved(session, order, target_state.value, actor=actor, at=at)
     session.flush()
     return OrderChange(
         order.id,

@@ -308,17 +308,24 @@ def courier_day(
 
     jobs: list[tuple[Job, JobMeta]] = []
     groups: dict[int, list[_Order]] = defaultdict(list)
+    legs: dict[tuple[int, date, int], list[_Order]] = defaultdict(list)
     for x in _orders(session, day, variant):
         dep = _depot_of(x, sites, all_depots)
         if dep is None or dep not in chosen:
             continue
         o = x.o
-        if o.kind in OUTBOUND or o.kind in INBOUND:
+        if (o.kind in OUTBOUND or o.kind in INBOUND) and o.ticket_id is not None:
+            legs[(o.ticket_id, o.promised_on, dep)].append(x)
+        elif o.kind in OUTBOUND or o.kind in INBOUND:
             jobs.extend(_pair(day, x, sites, chosen[dep]))
         elif o.mode == DeliveryMode.HOME.value:
             jobs.append(_home(day, x, chosen[dep]))
         else:
             groups[o.destination_site_id].append(x)  # type: ignore[index]
+    from dispatch.planning.swap_stop import swap_jobs  # it builds on this module
+
+    for (_, _, dep), members in legs.items():
+        jobs.extend(swap_jobs(day, members, sites, chosen[dep]))
     for site_id, members in sorted(groups.items()):
         site = sites[site_id]
         dep = _depot_of(members[0], sites, all_depots) or next(iter(chosen))
