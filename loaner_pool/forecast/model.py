@@ -96,7 +96,8 @@ class Snapshot:
 class DayForecast:
     """Lendable loaners expected at the end of ``day``, with the band and the safety level.
 
-    ``expected``/``low``/``high`` are clamped at 0 (a shelf is never negative);
+    ``expected`` is the most likely whole number on the shelves (each family's rounded
+    mean, never negative); ``low``/``high`` the 80 % band around it (clamped at 0);
     ``shortage`` is how many loaners are missing to reach ``safety`` on the expected
     path (including demand no loaner would have met).
     """

@@ -157,12 +157,16 @@ def project(snap: Snapshot, days: int = HORIZON_DAYS) -> tuple[SiteForecast, ...
         for k, day in enumerate(horizon):
             mean = sum(s.mean[k] for s in fams.values())
             sd = math.sqrt(sum(s.var[k] for s in fams.values()))
+            # Each family's shelf is a whole number, never negative (what one family cannot
+            # lend does not empty the others): its most likely count, the rounded mean,
+            # is the figure with the least absolute error.
+            shelf = float(sum(max(0, round(s.mean[k])) for s in fams.values()))
             rows.append(
                 DayForecast(
                     day=day,
-                    expected=round(max(0.0, mean), 2),
-                    low=round(max(0.0, mean - Z * sd), 2),
-                    high=round(max(0.0, mean + Z * sd), 2),
+                    expected=round(shelf, 2),
+                    low=round(max(0.0, shelf - Z * sd), 2),
+                    high=round(max(0.0, shelf + Z * sd), 2),
                     safety=safety,
                     shortage=max(0, math.ceil(safety - mean - 1e-6)),
                     out=round(sum(s.out[k] for s in fams.values()), 2),

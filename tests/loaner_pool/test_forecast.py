@@ -90,7 +90,7 @@ def test_uncertain_returns_widen_the_band() -> None:
         )
     )
     days = fc.sites[0].days
-    assert days[0].expected == 0.2 and days[0].low == 0.0 and days[0].high > 0.2
+    assert days[0].expected == 0.0 and days[0].low == 0.0 and days[0].high > 0.2
     assert days[-1].expected == 1.0 and days[-1].low == days[-1].high == 1.0
 
 
