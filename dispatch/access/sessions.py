@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import User
 from dispatch.access.auth import SignedIn, signed_in
 
-__all__ = ["DEFAULT_IDLE", "IDLE_ENV", "idle_timeout", "revalidate"]
+__all__ = ["DEFAULT_IDLE", "IDLE_ENV", "idle_timeout", "load_principal", "revalidate"]
 
 IDLE_ENV = "TOURNEE_IDLE_MINUTES"
 DEFAULT_IDLE = timedelta(hours=8)
@@ -47,3 +48,11 @@ def revalidate(session: Session, user: SignedIn) -> SignedIn | None:
         return None
     fresh = signed_in(session, row)
     return user if fresh == user else fresh
+
+
+def load_principal(session: Session, username: str) -> SignedIn | None:
+    """The active user ``username`` as a principal (the CLI's ``--as USER``), or None."""
+    row = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if row is None or not row.active:
+        return None
+    return signed_in(session, row)

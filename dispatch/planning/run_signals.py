@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from data.base import utcnow
 from data.db import sessions
 from data.enums import RunStatus
+from data.errors import describe
 from data.models import PlanRun
 from routing import Progress
 
@@ -54,8 +55,8 @@ class Heartbeat(threading.Thread):
 
 
 def one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+    """The error's type and first line, without SQL or personal data (``data.errors``)."""
+    return describe(exc)
 
 
 class DbCancel:

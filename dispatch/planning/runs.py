@@ -16,11 +16,11 @@ process that loses the database stops its search and raises :class:`RunFailed`
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from data.base import PARIS, utcnow
 from data.db import REPO_ROOT, database_url, sessions, write_session
 from data.enums import RunStatus
+from data.errors import describe
 from data.models import PlanRun
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
@@ -51,6 +52,7 @@ FINAL = (RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED)
 STALE_S = 45.0
 """A run silent for this long is dead: marked failed within a minute."""
 LOG_DIR = REPO_ROOT / "var" / "log"
+log = logging.getLogger(__name__)
 
 
 class RunFailed(RuntimeError):
@@ -308,14 +310,16 @@ def execute(
         mark_failed(url, run_id, str(exc))
         raise
     except SQLAlchemyError as exc:
+        log.exception("plan run %s: database error", run_id)
         msg = f"database error during plan run {run_id}: {one_line(exc)}"
         mark_failed(url, run_id, msg)
         raise RunFailed(msg) from exc
     except Exception as exc:
+        log.exception("plan run %s failed", run_id)  # the details: server log only
         mark_failed(
             url,
             run_id,
-            f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
+            describe(exc),  # type and message; no SQL parameters (data.errors)
         )
         raise
     finally:
