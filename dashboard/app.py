@@ -9,13 +9,14 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.app_pages import login, pages_for, preload
-from dashboard.auth_ui import sidebar_user
+from dashboard.auth_ui import session_user, sidebar_user
 from dashboard.components.offline import configure_folium_offline
+from dashboard.errors import configure_error_details, guarded
 from dashboard.resources import favicon, prepare_database
-from dashboard.state import current_user
 
 st.set_page_config(page_title="Tournée", page_icon=favicon(), layout="wide")
 configure_folium_offline()
+configure_error_details()  # tracebacks in the browser only with TOURNEE_ENV=development
 prepare_database()  # migrate once per process (cached)
 
 
@@ -26,12 +27,12 @@ def _preloaded() -> list[str]:
 
 _preloaded()
 
-user = current_user()
+user = session_user()  # re-checked every run: active, role, session version, idle
 if user is None:
     st.navigation(
         [
             st.Page(
-                login.render,
+                guarded(login.render, "login"),
                 title="Sign in",
                 icon=":material/login:",
                 url_path="login",

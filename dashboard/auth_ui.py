@@ -8,17 +8,48 @@ crafted URLs bypass menus); services check again with ``dispatch.access.roles``.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from dashboard.components.service_layers import escape_markdown
-from dashboard.state import current_user, sign_out
+from dashboard.resources import session_scope
+from dashboard.state import SEEN_KEY, current_user, set_user, sign_out
 from data.enums import Role
 from dispatch.access.auth import SignedIn
 from dispatch.access.roles import AccessDenied, check_role
+from dispatch.access.sessions import idle_timeout, revalidate
 
-__all__ = ["REFUSED", "require_role", "sidebar_user"]
+__all__ = ["ENDED", "IDLE", "REFUSED", "require_role", "session_user", "sidebar_user"]
 
 REFUSED = "This page is not available to your account."
+ENDED = "Your session has ended (your account was changed): please sign in again."
+IDLE = "You were signed out after a period of inactivity: please sign in again."
+
+
+def session_user() -> SignedIn | None:
+    """The signed-in user as the database says now; None (signed out) when the
+    account was deactivated, its password reset, or the session sat idle too long.
+
+    The app calls this once at the top of every run, before any page.
+    """
+    user = current_user()
+    if user is None:
+        return None
+    now = time.time()
+    seen = st.session_state.get(SEEN_KEY)
+    if isinstance(seen, int | float) and now - seen > idle_timeout().total_seconds():
+        sign_out(IDLE)
+        return None
+    with session_scope() as s:
+        fresh = revalidate(s, user)
+    if fresh is None:
+        sign_out(ENDED)
+        return None
+    if fresh is not user:
+        set_user(fresh)  # a new role, store or name applies from this run on
+    st.session_state[SEEN_KEY] = now
+    return fresh
 
 
 def require_role(*roles: Role | str) -> SignedIn:

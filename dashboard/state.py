@@ -14,6 +14,8 @@ import streamlit as st
 from dispatch.access.auth import SignedIn
 
 __all__ = [
+    "NOTICE_KEY",
+    "SEEN_KEY",
     "USER_KEY",
     "PageState",
     "current_user",
@@ -23,6 +25,8 @@ __all__ = [
 ]
 
 USER_KEY = "auth_user"
+SEEN_KEY = "auth_seen_at"  # time.time() of the last run while signed in (idle timeout)
+NOTICE_KEY = "auth_notice"  # why the last session ended, shown once on the sign-in page
 T = TypeVar("T")
 
 
@@ -37,10 +41,15 @@ def set_user(user: SignedIn) -> None:
     st.session_state[USER_KEY] = user
 
 
-def sign_out() -> None:
-    """Forget the user and every page's values (the next user starts clean)."""
+def sign_out(notice: str | None = None) -> None:
+    """Forget the user and every page's values (the next user starts clean).
+
+    ``notice``: why, shown once on the sign-in page.
+    """
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
 
 
 def page_key(page: str, name: str) -> str:

@@ -65,14 +65,21 @@ class _Ctx:
 
 
 def swap_jobs_for(
-    session: Session, ticket_id: int, on_date: date, *, actor: str = "system"
+    session: Session,
+    ticket_id: int,
+    on_date: date,
+    *,
+    actor: str = "system",
+    without_loaner: bool = False,
 ) -> tuple[int, ...]:
     """Create (once) the two delivery orders of the swap stop the ticket is due for.
 
     An outbound swap (loaner out + repair pick-up) while the ticket waits for
     pick-up; a return swap (repair return + loaner back) once the machine is at
     or leaving the workshop. Returns the two order ids in stop order; a second
-    call returns the same ids without creating anything.
+    call returns the same ids without creating anything. ``without_loaner``: no
+    loaner is lent (not needed, or none in stock), the outbound visit only
+    collects the machine.
 
     Raises
     ------
@@ -81,7 +88,7 @@ def swap_jobs_for(
         outbound swap, or no workshop site.
     """
     ctx = _context(session, ticket_id)
-    kinds = _kinds_due(ctx)
+    kinds = _kinds_due(ctx, without_loaner)
     existing = _existing(session, ticket_id, kinds)
     if len(existing) == len(kinds):
         return tuple(existing[k] for k in kinds)
@@ -132,9 +139,11 @@ def _workshop(session: Session, customer: Customer, ticket_id: int) -> Site:
     )
 
 
-def _kinds_due(ctx: _Ctx) -> tuple[DeliveryKind, ...]:
+def _kinds_due(ctx: _Ctx, without_loaner: bool = False) -> tuple[DeliveryKind, ...]:
     t = ctx.ticket
     if t.status in OUTBOUND_STATES:
+        if ctx.loan is None and without_loaner:
+            return (DeliveryKind.REPAIR_PICKUP,)
         if ctx.loan is None:
             raise SwapError(
                 f"ticket {t.id} has no loaner lent yet: lend one before planning the swap"

@@ -9,7 +9,7 @@ there). The most specific rule wins: an exact fault counts 2 and an exact family
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,8 @@ class TriageRules:
     families: tuple[str, ...]
     skills: tuple[str, ...]
     rules: tuple[TriageRule, ...]
+    #: fault (or "*") -> the remote path's guided steps, in order
+    checklists: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _rule_from(
@@ -116,7 +118,14 @@ def load_rules(path: str | Path | None = None) -> TriageRules:
         if (r.fault, r.family) in seen:
             raise TriageRulesError(f"duplicate rule {r.name!r}")
         seen.add((r.fault, r.family))
-    loaded = TriageRules(faults=faults, families=families, skills=skills, rules=rules)
+    checklists = _checklists(raw.get("checklists", {}), set(faults))
+    loaded = TriageRules(
+        faults=faults,
+        families=families,
+        skills=skills,
+        rules=rules,
+        checklists=checklists,
+    )
     for fault in faults:
         for family in families:
             if _match(loaded, fault, family) is None:
@@ -124,6 +133,26 @@ def load_rules(path: str | Path | None = None) -> TriageRules:
                     f"no rule covers fault {fault!r} on family {family!r}"
                 )
     return loaded
+
+
+def _checklists(raw: dict[str, Any], faults: set[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, steps in raw.items():
+        if key != WILDCARD and key not in faults:
+            raise TriageRulesError(f"checklist for unknown fault {key!r}")
+        if not isinstance(steps, list) or not all(
+            isinstance(x, str) and x.strip() for x in steps
+        ):
+            raise TriageRulesError(f"checklist {key!r}: a list of non-empty steps")
+        out[key] = tuple(x.strip() for x in steps)
+    return out
+
+
+def checklist(fault: str, rules: TriageRules | None = None) -> tuple[str, ...]:
+    """The guided steps for a remote fix of ``fault`` (the default list if none)."""
+    rules = rules or DEFAULT_RULES
+    f = _norm(fault)
+    return rules.checklists.get(f) or rules.checklists.get(WILDCARD, ())
 
 
 def _match(rules: TriageRules, fault: str, family: str) -> TriageRule | None:

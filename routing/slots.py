@@ -111,6 +111,10 @@ def fit(
         return None
     if not _load_ok(job, vehicle, stops, position, jobs):
         return None
+    if job.pinned_position not in (None, position) or any(
+        jobs[s.job_id].pinned_position is not None for s in stops[position:]
+    ):
+        return None
     d = matrix.durations_s
     if position == 0:
         prev_loc, prev_dep = vehicle.start, vehicle.shift.start_s

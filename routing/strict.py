@@ -133,13 +133,7 @@ class _Day:
             sp = spans(v, r)
             for k, s in enumerate(r.stops):
                 b = self.jobs[s.job_id]
-                if (
-                    b.priority_class >= job.priority_class
-                    or b.id in paired
-                    or b.pinned_vehicle is not None
-                    or b.pinned_position is not None
-                    or b.pinned_start is not None
-                ):
+                if b.priority_class >= job.priority_class or b.id in paired:
                     continue
                 key = (b.priority_class, b.priority)
                 if best is not None and key >= best[0]:
@@ -269,3 +263,63 @@ def _rebuild(
         elapsed_s=round(solution.elapsed_s + time.monotonic() - t0, 3),
         details=details,
     )
+
+
+def retime(
+    problem: Problem,
+    routes: dict[str, list[str]],
+    travel: TravelTimes | None = None,
+) -> tuple[Solution, tuple[str, ...]]:
+    """Earlier routes replayed in their order under today's constraints (pins, windows, shifts).
+
+    Each vehicle keeps its visits in the same order, each served as early as it
+    can after the one before; a visit that no longer fits (a pin moved it, its
+    window or the shift changed, its vehicle is gone) is left out and returned,
+    so a re-plan can say what a change forced out. Breaks go at the earliest or
+    latest start of their window, whichever keeps more visits.
+    """
+    matrix = problem_matrix(problem.locations, problem.matrix, travel)
+    empty = Solution(
+        routes=(),
+        unassigned=(),
+        objective=Objective(
+            cost=0, distance_m=0, duration_s=0, penalty=0, jobs_placed=0,
+            jobs_total=len(problem.jobs),
+        ),
+        status="RETIMED",
+        elapsed_s=0.0,
+    )  # fmt: skip
+    day = _Day(problem, empty, matrix)
+    lost: list[str] = []
+    seen: set[str] = set()
+    for v in problem.vehicles:
+        wanted = [j for j in routes.get(v.id, []) if j in day.jobs and j not in seen]
+        seen.update(wanted)
+        best: tuple[int, Route | None, list[str]] = (-1, None, [])
+        for brk in day._break_plans(v, None):
+            day.routes.pop(v.id, None)
+            sp = sorted(
+                (bs, bs + b.duration_s) for b, bs in zip(v.breaks, brk, strict=True)
+            )
+            out: list[str] = []
+            for jid in wanted:
+                r = day.routes.get(v.id)
+                stops = day.stops(v)
+                f = fit(
+                    day.jobs[jid], v, stops, len(stops), day.jobs, matrix, sp,
+                    route_start_s=r.start_s if r else None,
+                )  # fmt: skip
+                if f is None:
+                    out.append(jid)
+                else:
+                    day.apply(v, len(stops), f, brk)
+            kept = len(wanted) - len(out)
+            if kept > best[0]:
+                best = (kept, day.routes.get(v.id), out)
+        day.routes.pop(v.id, None)
+        if best[1] is not None:
+            day.routes[v.id] = best[1]
+        lost.extend(best[2])
+    for jids in routes.values():
+        lost.extend(j for j in jids if j not in day.jobs)
+    return _rebuild(problem, empty, day, matrix, 0, time.monotonic(), str), tuple(lost)

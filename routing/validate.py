@@ -131,7 +131,9 @@ def inversions(problem: Problem, solution: Solution, matrix: Matrix) -> list[Vio
     pin allow it), the lower job removed, everyone else kept where planned, the
     left-out job served in the freed gap inside its window, clear of breaks, the
     next stop (or home before shift end) still reached, load and visit count
-    within limits. Pinned jobs and pickup-and-delivery legs are never compared.
+    within limits. Pickup-and-delivery legs are never compared; a pin says where a
+    job goes if placed, so a pinned lower job's slot counts like any other (the
+    planner gives dispatcher pins a class of their own above every score).
     """
     jobs = {j.id: j for j in problem.jobs}
     vehicles = {v.id: v for v in problem.vehicles}
@@ -170,13 +172,7 @@ def _inversion(
             continue
         for k, s in enumerate(r.stops):
             b = jobs[s.job_id]
-            if (
-                b.priority_class >= a.priority_class
-                or b.id in paired
-                or b.pinned_vehicle is not None
-                or b.pinned_position is not None
-                or b.pinned_start is not None
-            ):
+            if b.priority_class >= a.priority_class or b.id in paired:
                 continue
             if could_take(a, v, r, k, jobs, matrix):
                 return Violation(

@@ -25,6 +25,7 @@ from data.models import (
     PurchaseOrder,
     RepairTicket,
     Site,
+    Technician,
 )
 from repairs import (
     open_ticket,
@@ -567,3 +568,55 @@ class Actor:
         self.role = role
         self.store_id = store_id
         self.username = name or role.replace(" ", "_")
+
+
+def make_technician(
+    s: Session,
+    *,
+    code: str = "TECH-X",
+    region: str = "Auvergne-Rhône-Alpes",
+    skills: tuple[str, ...] = ("espresso_unit",),
+    shift: tuple[time, time] = (time(8, 0), time(17, 30)),
+    break_minutes: int = 45,
+) -> Technician:
+    """A technician living in Lyon, working every day."""
+    t = Technician(
+        code=code,
+        name=f"Tech {code}",
+        region=region,
+        home_lat=45.75,
+        home_lon=4.84,
+        skills=list(skills),
+        shift_start=shift[0],
+        shift_end=shift[1],
+        break_minutes=break_minutes,
+        days_off=[],
+    )
+    s.add(t)
+    s.flush()
+    return t
+
+
+def make_user(
+    s: Session,
+    username: str,
+    password: str = "correct horse battery",
+    role: str = "dispatcher",
+    store_id: int | None = None,
+) -> int:
+    """An active, non-demo user with ``password``; returns its id (flushed)."""
+    from data.models import User
+    from dispatch.access.auth import hash_password
+
+    user = User(
+        username=username,
+        display_name=username.title(),
+        password_hash=hash_password(password),
+        role=role,
+        store_id=store_id,
+        active=True,
+        failed_logins=0,
+    )
+    s.add(user)
+    s.flush()
+    return user.id

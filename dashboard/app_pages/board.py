@@ -16,6 +16,7 @@ import streamlit as st
 import streamlit_folium
 
 from dashboard.auth_ui import require_role
+from dashboard.components.live_status import live_section
 from dashboard.components.route_map import jobs_map, plan_map
 from dashboard.components.route_sheet import sheet_csv, sheet_html
 from dashboard.components.service_layers import escape_markdown
@@ -146,6 +147,11 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int]:
     day = c1.date_input("Day", key=ctx.ui.key("day"), format="YYYY-MM-DD")
     choice = c2.selectbox("Region", choices, key=ctx.ui.key("region"))
     region = None if choice == WHOLE_COUNTRY else choice
+    scope = "country" if region is None else "region"
+    if ctx.ui.get("seconds_scope", scope) != scope:
+        # the whole country gets the whole-country budget, a region the regional one
+        st.session_state[ctx.ui.key("seconds")] = DEFAULT_SECONDS[scope]
+    ctx.ui.set("seconds_scope", scope)
     seconds = c3.number_input(
         "Solve time (s)",
         min_value=2,
@@ -382,7 +388,7 @@ def _plan_header(ctx: Board, view: planning.PlanView, user: SignedIn) -> None:
     cols[2].metric(ctx.vehicles.capitalize(), k.vehicles_used, border=True)
     cols[3].metric(
         "Priority served",
-        f"{k.priority_served_pct:.0f} %",
+        f"{k.priority_served_pct:g} %",
         border=True,
         help=f"Share of the total priority weight of the day's {ctx.jobs} that is planned.",
     )
@@ -391,6 +397,7 @@ def _plan_header(ctx: Board, view: planning.PlanView, user: SignedIn) -> None:
             f"SLA met by tier ({ctx.jobs} placed in time / the tier's {ctx.jobs}): "
             + " · ".join(f"**{t}** {v}" for t, v in k.sla_met_by_tier.items())
         )
+    _confirm_publish(ctx, user)
     if view.status == "draft":
         if cols[4].button(
             "Publish",
@@ -408,17 +415,48 @@ def _plan_header(ctx: Board, view: planning.PlanView, user: SignedIn) -> None:
         )
 
 
-def _publish(ctx: Board, plan_id: int, user: SignedIn) -> None:
+def _publish(
+    ctx: Board, plan_id: int, user: SignedIn, *, confirmed: bool = False
+) -> None:
+    """Publish, or first ask: superseding another published plan, or serving less, needs a yes."""
+    if not confirmed:
+        with session_scope() as s:
+            check = planning.publish_check(s, plan_id)
+        if check.needs_confirmation or check.warnings:
+            ctx.ui.set("confirm_publish", plan_id)
+            st.rerun()
     try:
         with write_scope() as s:
-            planning.publish(s, plan_id, actor=user.username)
+            planning.publish(s, plan_id, actor=user.username, supersede=confirmed)
     except (ValueError, LookupError) as exc:
         st.error(escape_markdown(str(exc)))
         return
+    ctx.ui.pop("confirm_publish")
     _plan.clear()
     _forget_jobs()
     st.toast(f"Plan #{plan_id} published.")
     st.rerun()
+
+
+def _confirm_publish(ctx: Board, user: SignedIn) -> None:
+    """The pending confirmation: what publishing supersedes, what it serves less."""
+    plan_id = ctx.ui.get("confirm_publish", None)
+    if plan_id is None:
+        return
+    with session_scope() as s:
+        check = planning.publish_check(s, plan_id)
+    with st.container(border=True):
+        st.warning(
+            f"Publish plan #{plan_id}? " + escape_markdown(check.message()),
+            icon=":material/warning:",
+        )
+        c1, c2 = st.columns(2)
+        label = "Supersede and publish" if check.overlaps else "Publish anyway"
+        if c1.button(label, type="primary", key=ctx.ui.key("confirm_yes")):
+            _publish(ctx, plan_id, user, confirmed=True)
+        if c2.button("Cancel", key=ctx.ui.key("confirm_no")):
+            ctx.ui.pop("confirm_publish")
+            st.rerun()
 
 
 def _diff(ctx: Board, view: planning.PlanView) -> None:
@@ -634,25 +672,16 @@ def _adjust(
         elif timed and na <= nb:
             st.warning("“Not after” must be later than “not before”.")
         else:
-            with write_scope() as s:
-                planning.pin(
-                    s,
-                    day,
-                    ref,
-                    kind=ctx.kind,
-                    technician_id=(tech or None) if ctx.kind == "technicians" else None,
-                    courier_id=(tech or None) if ctx.kind == "couriers" else None,
-                    not_before=datetime.combine(day, nb, tzinfo=PARIS)
-                    if timed
-                    else None,
-                    not_after=datetime.combine(day, na, tzinfo=PARIS)
-                    if timed
-                    else None,
-                    actor=user.username,
+            try:
+                _pin(ctx, user, day, ref, tech, timed, nb, na)
+            except planning.PinRefused as exc:
+                st.error(
+                    f"Pin refused: {escape_markdown(str(exc))}", icon=":material/block:"
                 )
-            _forget_jobs()
-            st.toast(f"{ref} pinned. Re-plan to apply.")
-            st.rerun()
+            else:
+                _forget_jobs()
+                st.toast(f"{ref} pinned. Re-plan to apply.")
+                st.rerun()
     if do_unpin:
         with write_scope() as s:
             planning.unpin(s, day, ref, actor=user.username, kind=ctx.kind)
@@ -705,6 +734,31 @@ def _adjust(
             purpose="replan",
             based_on=base,
             replan=True,
+        )
+
+
+def _pin(
+    ctx: Board,
+    user: SignedIn,
+    day: date,
+    ref: str,
+    tech: int,
+    timed: bool,
+    nb: time,
+    na: time,
+) -> None:
+    """Write the pin, or let ``PinRefused`` say at once why no plan could honour it."""
+    with write_scope() as s:
+        planning.pin(
+            s,
+            day,
+            ref,
+            kind=ctx.kind,
+            technician_id=(tech or None) if ctx.kind == "technicians" else None,
+            courier_id=(tech or None) if ctx.kind == "couriers" else None,
+            not_before=datetime.combine(day, nb, tzinfo=PARIS) if timed else None,
+            not_after=datetime.combine(day, na, tzinfo=PARIS) if timed else None,
+            actor=user.username,
         )
 
 
@@ -868,6 +922,8 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     details = _details(url, plan_id)
     vehicles = _vehicles(url, ctx.kind)
     _plan_header(ctx, view, user)
+    if ctx.kind == "technicians":
+        live_section(day, region)  # field reports: statuses, ETAs, re-plan
     _diff(ctx, view)
     _map(ctx, view, details, vehicles)
     left, right = st.columns([1.25, 1])

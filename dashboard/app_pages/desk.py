@@ -8,6 +8,8 @@ through :mod:`dispatch.views.desk` (and :mod:`dispatch.views.remote`,
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 from dashboard.auth_ui import require_role
@@ -18,13 +20,16 @@ from data.enums import Role
 from dispatch import labels
 from dispatch.access.auth import SignedIn
 from dispatch.access.roles import AccessDenied
-from dispatch.views import desk
-from repairs.errors import RepairsError
-from repairs.states import Severity
-from repairs.triage import FAULTS
+from dispatch.views import booking, desk, remote
+from dispatch.views.vocabulary import RepairsError
 
 ui = PageState("desk")
 REFUSED = (desk.DeskError, RepairsError, AccessDenied, ValueError, LookupError)
+BADGE = {True: ":green-badge[SLA met]", False: ":red-badge[after the SLA]"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0)
 
 
 def _flash() -> None:
@@ -205,11 +210,11 @@ def _open_form(user: SignedIn, c: desk.DeskCard) -> None:
             key=ui.key("machine"),
         )
         fault = b.selectbox(
-            "Fault", FAULTS, format_func=labels.fault, key=ui.key("fault")
+            "Fault", desk.FAULTS, format_func=labels.fault, key=ui.key("fault")
         )
         severity = cc.selectbox(
             "Severity",
-            tuple(s.value for s in Severity),
+            desk.SEVERITIES,
             index=1,
             format_func=labels.severity,
             key=ui.key("severity"),
@@ -233,6 +238,7 @@ def _open_form(user: SignedIn, c: desk.DeskCard) -> None:
         ui.set("flash", ("error", f"Ticket not opened: {exc}"))
     else:
         ui.set("opened", opened)
+        ui.pop("offers")
         ui.set("flash", ("ok", f"Ticket {opened.ref} opened."))
     st.rerun()
 
@@ -248,15 +254,147 @@ def _opened(user: SignedIn) -> None:
         f"{' · loaner needed' if t.loaner_needed else ''}  \n"
         f"SLA due **{labels.when(t.sla_due_at)}** — {escape_markdown(t.sla_reason)}"
     )
-    extra = ui.get("opened_extra", None)
-    if extra:
-        st.caption(escape_markdown(extra))
+    if t.next_step:
+        st.caption(f"Set off at once: {escape_markdown(t.next_step)}")
+
+
+def _offers(user: SignedIn, ticket_id: int) -> booking.Offers | None:
+    cached = ui.get("offers", None)
+    if cached is not None and cached[0] == ticket_id:
+        return cached[1]
+    try:
+        with session_scope() as s:
+            got = booking.slot_offers(s, user, ticket_id, now=_now())
+    except REFUSED as exc:
+        st.error(escape_markdown(str(exc)))
+        return None
+    ui.set("offers", (ticket_id, got))
+    return got
+
+
+def _book(user: SignedIn, c: desk.DeskCard) -> None:
+    waiting = [
+        t for t in c.open_tickets if t.path_code == "onsite" and t.status == "triaged"
+    ]
+    if not waiting:
+        return
+    st.markdown("**Book the technician's visit**")
+    refs = {t.id: t for t in waiting}
+    opened = ui.get("opened", None)
+    ids = tuple(refs)
+    first = ids.index(opened.id) if opened is not None and opened.id in refs else 0
+    tid = st.selectbox(
+        "Ticket",
+        ids,
+        index=first,
+        format_func=lambda i: f"{refs[i].ref} · {refs[i].fault}",
+        key=ui.key("book_ticket"),
+    )
+    if tid is None:
+        return
+    got = _offers(user, int(tid))
+    if got is None:
+        return
+    if not got.offers:
+        st.warning(f"No slot to offer: {escape_markdown(got.note)}.")
+        return
+    order = "earliest first" if got.privileged else "cheapest round first"
+    st.caption(f"Arrival windows the rounds can keep, SLA first, then {order}.")
+    for o in got.offers:
+        a, b, cc, d = st.columns([2.2, 2, 1.6, 1])
+        a.markdown(f"**{labels.window(o.slot.start, o.slot.end)}**")
+        b.markdown(f"{escape_markdown(o.technician)} · +{o.added_km:.1f} km driving")
+        cc.markdown(BADGE[o.sla_met])
+        if d.button("Book", key=ui.key(f"book_{o.id}")):
+            _do_book(user, int(tid), o.id)
+
+
+def _do_book(user: SignedIn, ticket_id: int, slot_id: str) -> None:
+    try:
+        with write_scope() as s:
+            done = booking.book_slot(s, user, ticket_id, slot_id, now=_now())
+    except booking.SlotTaken as exc:
+        ui.set("flash", ("error", f"{exc}"))
+        if exc.fresh is not None:
+            ui.set("offers", (ticket_id, exc.fresh))
+    except (booking.BookingError, *REFUSED) as exc:
+        ui.set("flash", ("error", f"Not booked: {exc}"))
+        ui.pop("offers")
+    else:
+        ui.set("flash", ("ok", f"{done.ticket_ref} booked: {done.label}."))
+        ui.pop("offers")
+    st.rerun()
+
+
+def _remote(user: SignedIn) -> None:
+    try:
+        with session_scope() as s:
+            lines = remote.queue(s, user)
+    except REFUSED as exc:
+        st.error(escape_markdown(str(exc)))
+        return
+    if not lines:
+        st.info("No ticket waits for a fix by phone.")
+        return
+    st.caption(f"{len(lines)} tickets to fix by phone, soonest SLA first.")
+    st.dataframe(
+        [
+            {
+                "Ticket": x.ref,
+                "Customer": x.customer,
+                "Phone": x.phone,
+                "Machine": x.machine,
+                "Fault": x.fault,
+                "Status": x.status,
+                "SLA due": labels.when(x.sla_due_at),
+            }
+            for x in lines
+        ],
+        hide_index=True,
+        width="stretch",
+        height=220,
+    )
+    by_id = {x.id: x for x in lines}
+    tid = st.selectbox(
+        "Call",
+        tuple(by_id),
+        format_func=lambda i: f"{by_id[i].ref} · {by_id[i].customer} · {by_id[i].phone}",
+        key=ui.key("remote_ticket"),
+    )
+    if tid is None:
+        return
+    x = by_id[int(tid)]
+    st.markdown(f"**Checklist — {escape_markdown(x.fault)}**")
+    for k, step in enumerate(x.checklist, 1):
+        st.checkbox(f"{k}. {step}", key=ui.key(f"step_{x.id}_{k}"))
+    note = st.text_input(
+        "What was done (goes in the history)", key=ui.key(f"note_{x.id}")
+    )
+    cols = st.columns(3)
+    for col, res in zip(cols, remote.Outcome, strict=True):
+        if col.button(res.label, key=ui.key(f"outcome_{res.value}_{x.id}")):
+            try:
+                with write_scope() as s:
+                    said = remote.outcome(s, user, x.id, res, note=note, now=_now())
+            except REFUSED as exc:
+                ui.set("flash", ("error", f"{x.ref}: {exc}"))
+            else:
+                ui.set("flash", ("ok", said))
+            st.rerun()
 
 
 def render() -> None:
     user = require_role(Role.DISPATCHER, Role.AGENT, Role.STORE_STAFF)
     st.title("Service desk")
     _flash()
+    caller, queue = st.tabs(["Caller", "Remote queue"])
+    with queue:
+        _remote(user)
+    with caller:
+        _caller(user)
+
+
+def _caller(user: SignedIn) -> None:
     cid = _search(user)
     _create(user)
     if cid is None:
@@ -272,3 +410,4 @@ def render() -> None:
     st.markdown("**Open a ticket**")
     _open_form(user, c)
     _opened(user)
+    _book(user, c)

@@ -14,6 +14,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from dashboard.auth_ui import require_role
+from dashboard.components.bag_notices import render_bag_notices
 from dashboard.components.service_layers import escape_markdown
 from dashboard.components.tables import (
     PARIS,
@@ -295,6 +296,7 @@ def render() -> None:
             f"Waiting ({len(data.waiting)})",
             "Preparation sheet",
             "Loaners",
+            "Notices",
         ]
     )
     with tabs[0]:
@@ -311,3 +313,5 @@ def render() -> None:
         _sheet(data)
     with tabs[4]:
         _loaner_tab(user, store_id, today)
+    with tabs[5]:
+        render_bag_notices(user, store_id)

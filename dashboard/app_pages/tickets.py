@@ -15,15 +15,18 @@ import streamlit as st
 from dashboard.auth_ui import require_role
 from dashboard.components.at_risk import render_queue
 from dashboard.components.service_layers import escape_markdown
-from dashboard.components.tables import PARIS, event_records, paris, ticket_records
+from dashboard.components.tables import PARIS, paris, ticket_records
 from dashboard.resources import database_url, regions, session_scope, write_scope
 from dashboard.state import PageState
 from data.enums import Role
+from dispatch import labels
 from dispatch.access.auth import SignedIn
 from dispatch.access.roles import AccessDenied
+from dispatch.views import journey as journey_view
 from dispatch.views import tickets as ticket_view
 from dispatch.views.vocabulary import (
     IllegalTransition,
+    LoanerPoolError,
     RepairsError,
     ResolutionPath,
     SlaStatus,
@@ -244,13 +247,49 @@ def _move(user: SignedIn, view: ticket_view.TicketView) -> None:
                 expected_version=t.version,
                 path=new_path,
             )
-    except (IllegalTransition, RepairsError, AccessDenied, ValueError) as exc:
+    except (
+        IllegalTransition,
+        RepairsError,
+        LoanerPoolError,
+        AccessDenied,
+        ValueError,
+    ) as exc:
         ui.set("flash", ("error", f"Ticket {t.ref} did not move: {exc}"))
     else:
         ui.set("flash", ("ok", f"Ticket {moved.ref} is now {moved.status.value}."))
     _list.clear()
     _detail.clear()
     st.rerun()
+
+
+def _journey(user: SignedIn, ticket_id: int) -> None:
+    """From the call to closure: states, legs, visits, loans; and what is next."""
+    with session_scope() as s:
+        j = journey_view.journey(s, user, ticket_id)
+    st.markdown("**Journey**")
+    st.info(f"Next: {escape_markdown(j.next_step)}")
+    if not j.steps:
+        st.caption("No event recorded yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "When": labels.when(x.at),
+                "What": {
+                    "ticket": "Ticket",
+                    "booking": "Booking",
+                    "visit": "Visit",
+                    "courier": "Courier",
+                    "loan": "Loaner",
+                }.get(x.kind, x.kind),
+                "Step": x.what,
+                "Who": x.who,
+            }
+            for x in j.steps
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def render() -> None:
@@ -294,9 +333,5 @@ def render() -> None:
         divider="gray",
     )
     _facts(view)
-    st.markdown("**History**")
-    if d.history:
-        st.dataframe(event_records(d.history), hide_index=True, width="stretch")
-    else:
-        st.caption("No event recorded yet.")
+    _journey(user, d.ticket.id)
     _move(user, view)

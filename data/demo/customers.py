@@ -209,6 +209,8 @@ def _users(g: Gen, sites: dict[str, list[dict[str, Any]]]) -> None:
             id=i,
             active=True,
             failed_logins=0,
+            session_version=0,
+            demo=True,
             created_at=datetime(2026, 1, 5, tzinfo=UTC),
         )
     g.add(User, rows)

@@ -37,6 +37,7 @@ def _technician_users(g: Gen, techs: list[dict[str, Any]]) -> None:
                 technician_id=t["id"],
                 active=True,
                 failed_logins=0,
+                demo=True,
                 created_at=datetime(2026, 1, 5, tzinfo=UTC),
             )
             for i, t in enumerate(chosen)

@@ -29,6 +29,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # Bumped when an admin deactivates the user or resets the password: every open
+    # session carries the value it signed in with and ends when they differ (0010).
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    demo: Mapped[bool] = mapped_column(default=False)  # created by `tournee demo`
     created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
 
 

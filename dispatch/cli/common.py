@@ -8,9 +8,10 @@ raise become one line on stderr and a non-zero exit (see :func:`dispatch.cli.mai
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,22 +20,51 @@ from data.enums import Role
 
 T = TypeVar("T")
 
+#: Environment variable naming the Tournée user the CLI acts as (like ``--as USER``).
+ACT_AS_ENV = "TOURNEE_USER"
+_act_as: str | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class CliUser:
     """The principal a command acts as when page services check roles.
 
-    Scripts and cron run as the OS user with the admin role; the audit log records
+    Without ``--as``/``TOURNEE_USER``, scripts and cron run as the OS user, the
+    installation's operator, with the admin role; the audit log records
     ``cli:<os user>`` (see :func:`default_actor`).
     """
 
     username: str
     role: str = Role.ADMIN.value
     store_id: int | None = None
+    technician_id: int | None = None
 
 
-def cli_user() -> CliUser:
-    return CliUser(default_actor())
+def act_as(username: str | None) -> None:
+    """Make every command of this process act as ``username`` (``tournee --as``)."""
+    global _act_as
+    _act_as = username.strip() if username and username.strip() else None
+
+
+def acting_username() -> str | None:
+    """The Tournée user named by ``--as`` or ``TOURNEE_USER``, if any."""
+    return _act_as or (os.environ.get(ACT_AS_ENV) or "").strip() or None
+
+
+def cli_user() -> Any:
+    """The principal commands act as: the ``--as`` user as the database has them
+    (role, store; refused if unknown or inactive), else the OS user as operator."""
+    name = acting_username()
+    if name is None:
+        return CliUser(default_actor())
+    from dispatch.access.sessions import load_principal
+
+    migrate()
+    with sessions()() as s:
+        who = load_principal(s, name)
+    if who is None:
+        raise CommandError(f"--as {name}: no such active user")
+    return who
 
 
 class CommandError(Exception):
@@ -42,7 +72,10 @@ class CommandError(Exception):
 
 
 def default_actor() -> str:
-    """The OS user running the command, recorded in the audit log as ``cli:<user>``."""
+    """Who the audit log records: the ``--as`` user, else ``cli:<os user>``."""
+    name = acting_username()
+    if name is not None:
+        return name.lower()[:64]
     try:
         return f"cli:{getpass.getuser()}"
     except Exception:

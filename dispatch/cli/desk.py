@@ -1,18 +1,17 @@
 """`tournee ticket open ...`: the service desk from the command line.
 
-The CLI operator acts as a dispatcher (``cli:<os user>`` in the audit log). A
+The command acts as ``tournee --as USER`` (or the OS operator, see
+``dispatch.cli.common.cli_user``), with the desk's role check. A
 refusal (unknown customer, machine, fault or severity) is one line and exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 
-from data.enums import Role
 from dispatch import labels
 from dispatch.access.roles import AccessDenied
-from dispatch.cli.common import default_actor, write
+from dispatch.cli.common import cli_user, write
 from dispatch.views import desk
 from repairs.errors import RepairsError
 
@@ -24,15 +23,6 @@ REFUSALS: tuple[type[BaseException], ...] = (
     ValueError,
     LookupError,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CliUser:
-    """The person at the terminal, as a ``Principal``."""
-
-    username: str
-    role: str = Role.DISPATCHER.value
-    store_id: int | None = None
 
 
 def register_open(acts: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,12 +38,11 @@ def register_open(acts: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     a.add_argument("--fault", required=True, help="e.g. leak, pump, descaling")
     a.add_argument("--severity", required=True, help="low, normal, high or critical")
     a.add_argument("--description", default="")
-    a.add_argument("--actor", default=default_actor())
     a.set_defaults(func=_open)
 
 
 def _open(args: argparse.Namespace) -> int:
-    user = CliUser(args.actor)
+    user = cli_user()
     t = write(
         lambda s: desk.open_ticket(
             s,
@@ -73,4 +62,6 @@ def _open(args: argparse.Namespace) -> int:
         f"{' · loaner needed' if t.loaner_needed else ''}"
     )
     print(f"SLA due {labels.when(t.sla_due_at)}: {t.sla_reason}")
+    if t.next_step:
+        print(t.next_step)
     return 0

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from dispatch.cli.common import CommandError
+from dispatch.cli.common import ACT_AS_ENV, CommandError, act_as
 
 COMMAND_MODULES = [
     "dispatch.cli.data",  # demo, import, migrate
@@ -23,12 +23,21 @@ COMMAND_MODULES = [
     "dispatch.cli.notices",  # notices list/run/unsubscribe/sms-reply/prefs
     "dispatch.cli.sla",  # sla show/recompute (ticket at-risk is under ticket)
     "dispatch.cli.visit",  # visit status (field reports)
+    "dispatch.cli.user",  # user add/set/deactivate/list
+    "dispatch.cli.booking",  # visit slots/book (joins the visit group: after visit)
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tournee", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help=f"act as this Tournée user (default: ${ACT_AS_ENV}, else the OS user "
+        "as the installation's operator, with the admin role)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -37,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--as", dest="as_user")
+    act_as(pre.parse_known_args(argv)[0].as_user)  # before defaults name the actor
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

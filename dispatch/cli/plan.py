@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from data.db import migrate, sessions
-from dispatch.cli.common import CommandError
+from dispatch.cli.common import CommandError, default_actor, read, write
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from routing import Progress
@@ -31,6 +31,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seconds", type=float, default=None, help="solver time budget")
     p.add_argument(
         "--json", dest="json_path", default=None, help="write the plan as JSON here"
+    )
+    p.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish the new plan (refused if it overlaps a published plan, unless --supersede)",
+    )
+    p.add_argument(
+        "--supersede",
+        action="store_true",
+        help="with --publish: supersede the published plans it overlaps",
     )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_plan)
@@ -86,9 +96,30 @@ def _plan(args: argparse.Namespace) -> int:
     )
     for reason, n in sorted(st.get("reasons", {}).items()):
         print(f"  left out: {n} × {reason}")
+    if st.get("replan"):
+        print(f"  re-plan: {st['replan']}")
     if args.json_path:
         Path(args.json_path).write_text(
             json.dumps(planning.plan_json(view), indent=1, ensure_ascii=False),
             encoding="utf-8",
         )
-    return 0 if st["violations"] == 0 else 1
+    if st["violations"]:
+        return 1
+    if args.publish:
+        _publish(plan_id, args.supersede)
+    return 0
+
+
+def _publish(plan_id: int, supersede: bool) -> None:
+    """Publish, saying what it supersedes and warning if it serves less; one line if refused."""
+    check = read(lambda s: planning.publish_check(s, plan_id))
+    for w in check.warnings:
+        print(f"  warning: {w}")
+    write(
+        lambda s: planning.publish(
+            s, plan_id, actor=default_actor(), supersede=supersede
+        ),
+        refusals=(planning.PublishConflict, ValueError, LookupError),
+    )
+    gone = ", ".join(str(o.plan_id) for o in check.overlaps)
+    print(f"plan {plan_id} published" + (f"; superseded plan {gone}" if gone else ""))

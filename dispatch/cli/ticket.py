@@ -13,6 +13,9 @@ import repairs
 from data.db import migrate, retry_locked, sessions, write_session
 from dispatch.cli.common import CommandError, default_actor, table
 from dispatch.cli.sla import add_at_risk
+from dispatch.workshop.flow import after_move
+from loaner_pool.errors import LoanerPoolError
+from repairs.lifecycle import get_ticket, view
 from repairs.queries import ticket_detail
 from repairs.sla import PARIS
 
@@ -61,18 +64,22 @@ def _state(text: str) -> repairs.TicketState:
 def _move(args: argparse.Namespace) -> int:
     migrate()
 
-    def attempt() -> repairs.TicketView:
+    def attempt() -> tuple[repairs.TicketView, str]:
         with write_session() as s:
-            return repairs.transition(
+            v = repairs.transition(
                 s, args.id, args.state, actor=args.actor, why=args.why, path=args.path
             )
+            then = after_move(s, v, actor=args.actor, now=datetime.now(UTC))
+            return view(get_ticket(s, args.id)), then
 
     try:
-        v = retry_locked(attempt)
-    except (repairs.RepairsError, ValueError) as exc:
+        v, then = retry_locked(attempt)
+    except (repairs.RepairsError, LoanerPoolError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
     nxt = ", ".join(s.value for s in v.allowed_next) or "nothing (final)"
     print(f"ticket {v.id} ({v.ref}) is now {v.status.value!r}; next: {nxt}")
+    if then:
+        print(then)
     return 0
 
 

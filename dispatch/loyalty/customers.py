@@ -48,7 +48,9 @@ class CustomerCard:
     online_orders: int
     cycle: CyclePosition
     last_online_perk: Perk | None  # the perk the latest online order carried
-    last_online_amount: Decimal | None
+    last_online_amount: (
+        Decimal | None
+    )  # pre-tax where the lines are known (the perk base)
     points_balance: int
     expiring: tuple[PointsLot, ...]  # lots expiring within the look-up's window
     open_tickets: int
@@ -178,7 +180,7 @@ def _card(
     online = [p for p in purchases if p.channel == "online"]
     last = online[-1] if online else None
     last_perk = (
-        loyalty.perk_for_order(len(online) - 1, last.amount)
+        loyalty.perk_for_order(len(online) - 1, last.perk_base)
         if last is not None
         else None
     )
@@ -208,7 +210,7 @@ def _card(
         online_orders=len(online),
         cycle=loyalty.cycle_position(len(online)),
         last_online_perk=last_perk,
-        last_online_amount=loyalty.to_money(last.amount) if last is not None else None,
+        last_online_amount=last.perk_base if last is not None else None,
         points_balance=sum(lot.points for lot in lots),
         expiring=tuple(lot for lot in lots if lot.expires_on <= limit),
         open_tickets=open_tickets,

@@ -89,6 +89,13 @@ class Purchase:
     on: date
     amount: Decimal | float
     channel: str = "store"
+    amount_excl: Decimal | float | None = None  # pre-tax total, when lines are known
+
+    @property
+    def perk_base(self) -> Decimal:
+        """What the perk cycle's discounts apply to: the pre-tax amount (the
+        programme's rule), the taxed one for orders recorded without lines."""
+        return to_money(self.amount if self.amount_excl is None else self.amount_excl)
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS:

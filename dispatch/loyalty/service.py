@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ class NotEnoughPoints(LoyaltyError, ValueError):
 def purchases_by_customer(
     session: Session,
     on: date,
-    customer_ids: Iterable[int] | Select[tuple[int]] | None = None,
+    customer_ids: Iterable[int] | Select[Any] | None = None,
     *,
     from_on: date | None = None,
 ) -> dict[int, list[Purchase]]:
@@ -85,6 +86,7 @@ def purchases_by_customer(
             PurchaseOrder.ordered_on,
             PurchaseOrder.amount,
             PurchaseOrder.channel,
+            PurchaseOrder.amount_excl,
         )
         .where(PurchaseOrder.ordered_on <= on)
         .order_by(PurchaseOrder.customer_id, PurchaseOrder.ordered_on, PurchaseOrder.id)
@@ -96,8 +98,10 @@ def purchases_by_customer(
     if from_on is not None:
         q = q.where(PurchaseOrder.ordered_on >= from_on)
     out: dict[int, list[Purchase]] = defaultdict(list)
-    for cid, ordered_on, amount, channel in session.execute(q):
-        out[cid].append(Purchase(on=ordered_on, amount=amount, channel=channel))
+    for cid, ordered_on, amount, channel, excl in session.execute(q):
+        out[cid].append(
+            Purchase(on=ordered_on, amount=amount, channel=channel, amount_excl=excl)
+        )
     return out
 
 
@@ -111,7 +115,7 @@ def redemptions_by_account(
     if account_ids is not None:
         q = q.where(AuditLog.entity_id.in_([str(i) for i in account_ids]))
     out: dict[int, list[Redemption]] = defaultdict(list)
-    for entity_id, change in session.execute(q.order_by(AuditLog.id)):
+    for entity_id, change in session.execute(q.order_by(AuditLog.id)).tuples():
         out[int(entity_id)].append(
             Redemption(
                 on=date.fromisoformat(change["on"]), points=int(change["points"])
@@ -155,15 +159,15 @@ _ACCOUNT_COLUMNS = (
 )
 
 
-def _account(row: Sequence[object]) -> Account:
+def _account(row: Sequence[Any]) -> Account:
     id_, cid, enrolled, redeemed, computed = row
     return Account(
         id=id_,
         customer_id=cid,
-        enrolled_on=enrolled,  # type: ignore[arg-type]
+        enrolled_on=enrolled,
         points_redeemed=redeemed,
         tier_computed_on=computed,
-    )  # type: ignore[arg-type]
+    )
 
 
 def account_redemptions(

@@ -25,6 +25,7 @@ from data.models import (
     Site,
     Technician,
     TechnicianAbsence,
+    VisitBooking,
 )
 from dispatch import labels
 from dispatch.priority import score as prio
@@ -34,6 +35,10 @@ from routing import Break, Job, Problem, TimeWindow, Vehicle
 
 PLANNABLE_STATES = ("triaged", "scheduled")
 TIEBREAK = 100  # solver weight = priority weight x 100 + slack rank (0..99)
+PINNED_CLASS = len(prio.CLASS_NAMES)
+"""The routing class of a pinned visit: above every priority class of a score.
+A visit booked with the customer (``VisitBooking``, window on the day) has it too:
+a promised window is the last thing a plan drops."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,19 +214,25 @@ def _tech_vehicle(
         start_s=to_seconds(date.min, t.shift_start),
         end_s=to_seconds(date.min, t.shift_end),
     )
-    brk = Break(
-        window=TimeWindow(
-            start_s=to_seconds(date.min, t.break_earliest),
-            end_s=to_seconds(date.min, t.break_latest),
-        ),
-        duration_s=t.break_minutes * 60,
+    breaks = (
+        (
+            Break(
+                window=TimeWindow(
+                    start_s=to_seconds(date.min, t.break_earliest),
+                    end_s=to_seconds(date.min, t.break_latest),
+                ),
+                duration_s=t.break_minutes * 60,
+            ),
+        )
+        if t.break_minutes  # no break: none built (a 0-minute Break is invalid)
+        else ()
     )
     v = Vehicle(
         id=ref,
         start=0,
         end=0,  # locations are wired by assemble()
         shift=shift,
-        breaks=(brk,) if t.break_minutes else (),
+        breaks=breaks,
         skills=frozenset(t.skills or ()),
         cost_per_km=t.cost_per_km,
         cost_per_hour=t.cost_per_hour,
@@ -238,7 +249,12 @@ def _tech_vehicle(
 
 
 def repair_jobs(
-    session: Session, day: date, region: str | None, variant: Variant
+    session: Session,
+    day: date,
+    region: str | None,
+    variant: Variant,
+    *,
+    only: int | None = None,
 ) -> list[tuple[Job, JobMeta]]:
     """On-site tickets to plan on ``day``: wanted that day, or overdue and still unplanned."""
     weights = weights_for(variant)
@@ -260,6 +276,8 @@ def repair_jobs(
     )
     if region:
         q = q.where(Customer.region == region)
+    if only is not None:
+        q = q.where(RepairTicket.id == only)
     pins = {
         p.job_ref: p
         for p in session.scalars(
@@ -268,6 +286,9 @@ def repair_jobs(
             )
         )
     }
+    booked = set(
+        session.scalars(select(VisitBooking.ticket_id).where(VisitBooking.day == day))
+    )
     out = []
     for t, c, tier in session.execute(q):
         tier = tier or "Member"
@@ -311,7 +332,11 @@ def repair_jobs(
             windows=windows,
             skills=frozenset({t.required_skill}) if t.required_skill else frozenset(),
             priority=solver_weight(p, inp.slack),
-            priority_class=p.priority_class,
+            # a dispatcher's pin, or a window booked with the customer, outranks
+            # every score: it is planned first
+            priority_class=PINNED_CLASS
+            if pin or (win is not None and t.id in booked)
+            else p.priority_class,
             pinned_vehicle=pinned_vehicle,
             pinned_start=pinned_start,
         )

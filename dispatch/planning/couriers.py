@@ -68,6 +68,7 @@ from dispatch.planning.builder import (
     to_seconds,
     weights_for,
 )
+from dispatch.planning.transfer_legs import transfer_pairs
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
 from routing import Break, Job, TimeWindow, Vehicle
@@ -308,17 +309,24 @@ def courier_day(
 
     jobs: list[tuple[Job, JobMeta]] = []
     groups: dict[int, list[_Order]] = defaultdict(list)
+    legs: dict[tuple[int, date, int], list[_Order]] = defaultdict(list)
     for x in _orders(session, day, variant):
         dep = _depot_of(x, sites, all_depots)
         if dep is None or dep not in chosen:
             continue
         o = x.o
-        if o.kind in OUTBOUND or o.kind in INBOUND:
+        if (o.kind in OUTBOUND or o.kind in INBOUND) and o.ticket_id is not None:
+            legs[(o.ticket_id, o.promised_on, dep)].append(x)
+        elif o.kind in OUTBOUND or o.kind in INBOUND:
             jobs.extend(_pair(day, x, sites, chosen[dep]))
         elif o.mode == DeliveryMode.HOME.value:
             jobs.append(_home(day, x, chosen[dep]))
         else:
             groups[o.destination_site_id].append(x)  # type: ignore[index]
+    from dispatch.planning.swap_stop import swap_jobs  # it builds on this module
+
+    for (_, _, dep), members in legs.items():
+        jobs.extend(swap_jobs(day, members, sites, chosen[dep]))
     for site_id, members in sorted(groups.items()):
         site = sites[site_id]
         dep = _depot_of(members[0], sites, all_depots) or next(iter(chosen))
@@ -334,6 +342,18 @@ def courier_day(
                 jobs.append(
                     (replace(job, id=f"D{x.o.id}"), replace(meta, ref=f"D{x.o.id}"))
                 )
+    jobs.extend(  # accepted loaner transfers: pickup at the donor, drop at the short site
+        transfer_pairs(
+            session,
+            day,
+            chosen,
+            all_depots,
+            sites,
+            skills_of=_from,
+            hours=_hours,
+            at=_at,
+        )
+    )
     name = region or (chosen[depot_id].code if depot_id is not None else None)
     return assemble(day, "couriers", name, vehicles, jobs)
 

@@ -14,7 +14,16 @@ from dispatch.planning.compare import (
     kpis,
     route_sheet_rows,
 )
-from dispatch.planning.publish import pin, pins, publish, unpin
+from dispatch.planning.publish import (
+    PinRefused,
+    PublishCheck,
+    PublishConflict,
+    pin,
+    pins,
+    publish,
+    publish_check,
+    unpin,
+)
 from dispatch.planning.saved import (
     PlanView,
     RouteView,
@@ -41,9 +50,12 @@ __all__ = [
     "DEFAULT_SECONDS",
     "PARTITION_ABOVE_JOBS",
     "STRATEGY",
+    "PinRefused",
     "PlanDiff",
     "PlanKpis",
     "PlanView",
+    "PublishCheck",
+    "PublishConflict",
     "RouteView",
     "StopView",
     "UnassignedView",
@@ -60,6 +72,7 @@ __all__ = [
     "plan_json",
     "plan_stats",
     "publish",
+    "publish_check",
     "route_sheet_rows",
     "save_plan",
     "solve_day",

@@ -1,162 +1,103 @@
-"""Publishing a plan and pinning visits: what becomes the day's round, and what the dispatcher fixed by hand."""
+"""Publishing a plan: what becomes the day's rounds (pins live in ``pins``, rounds in ``rounds``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.base import utcnow
+from data.enums import PlanKind, PlanStatus
 from data.models import (
     Plan,
-    PlanPin,
     RepairTicket,
-    TicketEvent,
 )
+from dispatch.planning.pins import PinRefused as PinRefused
+from dispatch.planning.pins import pin as pin
+from dispatch.planning.pins import pins as pins
+from dispatch.planning.pins import unpin as unpin
+from dispatch.planning.rounds import PublishCheck as PublishCheck
+from dispatch.planning.rounds import PublishConflict as PublishConflict
+from dispatch.planning.rounds import publish_check as publish_check
+from dispatch.planning.rounds import take_rounds
 from dispatch.planning.saved import PlanView, load_plan
+from repairs import lifecycle
+from repairs.states import TicketState
 
 
-def publish(session: Session, plan_id: int, *, actor: str) -> PlanView:
-    """Make a draft the day's plan: the previous one is superseded, visits are scheduled."""
-    plan = session.get(Plan, plan_id)
+def publish(
+    session: Session, plan_id: int, *, actor: str, supersede: bool = False
+) -> PlanView:
+    """Make a draft the day's plan: its technicians' rounds are published, its visits scheduled.
+
+    Another published plan of the day sharing a technician (or the region) is
+    superseded only with ``supersede=True``; otherwise ``PublishConflict`` says
+    which (see ``dispatch.planning.rounds``). One transaction, the caller's.
+    """
+    plan = session.get(Plan, plan_id, with_for_update=True)
     if plan is None:
         raise LookupError(f"plan {plan_id} does not exist")
-    if plan.status != "draft":
+    if plan.status != PlanStatus.DRAFT:
         raise ValueError(
             f"plan {plan_id} is {plan.status}; only a draft can be published"
         )
-    session.execute(
-        update(Plan)
-        .where(
-            Plan.kind == plan.kind,
-            Plan.plan_date == plan.plan_date,
-            Plan.status == "published",
-            Plan.id != plan.id,
-            (
-                Plan.region.is_(None)
-                if plan.region is None
-                else Plan.region == plan.region
-            ),
-        )
-        .values(status="superseded")
-    )
-    plan.status, plan.published_at = "published", utcnow()
+    superseded = take_rounds(session, plan, supersede=supersede)
+    plan.status, plan.published_at = PlanStatus.PUBLISHED.value, utcnow()
     view = load_plan(session, plan_id)
-    if plan.kind == "technicians":
+    if plan.kind == PlanKind.TECHNICIANS:
         _schedule_tickets(session, view, actor)
     elif (
-        plan.kind == "couriers"
+        plan.kind == PlanKind.COURIERS
     ):  # the vans are loaded: their orders go out for delivery
         from dispatch.deliveries.flows import load_plan_orders
 
         load_plan_orders(session, plan_id, actor=actor)
     record(
-        session, actor, "plan", plan_id, "publish", day=plan.plan_date, kind=plan.kind
+        session,
+        actor,
+        "plan",
+        plan_id,
+        "publish",
+        day=plan.plan_date,
+        kind=plan.kind,
+        superseded=superseded,
     )
     return load_plan(session, plan_id)
 
 
 def _schedule_tickets(session: Session, view: PlanView, actor: str) -> None:
+    """Placed visits become scheduled with their technician; dropped ones go back to the queue.
+
+    Status changes go through ``repairs.lifecycle.transition`` (checked, with
+    history and audit); the technician and day are the plan's own fields.
+    """
     owner = {
         s.ticket_id: r.vehicle_id for r in view.routes for s in r.stops if s.ticket_id
     }
     dropped = {u.ticket_id for u in view.unassigned if u.ticket_id}
     tickets = session.scalars(
-        select(RepairTicket).where(
-            RepairTicket.id.in_(list(owner | dict.fromkeys(dropped)))
-        )
+        select(RepairTicket)
+        .where(RepairTicket.id.in_(list(owner | dict.fromkeys(dropped))))
+        .order_by(RepairTicket.id)
+        .with_for_update()
     ).all()
     for t in tickets:
         if t.id in owner:
-            tech = owner[t.id] or None
-            if t.status == "triaged":
-                session.add(
-                    TicketEvent(
-                        ticket_id=t.id,
-                        actor=actor,
-                        from_state=t.status,
-                        to_state="scheduled",
-                        why=f"plan {view.id} published for {view.day}",
-                    )
-                )
-                t.status = "scheduled"
-            t.technician_id, t.visit_on = tech, view.day
-        elif t.status == "scheduled":  # dropped from the new plan: back to the queue
-            session.add(
-                TicketEvent(
-                    ticket_id=t.id,
+            if t.status == TicketState.TRIAGED:
+                lifecycle.transition(
+                    session,
+                    t.id,
+                    TicketState.SCHEDULED,
                     actor=actor,
-                    from_state="scheduled",
-                    to_state="triaged",
-                    why=f"left out of plan {view.id}",
+                    why=f"plan {view.id} published for {view.day}",
                 )
+            t.technician_id, t.visit_on = owner[t.id] or None, view.day
+        elif t.status == TicketState.SCHEDULED:  # dropped from the new plan
+            lifecycle.transition(
+                session,
+                t.id,
+                TicketState.TRIAGED,
+                actor=actor,
+                why=f"left out of plan {view.id}",
             )
-            t.status, t.technician_id = "triaged", None
-
-
-def pin(
-    session: Session,
-    day: date,
-    job_ref: str,
-    *,
-    technician_id: int | None = None,
-    courier_id: int | None = None,
-    not_before: datetime | None = None,
-    not_after: datetime | None = None,
-    actor: str,
-    kind: str = "technicians",
-) -> None:
-    """Pin a visit to a vehicle and/or a time; the next plan keeps it there."""
-    session.execute(
-        delete(PlanPin).where(
-            PlanPin.plan_date == day, PlanPin.job_ref == job_ref, PlanPin.kind == kind
-        )
-    )
-    session.add(
-        PlanPin(
-            plan_date=day,
-            kind=kind,
-            job_ref=job_ref,
-            technician_id=technician_id,
-            courier_id=courier_id,
-            not_before=not_before,
-            not_after=not_after,
-            created_by=actor,
-        )
-    )
-    record(
-        session,
-        actor,
-        "pin",
-        job_ref,
-        "pin",
-        day=day,
-        technician=technician_id,
-        courier=courier_id,
-        not_before=not_before,
-        not_after=not_after,
-    )
-
-
-def unpin(
-    session: Session, day: date, job_ref: str, *, actor: str, kind: str = "technicians"
-) -> None:
-    session.execute(
-        delete(PlanPin).where(
-            PlanPin.plan_date == day, PlanPin.job_ref == job_ref, PlanPin.kind == kind
-        )
-    )
-    record(session, actor, "pin", job_ref, "unpin", day=day)
-
-
-def pins(
-    session: Session, day: date, kind: str = "technicians"
-) -> dict[str, tuple[int | None, datetime | None, datetime | None]]:
-    return {
-        p.job_ref: (p.technician_id or p.courier_id, p.not_before, p.not_after)
-        for p in session.scalars(
-            select(PlanPin).where(PlanPin.plan_date == day, PlanPin.kind == kind)
-        )
-    }
+            t.technician_id = None

@@ -9,11 +9,11 @@ runs the same :func:`execute` in its own process.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session
 
 from data.base import utcnow
 from data.db import database_url, sessions, write_session
+from data.errors import describe
 from data.models import PlanRun
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
 from routing import Progress
 
 FINAL = ("done", "cancelled", "failed")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,12 +313,13 @@ def execute(
             )
         return plan_id
     except Exception as exc:
+        log.exception("plan run %s failed", run_id)  # the details: server log only
         _update(
             url,
             run_id,
             status="failed",
             finished_at=utcnow(),
-            error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}",
+            error=describe(exc),  # type and message; no SQL parameters (data.errors)
         )
         raise
 

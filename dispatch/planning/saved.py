@@ -194,6 +194,7 @@ def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]
         "status": sol.status,
         "solve_seconds": round(sol.elapsed_s, 2),
         "violations": violations,
+        "replan": sol.details.get("replan", ""),
     }
 
 

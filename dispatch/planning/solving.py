@@ -25,7 +25,7 @@ from routing import (
     solve,
 )
 from routing.partition import Pool, dask_pool, local_pool, solve_partitioned
-from routing.strict import enforce
+from routing.strict import enforce, retime
 
 PARTITION_ABOVE_JOBS = 300
 """Above this many jobs the day is solved region by region, in parallel."""
@@ -100,7 +100,53 @@ def solve_day(
             cancel=cancel,
             initial=initial,
         )
-    return enforce(dp.problem, sol, name=namer(dp))
+    final = enforce(dp.problem, sol, name=namer(dp))
+    if initial is None:
+        return final
+    return never_worse(dp, initial, final)
+
+
+def never_worse(dp: DayProblem, initial: Solution, final: Solution) -> Solution:
+    """A re-plan never places fewer visits, nor serves less priority, than its start.
+
+    The starting plan is replayed under today's constraints (``routing.strict.retime``):
+    what no longer fits there was forced out by a pin or a change, and is named.
+    If the search's answer places fewer visits or less priority than that
+    replay (with its gaps filled), the replay wins.
+    """
+    name = namer(dp)
+    routes = {r.vehicle_id: list(r.job_ids) for r in initial.routes}
+    replay, lost = retime(dp.problem, routes)
+    start = enforce(dp.problem, replay, name=name)
+
+    def figures(sol: Solution) -> tuple[int, int]:
+        placed = [s.job_id for r in sol.routes for s in r.stops]
+        return len(placed), sum(dp.jobs[j].score for j in placed if j in dp.jobs)
+
+    was = sum(len(r.stops) for r in initial.routes)
+    (n_new, p_new), (n_start, p_start) = figures(final), figures(start)
+    forced = ", ".join(name(j) for j in lost[:8]) + (
+        f" and {len(lost) - 8} more" if len(lost) > 8 else ""
+    )
+    note = f"started from {was} placed visits"
+    if lost:
+        note += f"; forced out by pins or changes: {forced}"
+    best = final
+    if n_new < n_start or p_new < p_start:
+        best = start
+        note += (
+            f"; the search found {n_new} placed, so the starting rounds were kept "
+            f"({n_start} placed)"
+        )
+    details = {**best.details, "replan": note}
+    return Solution(
+        routes=best.routes,
+        unassigned=best.unassigned,
+        objective=best.objective,
+        status=best.status,
+        elapsed_s=final.elapsed_s,
+        details=details,
+    )
 
 
 def namer(dp: DayProblem) -> Callable[[str], str]:

@@ -25,7 +25,6 @@ from data.models import (
     RepairTicket,
     Site,
     Technician,
-    TicketEvent,
 )
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import (
@@ -36,6 +35,8 @@ from dispatch.planning.builder import (
     repair_jobs,
 )
 from dispatch.priority.score import planning_now
+from repairs import lifecycle
+from repairs.states import TicketState
 
 __all__ = [
     "SLA_STATUSES",
@@ -489,17 +490,11 @@ def remove_from_day(
     if ticket is None:
         raise LookupError(f"repair ticket {job_ref[1:]} does not exist")
     new_day = next_working_day(day + timedelta(days=1))
-    if ticket.status == "scheduled":
-        session.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                actor=actor,
-                from_state="scheduled",
-                to_state="triaged",
-                why=f"{why} ({day})",
-            )
+    if ticket.status == TicketState.SCHEDULED:
+        lifecycle.transition(
+            session, ticket.id, TicketState.TRIAGED, actor=actor, why=f"{why} ({day})"
         )
-        ticket.status, ticket.technician_id = "triaged", None
+        ticket.technician_id = None
     ticket.visit_on = new_day
     session.execute(
         delete(PlanPin).where(

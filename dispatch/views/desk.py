@@ -33,11 +33,13 @@ from dispatch import labels
 from dispatch.access.roles import Principal, check_role, store_scope
 from dispatch.loyalty.contact import normalize_email, normalize_phone
 from dispatch.loyalty.customers import CustomerCard, find_customer, parse_contact
+from dispatch.workshop.flow import send_to_workshop
+from loaner_pool.errors import LoanerPoolError
 from repairs.service import customer_tier
 from repairs.sla import sla_hours
 from repairs.sla_policy import policy_in_force
 from repairs.states import OPEN_STATES, Severity
-from repairs.triage import triage
+from repairs.triage import FAULTS, triage
 
 __all__ = [
     "DESK_ROLES",
@@ -53,6 +55,9 @@ __all__ = [
 ]
 
 DESK_ROLES = (Role.DISPATCHER, Role.AGENT, Role.STORE_STAFF)
+#: What the page's pickers offer (the rules' values; labels make them readable).
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+__all__ += ["FAULTS", "SEVERITIES"]
 
 
 class DeskError(ValueError):
@@ -76,6 +81,7 @@ class TicketLine:
     fault: str
     status: str
     path: str
+    path_code: str | None
     sla_due_at: datetime | None
     window: str
 
@@ -130,6 +136,7 @@ class OpenedTicket:
     sla_reason: str
     triage_note: str
     loaner_needed: bool
+    next_step: str = ""  # what was set off at once (workshop: loaner and courier legs)
 
 
 def _check(user: Principal) -> None:
@@ -233,6 +240,7 @@ def card(
             fault=labels.fault(t.fault),
             status=t.status,
             path=labels.path(t.resolution_path),
+            path_code=t.resolution_path,
             sla_due_at=t.sla_due_at,
             window=labels.window(t.window_start, t.window_end),
         )
@@ -423,6 +431,16 @@ def open_ticket(
     decision = triage(v.fault, machine.model_family)
     assert v.sla_due_at is not None and v.resolution_path is not None
     tier = customer_tier(session, cid)
+    next_step = ""
+    if v.resolution_path.value == "workshop":
+        try:
+            next_step = send_to_workshop(
+                session, v.id, actor=user.username, now=at
+            ).summary
+        except (
+            LoanerPoolError
+        ) as exc:  # e.g. no workshop site: the ticket stays triaged
+            next_step = f"not sent to the workshop yet: {exc}"
     return OpenedTicket(
         id=v.id,
         ref=v.ref,
@@ -436,4 +454,5 @@ def open_ticket(
         ),
         triage_note=decision.note,
         loaner_needed=v.loaner_needed,
+        next_step=next_step,
     )

@@ -8,7 +8,7 @@ Answers are frozen dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -18,7 +18,8 @@ import repairs
 from data.enums import Role
 from data.models import Customer, RepairTicket, Technician
 from dispatch.access.roles import Principal, check_role
-from repairs.lifecycle import TicketNotFound
+from dispatch.workshop.flow import after_move
+from repairs.lifecycle import TicketNotFound, get_ticket, view
 from repairs.queries import (
     UNSCHEDULED_STATES,
     TicketDetail,
@@ -207,7 +208,7 @@ def move(
     check_role(user, *TICKET_ROLES)
     if not why.strip():
         raise ValueError("say why the ticket moves (the reason goes in its history)")
-    return repairs.transition(
+    moved = repairs.transition(
         session,
         ticket_id,
         to,
@@ -217,3 +218,6 @@ def move(
         expected_version=expected_version,
         now=now,
     )
+    # the workshop chosen, or the machine repaired: loaner and courier legs at once
+    after_move(session, moved, actor=user.username, now=now or datetime.now(UTC))
+    return view(get_ticket(session, ticket_id))

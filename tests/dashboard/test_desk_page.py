@@ -52,6 +52,27 @@ def test_agent_finds_a_customer_and_opens_a_ticket(app: AppTest, app_db: str) ->
     assert t.status == "triaged" and t.fault == "leak"
     shown = " ".join(i.value for i in at.info)
     assert t.ref in shown and "SLA due" in shown and "business hours" in shown
+    books = [b for b in at.button if str(b.key).startswith("desk_book_")]
+    assert books, "slot offers are shown for the on-site ticket"
+    books[0].click().run()
+    assert not at.exception
+    assert any("booked" in x.value for x in at.success)
+    with sessionmaker(bind=make_engine(app_db))() as s:
+        t = s.get(RepairTicket, t.id)
+    assert t.status == "scheduled" and t.window_start is not None
+
+
+def test_remote_queue_fixed_by_phone(app: AppTest, app_db: str) -> None:
+    sign_in(app, "agent")
+    at = open_page(app, "desk")
+    ref = at.selectbox(key="desk_remote_ticket").value
+    assert ref is not None
+    assert any(str(c.key).startswith(f"desk_step_{ref}_") for c in at.checkbox)
+    at.button(key=f"desk_outcome_fixed_{ref}").click().run()
+    assert not at.exception
+    with sessionmaker(bind=make_engine(app_db))() as s:
+        t = s.get(RepairTicket, ref)
+    assert t.status == "closed" and t.first_time_fix is True
 
 
 def test_manager_cannot_open_the_desk(app: AppTest) -> None:

@@ -45,6 +45,7 @@ DEMO_USERS: dict[str, tuple[str, str]] = {
     "store staff": ("store1", "store-demo"),
     "manager": ("manager", "manager-demo"),
     "admin": ("admin", "admin-demo"),
+    "agent": ("agent", "agent-demo"),
 }
 #: Text that must never reach a user's screen.
 ERROR_TEXTS = ("Traceback", "Exception:", "Error:", "StreamlitAPIException")
