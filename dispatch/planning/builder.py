@@ -28,6 +28,7 @@ from data.models import (
     VisitBooking,
 )
 from dispatch import labels
+from dispatch.planning.availability import shift_on
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
 from repairs.triage import SKILLS
@@ -180,11 +181,12 @@ def technician_vehicles(
     )
     absent |= set(variant.absent)
     sites = {s.id: s for s in session.scalars(select(Site).where(Site.kind == "depot"))}
-    techs = [
-        t
+    shifts = {
+        t.id: shift
         for t in session.scalars(q)
-        if day.weekday() not in (t.days_off or []) and t.id not in absent
-    ]
+        if (shift := shift_on(t, day)) is not None
+    }
+    techs = [t for t in session.scalars(q) if t.id in shifts and t.id not in absent]
     out = []
     for t in techs:
         home = (
@@ -192,7 +194,7 @@ def technician_vehicles(
             if t.home_site_id in sites
             else (t.home_lat, t.home_lon)
         )
-        out.append(_tech_vehicle(t, f"tech:{t.id}", t.name, home))
+        out.append(_tech_vehicle(t, f"tech:{t.id}", t.name, home, shifts[t.id]))
     # What-if extra technicians: clones of the busiest regions' profile, based at their depots.
     for k in range(variant.extra_technicians):
         if not techs:
@@ -208,23 +210,31 @@ def technician_vehicles(
 
 
 def _tech_vehicle(
-    t: Technician, ref: str, name: str, home: tuple[float, float]
+    t: Technician,
+    ref: str,
+    name: str,
+    home: tuple[float, float],
+    hours: tuple[time, time] | None = None,
 ) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
+    start, end = hours or (t.shift_start, t.shift_end)
     shift = TimeWindow(
-        start_s=to_seconds(date.min, t.shift_start),
-        end_s=to_seconds(date.min, t.shift_end),
+        start_s=to_seconds(date.min, start),
+        end_s=to_seconds(date.min, end),
     )
+    # The break window, clipped to the shift; a short shift (under 6 h, e.g. a Saturday
+    # morning) or one the window does not fit has no break. A 0-minute Break is invalid.
+    b_start = max(to_seconds(date.min, t.break_earliest), shift.start_s)
+    b_end = min(to_seconds(date.min, t.break_latest), shift.end_s)
     breaks = (
         (
             Break(
-                window=TimeWindow(
-                    start_s=to_seconds(date.min, t.break_earliest),
-                    end_s=to_seconds(date.min, t.break_latest),
-                ),
+                window=TimeWindow(start_s=b_start, end_s=b_end),
                 duration_s=t.break_minutes * 60,
             ),
         )
-        if t.break_minutes  # no break: none built (a 0-minute Break is invalid)
+        if t.break_minutes
+        and b_end - b_start >= t.break_minutes * 60
+        and shift.end_s - shift.start_s >= 6 * 3600
         else ()
     )
     v = Vehicle(
