@@ -85,7 +85,9 @@ class TechnicianAbsence(Base):
     )
     on_date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(80), default="")
-    kind: Mapped[str] = mapped_column(String(20), default="leave")  # leave|training|sick
+    kind: Mapped[str] = mapped_column(
+        String(20), default="leave"
+    )  # leave|training|sick
 
 
 class Courier(Base):

@@ -20,7 +20,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("max_hours_week", sa.Float(), nullable=True))
     with op.batch_alter_table("technician_absence") as batch:
         batch.add_column(
-            sa.Column("kind", sa.String(length=20), nullable=False, server_default="leave")
+            sa.Column(
+                "kind", sa.String(length=20), nullable=False, server_default="leave"
+            )
         )
 
 
