@@ -70,6 +70,7 @@ class JobMeta:
     priority_class: int = 0
     explanation: str = ""
     pinned_to: str | None = None
+    refused: str = ""  # contradictory data: left out with this reason, never solved
 
     @property
     def shown(self) -> str:
@@ -85,6 +86,7 @@ class VehicleMeta:
     name: str = ""
     region: str = ""
     home: tuple[float, float] = (0.0, 0.0)
+    idle: str = ""  # contradictory shift or break: idle all day, for this reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +130,12 @@ class DayProblem:
     labels: Mapping[str, str] = field(
         default_factory=dict
     )  # vehicle ref -> region (for partitioning)
+    refused: Mapping[str, str] = field(
+        default_factory=dict
+    )  # job ref -> why (bad data)
+    idle: Mapping[str, str] = field(
+        default_factory=dict
+    )  # vehicle ref -> why (bad data)
 
     def to_local(self, seconds: int) -> datetime:
         return seconds_to_local(self.day, seconds)
@@ -216,15 +224,52 @@ def _tech_vehicle(
     home: tuple[float, float],
     hours: tuple[time, time] | None = None,
 ) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
+    """The technician as a vehicle; a contradictory shift or break makes them idle, saying why."""
+    try:
+        return _checked_vehicle(t, ref, name, home, hours)
+    except ValueError:
+        why = (
+            f"shift ends before it starts ({t.shift_start:%H:%M}–{t.shift_end:%H:%M})"
+            if t.shift_end <= t.shift_start
+            else f"break {t.break_earliest:%H:%M}–{t.break_latest:%H:%M} of "
+            f"{t.break_minutes} min does not fit the shift {t.shift_start:%H:%M}–{t.shift_end:%H:%M}"
+        )
+        v = Vehicle(id=ref, start=0, end=0, shift=TimeWindow(start_s=0, end_s=0))
+        meta = VehicleMeta(
+            ref=ref,
+            technician_id=t.id if ref == f"tech:{t.id}" else None,
+            name=name,
+            region=t.region,
+            home=home,
+            idle=why,
+        )
+        return v, meta, home
+
+
+def _checked_vehicle(
+    t: Technician,
+    ref: str,
+    name: str,
+    home: tuple[float, float],
+    hours: tuple[time, time] | None = None,
+) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
     start, end = hours or (t.shift_start, t.shift_end)
     shift = TimeWindow(
         start_s=to_seconds(date.min, start),
         end_s=to_seconds(date.min, end),
     )
-    # The break window, clipped to the shift; a short shift (under 6 h, e.g. a Saturday
-    # morning) or one the window does not fit has no break. A 0-minute Break is invalid.
-    b_start = max(to_seconds(date.min, t.break_earliest), shift.start_s)
-    b_end = min(to_seconds(date.min, t.break_latest), shift.end_s)
+    # The break as set; on a day the weekly pattern shortens (a Saturday morning, the
+    # daily limit) it is clipped to the shift, and a shift under 6 h has none. A
+    # contradictory break on the normal shift still raises (the technician stays idle).
+    b_start = to_seconds(date.min, t.break_earliest)
+    b_end = to_seconds(date.min, t.break_latest)
+    if hours is not None and hours != (t.shift_start, t.shift_end):
+        b_start, b_end = max(b_start, shift.start_s), min(b_end, shift.end_s)
+        keep = b_end - b_start >= t.break_minutes * 60 and (
+            shift.end_s - shift.start_s >= 6 * 3600
+        )
+    else:
+        keep = True
     breaks = (
         (
             Break(
@@ -232,9 +277,7 @@ def _tech_vehicle(
                 duration_s=t.break_minutes * 60,
             ),
         )
-        if t.break_minutes
-        and b_end - b_start >= t.break_minutes * 60
-        and shift.end_s - shift.start_s >= 6 * 3600
+        if t.break_minutes and keep  # a 0-minute Break is invalid
         else ()
     )
     v = Vehicle(
@@ -314,7 +357,13 @@ def repair_jobs(
         ref = f"T{t.id}"
         windows: tuple[TimeWindow, ...] = ()
         win = None
-        if (
+        refused = ""
+        if t.window_start and t.window_end and t.window_end <= t.window_start:
+            refused = (
+                f"its window ends before it starts ({labels.when(t.window_start)} – "
+                f"{labels.when(t.window_end)})"
+            )
+        elif (
             t.window_start
             and t.window_end
             and t.window_start.astimezone(PARIS).date() == day
@@ -331,7 +380,7 @@ def repair_jobs(
         if pin and (pin.not_before or pin.not_after):
             lo = to_seconds(day, pin.not_before) if pin.not_before else 0
             hi = to_seconds(day, pin.not_after) if pin.not_after else 24 * 3600
-            pinned_start = TimeWindow(start_s=lo, end_s=max(lo, hi))
+            pinned_start = TimeWindow(start_s=max(lo, 0), end_s=max(lo, hi, 0))
         pinned_vehicle = (
             f"tech:{pin.technician_id}" if pin and pin.technician_id else None
         )
@@ -371,6 +420,7 @@ def repair_jobs(
             priority_class=p.priority_class,
             explanation=p.explanation,
             pinned_to=pinned_vehicle,
+            refused=refused,
         )
         out.append((job, meta))
     return out
@@ -396,12 +446,16 @@ def assemble(
         return index[key]
 
     vs = []
-    for v, _, home in vehicles:
+    for v, vm, home in vehicles:
+        if vm.idle:
+            continue
         i = loc(home)
         vs.append(replace(v, start=i, end=i))
     known = {v.id for v in vs}
     js = []
     for j, m in jobs:
+        if m.refused:
+            continue
         where = (job_locations or {}).get(j.id, (m.lat, m.lon))
         pv = j.pinned_vehicle if j.pinned_vehicle in known else None
         js.append(replace(j, location=loc(where), pinned_vehicle=pv))
@@ -418,7 +472,9 @@ def assemble(
         problem=problem,
         jobs={m.ref: m for _, m in jobs},
         vehicles={m.ref: m for _, m, _ in vehicles},
-        labels={m.ref: m.region for _, m, _ in vehicles},
+        labels={m.ref: m.region for _, m, _ in vehicles if not m.idle},
+        refused={m.ref: m.refused for _, m in jobs if m.refused},
+        idle={m.ref: m.idle for _, m, _ in vehicles if m.idle},
     )
 
 
