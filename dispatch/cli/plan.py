@@ -9,6 +9,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from data.db import migrate, sessions
 from dispatch.cli.common import CommandError, default_actor, read, write
 from dispatch.planning import plans as planning
@@ -65,18 +67,26 @@ class _Ticker:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    migrate()
     seconds = args.seconds or planning.DEFAULT_SECONDS[args.kind]
     t0 = time.monotonic()
-    plan_id = jobs.run_inline(
-        kind=args.kind,
-        day=args.date,
-        region=args.region,
-        seconds=seconds,
-        actor="cli",
-        depot_id=args.depot,
-        echo=_Ticker(args.quiet),
-    )
+    try:
+        migrate()
+        plan_id = jobs.run_inline(
+            kind=args.kind,
+            day=args.date,
+            region=args.region,
+            seconds=seconds,
+            actor="cli",
+            depot_id=args.depot,
+            echo=_Ticker(args.quiet),
+        )
+    except jobs.RunFailed as exc:
+        raise CommandError(str(exc)) from exc
+    except SQLAlchemyError as exc:  # before the run existed: nothing was written
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise CommandError(
+            f"database error: {first[0] if first else type(exc).__name__}"
+        ) from exc
     if not args.quiet:
         sys.stderr.write("\n")
     if plan_id is None:
@@ -96,6 +106,8 @@ def _plan(args: argparse.Namespace) -> int:
     )
     for reason, n in sorted(st.get("reasons", {}).items()):
         print(f"  left out: {n} × {reason}")
+    for name, why in sorted(st.get("idle", {}).items()):
+        print(f"  idle: {name}: {why}")
     if st.get("replan"):
         print(f"  re-plan: {st['replan']}")
     if args.json_path:

@@ -69,6 +69,7 @@ class JobMeta:
     priority_class: int = 0
     explanation: str = ""
     pinned_to: str | None = None
+    refused: str = ""  # contradictory data: left out with this reason, never solved
 
     @property
     def shown(self) -> str:
@@ -84,6 +85,7 @@ class VehicleMeta:
     name: str = ""
     region: str = ""
     home: tuple[float, float] = (0.0, 0.0)
+    idle: str = ""  # contradictory shift or break: idle all day, for this reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,6 +129,12 @@ class DayProblem:
     labels: Mapping[str, str] = field(
         default_factory=dict
     )  # vehicle ref -> region (for partitioning)
+    refused: Mapping[str, str] = field(
+        default_factory=dict
+    )  # job ref -> why (bad data)
+    idle: Mapping[str, str] = field(
+        default_factory=dict
+    )  # vehicle ref -> why (bad data)
 
     def to_local(self, seconds: int) -> datetime:
         return seconds_to_local(self.day, seconds)
@@ -208,6 +216,31 @@ def technician_vehicles(
 
 
 def _tech_vehicle(
+    t: Technician, ref: str, name: str, home: tuple[float, float]
+) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
+    """The technician as a vehicle; a contradictory shift or break makes them idle, saying why."""
+    try:
+        return _checked_vehicle(t, ref, name, home)
+    except ValueError:
+        why = (
+            f"shift ends before it starts ({t.shift_start:%H:%M}–{t.shift_end:%H:%M})"
+            if t.shift_end <= t.shift_start
+            else f"break {t.break_earliest:%H:%M}–{t.break_latest:%H:%M} of "
+            f"{t.break_minutes} min does not fit the shift {t.shift_start:%H:%M}–{t.shift_end:%H:%M}"
+        )
+        v = Vehicle(id=ref, start=0, end=0, shift=TimeWindow(start_s=0, end_s=0))
+        meta = VehicleMeta(
+            ref=ref,
+            technician_id=t.id if ref == f"tech:{t.id}" else None,
+            name=name,
+            region=t.region,
+            home=home,
+            idle=why,
+        )
+        return v, meta, home
+
+
+def _checked_vehicle(
     t: Technician, ref: str, name: str, home: tuple[float, float]
 ) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
     shift = TimeWindow(
@@ -304,7 +337,13 @@ def repair_jobs(
         ref = f"T{t.id}"
         windows: tuple[TimeWindow, ...] = ()
         win = None
-        if (
+        refused = ""
+        if t.window_start and t.window_end and t.window_end <= t.window_start:
+            refused = (
+                f"its window ends before it starts ({labels.when(t.window_start)} – "
+                f"{labels.when(t.window_end)})"
+            )
+        elif (
             t.window_start
             and t.window_end
             and t.window_start.astimezone(PARIS).date() == day
@@ -321,7 +360,7 @@ def repair_jobs(
         if pin and (pin.not_before or pin.not_after):
             lo = to_seconds(day, pin.not_before) if pin.not_before else 0
             hi = to_seconds(day, pin.not_after) if pin.not_after else 24 * 3600
-            pinned_start = TimeWindow(start_s=lo, end_s=max(lo, hi))
+            pinned_start = TimeWindow(start_s=max(lo, 0), end_s=max(lo, hi, 0))
         pinned_vehicle = (
             f"tech:{pin.technician_id}" if pin and pin.technician_id else None
         )
@@ -361,6 +400,7 @@ def repair_jobs(
             priority_class=p.priority_class,
             explanation=p.explanation,
             pinned_to=pinned_vehicle,
+            refused=refused,
         )
         out.append((job, meta))
     return out
@@ -386,12 +426,16 @@ def assemble(
         return index[key]
 
     vs = []
-    for v, _, home in vehicles:
+    for v, vm, home in vehicles:
+        if vm.idle:
+            continue
         i = loc(home)
         vs.append(replace(v, start=i, end=i))
     known = {v.id for v in vs}
     js = []
     for j, m in jobs:
+        if m.refused:
+            continue
         where = (job_locations or {}).get(j.id, (m.lat, m.lon))
         pv = j.pinned_vehicle if j.pinned_vehicle in known else None
         js.append(replace(j, location=loc(where), pinned_vehicle=pv))
@@ -408,7 +452,9 @@ def assemble(
         problem=problem,
         jobs={m.ref: m for _, m in jobs},
         vehicles={m.ref: m for _, m, _ in vehicles},
-        labels={m.ref: m.region for _, m, _ in vehicles},
+        labels={m.ref: m.region for _, m, _ in vehicles if not m.idle},
+        refused={m.ref: m.refused for _, m in jobs if m.refused},
+        idle={m.ref: m.idle for _, m, _ in vehicles if m.idle},
     )
 
 
