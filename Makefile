@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser demo bench clean
+.PHONY: run test lint install browser demo bench clean lock
 
-$(STAMP): pyproject.toml
+# requirements.lock pins the whole environment CI tested (regenerate with `make lock`).
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,8 +30,18 @@ demo: install
 run: demo
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
 
-test: install browser
+# The house checks: formatting and lint, the import layers, types.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
+
+test: install browser lint
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+lock: install
+	$(PY) -m pip freeze --exclude-editable | grep -v '^tournee' > requirements.lock
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'

@@ -24,15 +24,31 @@ sys.path.insert(0, str(ROOT))
 
 from data.gazetteer import gazetteer  # noqa: E402
 
-FIRST = ["Élise", "Jean", "Luc", "Anaïs", "Hélène", "Marc", "Zoé", "Noël", "Inès", "Paul"]
+FIRST = [
+    "Élise",
+    "Jean",
+    "Luc",
+    "Anaïs",
+    "Hélène",
+    "Marc",
+    "Zoé",
+    "Noël",
+    "Inès",
+    "Paul",
+]
 LAST = ["Moreau", "Dupont", "Martin", "Lefèvre", "Garnier", "Roux", "Faure", "Blanc"]
 FAMILIES = ["espresso_manual", "bean_to_cup", "capsule", "milk_frother"]
 
 
 def write_file(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
-    towns = [p for p, _ in gazetteer().towns_weighted_by_population()[:5000]]
-    weights = [w for _, w in gazetteer().towns_weighted_by_population()[:5000]]
+    ranked = [
+        (p, w)
+        for p, w in gazetteer().towns_weighted_by_population()
+        if p.postcode.isdigit() and len(p.postcode) == 5
+    ][:5000]
+    towns = [p for p, _ in ranked]
+    weights = [w for _, w in ranked]
     picks = rng.choices(towns, weights=weights, k=rows)
     header = (
         "ref;name;phone;email;address;postcode;town;lat;lon;"
@@ -69,7 +85,9 @@ def main() -> int:
     t0 = time.perf_counter()
     write_file(csv_path, args.rows)
     size = csv_path.stat().st_size / 1e6
-    print(f"generated {args.rows:,} rows ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"generated {args.rows:,} rows ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s"
+    )
     db = work / "bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -82,12 +100,17 @@ def main() -> int:
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
     t0 = time.perf_counter()
     done = subprocess.run(
-        [*cli, "import", "customers", str(csv_path)], env=env, text=True, capture_output=True
+        [*cli, "import", "customers", str(csv_path)],
+        env=env,
+        text=True,
+        capture_output=True,
     )
     wall = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print((done.stdout or done.stderr).strip().splitlines()[0])
-    print(f"import of {args.rows:,} customers: {wall:.1f} s wall, peak memory {peak_mb:.0f} MB")
+    print(
+        f"import of {args.rows:,} customers: {wall:.1f} s wall, peak memory {peak_mb:.0f} MB"
+    )
     return done.returncode
 
 

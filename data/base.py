@@ -49,8 +49,11 @@ class TZDateTime(TypeDecorator[datetime]):
             return None
         if isinstance(value, str):  # raw SQLite text in rare paths
             value = datetime.fromisoformat(value)
+        moment: datetime = value
         return (
-            value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            moment.replace(tzinfo=UTC)
+            if moment.tzinfo is None
+            else moment.astimezone(UTC)
         )
 
 

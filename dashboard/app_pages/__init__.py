@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from dashboard.errors import guarded
 from data.enums import Role
 
 __all__ = [
@@ -69,6 +70,8 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("desk", "Service desk", ":material/support_agent:", "desk"),
         PageSpec("service_map", "Service level", ":material/map:", "service_map"),
         PageSpec("sla", "SLA policy and risks", ":material/timer:", "sla"),
+        PageSpec("data_io", "Import & export", ":material/upload_file:", "data_io"),
+        PageSpec("audit", "Audit trail", ":material/history:", "audit"),
         PageSpec("field", "My round", ":material/directions_car:", "field"),
         PageSpec("users", "Users", ":material/manage_accounts:", "users"),
         PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
@@ -78,10 +81,27 @@ PAGES: dict[str, PageSpec] = {
 
 #: Role -> the pages in its menu, in menu order. The first existing one is the default.
 ROLE_PAGES: dict[Role, tuple[str, ...]] = {
-    Role.DISPATCHER: ("home", "board", "deliveries", "tickets", "desk", "loaners", "sla"),
+    Role.DISPATCHER: (
+        "home",
+        "board",
+        "deliveries",
+        "tickets",
+        "desk",
+        "loaners",
+        "sla",
+        "data_io",
+    ),
     Role.STORE_STAFF: ("home", "store", "club", "desk", "loaners"),
     Role.AGENT: ("home", "desk", "club", "tickets"),
-    Role.MANAGER: ("home", "service_map", "tickets", "loaners", "sla", "outbox"),
+    Role.MANAGER: (
+        "home",
+        "service_map",
+        "tickets",
+        "loaners",
+        "sla",
+        "outbox",
+        "audit",
+    ),
     Role.TECHNICIAN: ("field",),
     Role.ADMIN: (
         "home",
@@ -93,6 +113,8 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
         "desk",
         "service_map",
         "sla",
+        "data_io",
+        "audit",
         "users",
         "outbox",
         "club",
@@ -122,7 +144,7 @@ def _runner(spec: PageSpec) -> Callable[[], None]:
         importlib.import_module(spec.qualified).render()
 
     run.__name__ = f"render_{spec.module}"
-    return run
+    return guarded(run, spec.module)  # an exception: incident id shown, details logged
 
 
 def page_of(key: str) -> StreamlitPage:

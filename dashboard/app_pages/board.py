@@ -16,6 +16,7 @@ import streamlit as st
 import streamlit_folium
 
 from dashboard.auth_ui import require_role
+from dashboard.components.live_status import live_section
 from dashboard.components.route_map import jobs_map, plan_map
 from dashboard.components.route_sheet import sheet_csv, sheet_html
 from dashboard.components.service_layers import escape_markdown
@@ -921,6 +922,8 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     details = _details(url, plan_id)
     vehicles = _vehicles(url, ctx.kind)
     _plan_header(ctx, view, user)
+    if ctx.kind == "technicians":
+        live_section(day, region)  # field reports: statuses, ETAs, re-plan
     _diff(ctx, view)
     _map(ctx, view, details, vehicles)
     left, right = st.columns([1.25, 1])

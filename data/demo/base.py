@@ -132,7 +132,7 @@ class Gen:
         self.towns = [p for p, _ in towns]
         self.town_w = [w for _, w in towns]
         self.regions = sorted({p.region_name for p in self.towns})
-        self.region_pop = Counter()
+        self.region_pop: Counter[str] = Counter()
         for p, w in towns:
             self.region_pop[p.region_name] += w
         self.by_region: dict[str, list[Place]] = defaultdict(list)
@@ -185,9 +185,10 @@ class Gen:
         lat: float, lon: float, sites: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         def d2(s: dict[str, Any]) -> float:
-            return (s["lat"] - lat) ** 2 + (
-                (s["lon"] - lon) * math.cos(math.radians(lat))
-            ) ** 2
+            return (
+                float(s["lat"] - lat) ** 2
+                + ((s["lon"] - lon) * math.cos(math.radians(lat))) ** 2
+            )
 
         return sorted(sites, key=d2)
 

@@ -136,9 +136,10 @@ class GeopyGeocoder:
             geocode_fn = RateLimiter(
                 call,
                 min_delay_seconds=min_delay_seconds,
-                max_retries=1,
-                swallow_exceptions=True,
-                return_value_on_exception=None,
+                # No retry and nothing swallowed: geopy's own retry/swallow warnings
+                # quote the query (a customer's address); geocode() logs without it.
+                max_retries=0,
+                swallow_exceptions=False,
             )
         self._geocode_fn = geocode_fn
 
@@ -165,17 +166,25 @@ class GeopyGeocoder:
         try:
             location = self._geocode_fn(query)
         except Exception as exc:  # network, quota, parsing: fall back, never crash
-            log.warning("online geocoder %s failed: %s", self.provider, exc)
+            # The message may quote the request (the customer's address): DEBUG only.
+            log.warning(
+                "online geocoder %s failed (%s) for postcode %s",
+                self.provider,
+                type(exc).__name__,
+                postcode or "?",
+            )
+            log.debug("online geocoder %s: %r failed: %s", self.provider, query, exc)
             return None
         if location is None:
             return None
         lat, lon = float(location.latitude), float(location.longitude)
         if not gazetteer().in_country(lat, lon):
-            log.info(
-                "online geocoder %s: %r is outside France, ignored",
+            log.info(  # no address at INFO: personal data (DEBUG has the query)
+                "online geocoder %s: an address in postcode %s fell outside France, ignored",
                 self.provider,
-                query,
+                postcode or "?",
             )
+            log.debug("online geocoder %s: %r is outside France", self.provider, query)
             return None
         raw = getattr(location, "raw", None) or {}
         return GeoPoint(

@@ -157,7 +157,7 @@ class _Bar:
 @contextmanager
 def _progress(path: str) -> Iterator[_Bar]:
     """A row counter on the terminal (nothing when stderr is not a terminal)."""
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     if not sys.stderr.isatty():
         yield _Bar(None)

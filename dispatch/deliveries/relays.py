@@ -99,7 +99,7 @@ def relay_load(
         q = q.where(DeliveryOrder.destination_site_id.in_(list(relay_ids)))
     if exclude_order is not None:
         q = q.where(DeliveryOrder.id != exclude_order)
-    return Counter({int(k): int(n) for k, n in session.execute(q).tuples()})
+    return Counter({int(k or 0): int(n) for k, n in session.execute(q).tuples()})
 
 
 def _relays(session: Session) -> list[Site]:

@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ class NotEnoughPoints(LoyaltyError, ValueError):
 def purchases_by_customer(
     session: Session,
     on: date,
-    customer_ids: Iterable[int] | Select[tuple[int]] | None = None,
+    customer_ids: Iterable[int] | Select[Any] | None = None,
     *,
     from_on: date | None = None,
 ) -> dict[int, list[Purchase]]:
@@ -114,7 +115,7 @@ def redemptions_by_account(
     if account_ids is not None:
         q = q.where(AuditLog.entity_id.in_([str(i) for i in account_ids]))
     out: dict[int, list[Redemption]] = defaultdict(list)
-    for entity_id, change in session.execute(q.order_by(AuditLog.id)):
+    for entity_id, change in session.execute(q.order_by(AuditLog.id)).tuples():
         out[int(entity_id)].append(
             Redemption(
                 on=date.fromisoformat(change["on"]), points=int(change["points"])
@@ -158,15 +159,15 @@ _ACCOUNT_COLUMNS = (
 )
 
 
-def _account(row: Sequence[object]) -> Account:
+def _account(row: Sequence[Any]) -> Account:
     id_, cid, enrolled, redeemed, computed = row
     return Account(
         id=id_,
         customer_id=cid,
-        enrolled_on=enrolled,  # type: ignore[arg-type]
+        enrolled_on=enrolled,
         points_redeemed=redeemed,
         tier_computed_on=computed,
-    )  # type: ignore[arg-type]
+    )
 
 
 def account_redemptions(

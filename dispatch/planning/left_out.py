@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from data.models import DeliveryOrder
@@ -30,8 +32,8 @@ def left_out_orders(session: Session, plan_id: int) -> list[LeftOut]:
                     select(DeliveryOrder.id)
                     .where(
                         DeliveryOrder.destination_site_id == site_id,
-                        _plannable(view.day),
-                    )  # type: ignore[arg-type]
+                        cast("ColumnElement[bool]", _plannable(view.day)),
+                    )
                     .order_by(DeliveryOrder.id)
                 )
             )

@@ -158,7 +158,7 @@ def pool_by_site(
         ] = int(n)
     return tuple(
         SitePool(
-            *head,  # type: ignore[arg-type]
+            *head,
             counts=tuple((s.value, counts.get(s.value, 0)) for s in STATES),
         )
         for head, counts in sites.values()

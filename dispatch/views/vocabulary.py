@@ -9,9 +9,11 @@ from repairs import IllegalTransition, RepairsError, TicketState
 from repairs.queries import EventRow
 from repairs.sla import SlaStatus
 from repairs.sla_policy import PolicyError, SlaPolicy
-from repairs.states import ResolutionPath
+from repairs.states import ResolutionPath, Severity
+from repairs.triage import FAULTS
 
 __all__ = [
+    "FAULTS",
     "EventRow",
     "IllegalTransition",
     "LoanerPoolError",
@@ -19,6 +21,7 @@ __all__ = [
     "PolicyError",
     "RepairsError",
     "ResolutionPath",
+    "Severity",
     "SlaPolicy",
     "SlaStatus",
     "TicketState",

@@ -143,7 +143,9 @@ def test_sla_targets_per_tier():
 def test_member_due_after_five_business_days():
     """Member normal opened Monday 2026-11-23 10:00 (50 h): Mon 8, Tue-Thu 30, Fri 10 ->
     48 h by Friday 18:00, then 2 h Monday 30 Nov -> 10:00."""
-    assert sla_due(paris(2026, 11, 23, 10), "normal", "member") == paris(2026, 11, 30, 10)
+    assert sla_due(paris(2026, 11, 23, 10), "normal", "member") == paris(
+        2026, 11, 30, 10
+    )
 
 
 def test_each_severity_has_its_own_target():
