@@ -42,8 +42,13 @@ FAMILIES = ["espresso_manual", "bean_to_cup", "capsule", "milk_frother"]
 
 def write_file(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
-    towns = [p for p, _ in gazetteer().towns_weighted_by_population()[:5000]]
-    weights = [w for _, w in gazetteer().towns_weighted_by_population()[:5000]]
+    ranked = [
+        (p, w)
+        for p, w in gazetteer().towns_weighted_by_population()
+        if p.postcode.isdigit() and len(p.postcode) == 5
+    ][:5000]
+    towns = [p for p, _ in ranked]
+    weights = [w for _, w in ranked]
     picks = rng.choices(towns, weights=weights, k=rows)
     header = (
         "ref;name;phone;email;address;postcode;town;lat;lon;"

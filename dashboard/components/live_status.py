@@ -1,0 +1,119 @@
+"""The live section of the dispatcher board: how each round stands now, ETAs of the
+remaining stops, rounds that will break a promised window (``dispatch.views.live``).
+
+The board page calls :func:`live_section` once, for the plan it shows; the re-plan
+of the rest of the day (``dispatch.planning.replan``) is offered from here too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import streamlit as st
+
+from dashboard.components.service_layers import escape_markdown
+from dashboard.resources import database_url, session_scope
+from data.base import PARIS
+from dispatch.views import board as board_views
+from dispatch.views import live
+
+__all__ = ["live_section", "route_records", "stop_records"]
+
+ICONS = {
+    live.STATUS_DONE: "✅ done",
+    live.STATUS_FAILED: "⛔ could not fix",
+    live.STATUS_ON_SITE: "🔧 in progress",
+    live.STATUS_ON_WAY: "🚗 on the way",
+    live.STATUS_LATE: "🔴 late",
+    live.STATUS_AHEAD: "🔵 ahead",
+    live.STATUS_ON_TIME: "🟢 on time",
+}
+
+
+@st.cache_data(ttl=15, show_spinner=False, max_entries=8)
+def _board(url: str, plan_id: int, minute: str) -> live.LiveBoard:
+    with session_scope() as s:
+        return live.live_board(s, plan_id)
+
+
+def _hhmm(at: datetime | None) -> str:
+    return at.astimezone(PARIS).strftime("%H:%M") if at else ""
+
+
+def route_records(board: live.LiveBoard) -> list[dict[str, Any]]:
+    """One row per round: who, where now, progress, delay, windows at risk."""
+    return [
+        {
+            "technician": r.name,
+            "now": r.where,
+            "done": f"{r.done}/{len(r.stops)}",
+            "delay (min)": r.delay_min,
+            "windows at risk": ", ".join(s.ticket_ref for s in r.broken),
+        }
+        for r in sorted(
+            board.routes,
+            key=lambda r: (
+                -len(r.broken),
+                r.where == "not started",
+                -r.delay_min,
+                r.name,
+            ),
+        )
+    ]
+
+
+def stop_records(board: live.LiveBoard) -> list[dict[str, Any]]:
+    """One row per stop of every round, in round order."""
+    return [
+        {
+            "technician": r.name,
+            "#": s.seq,
+            "ticket": s.ticket_ref,
+            "customer": f"{s.customer} ({s.town})",
+            "status": ICONS.get(s.status, s.status),
+            "planned": _hhmm(s.planned),
+            "ETA": _hhmm(s.eta),
+            "promised": s.window,
+            "window broken": "yes" if s.breaks_window else "",
+        }
+        for r in board.routes
+        for s in r.stops
+    ]
+
+
+def live_section(day: date, region: str | None) -> None:
+    """Metrics, flagged rounds and the stop table of the day's published technician plan."""
+    with session_scope() as s:
+        plan_id = board_views.published_plan_id(s, "technicians", day, region)
+        if plan_id is None and region is not None:  # the national plan covers it
+            plan_id = board_views.published_plan_id(s, "technicians", day, None)
+    if plan_id is None:
+        return
+    minute = datetime.now(UTC).strftime("%Y%m%d%H%M")
+    board = _board(database_url(), plan_id, minute)
+    with st.expander(
+        f"Live · {len(board.flagged)} round(s) will break a promised window"
+        if board.flagged
+        else "Live · rounds as they stand",
+        expanded=bool(board.flagged)
+        or any(r.where != "not started" for r in board.routes),
+        icon=":material/sensors:",
+    ):
+        st.caption(f"As reported from the field at {_hhmm(board.at)}.")
+        a, b, c, d = st.columns(4)
+        a.metric("Done", board.count(live.STATUS_DONE))
+        b.metric(
+            "In progress",
+            board.count(live.STATUS_ON_SITE) + board.count(live.STATUS_ON_WAY),
+        )
+        c.metric("Late", board.count(live.STATUS_LATE))
+        d.metric("Could not fix", board.count(live.STATUS_FAILED))
+        for r in board.flagged:
+            refs = ", ".join(f"{s.ticket_ref} ({s.window})" for s in r.broken)
+            st.warning(
+                f"**{escape_markdown(r.name)}** will miss {escape_markdown(refs)}",
+                icon=":material/schedule:",
+            )
+        st.dataframe(route_records(board), hide_index=True, width="stretch")
+        st.dataframe(stop_records(board), hide_index=True, width="stretch", height=300)
