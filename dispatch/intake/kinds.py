@@ -128,7 +128,12 @@ def names() -> tuple[str, ...]:
 
 
 def _load_builtin() -> None:
-    from dispatch.intake import customers, orders, tickets  # noqa: F401 - registers
+    from dispatch.intake import (  # noqa: F401 - registers
+        customers,
+        orders,
+        purchases,
+        tickets,
+    )
 
 
 # --- helpers every kind uses -----------------------------------------------------
