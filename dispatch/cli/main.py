@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "dispatch.cli.notices",  # notices list/run/unsubscribe/sms-reply/prefs
     "dispatch.cli.sla",  # sla show/recompute (ticket at-risk is under ticket)
     "dispatch.cli.visit",  # visit status (field reports)
+    "dispatch.cli.replan",  # replan the rest of a day
     "dispatch.cli.user",  # user add/set/deactivate/list
     "dispatch.cli.booking",  # visit slots/book (joins the visit group: after visit)
 ]
