@@ -42,8 +42,13 @@ FAMILIES = ["espresso_manual", "bean_to_cup", "capsule", "milk_frother"]
 
 def write_file(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
-    towns = [p for p, _ in gazetteer().towns_weighted_by_population()[:5000]]
-    weights = [w for _, w in gazetteer().towns_weighted_by_population()[:5000]]
+    ranked = [
+        (p, w)
+        for p, w in gazetteer().towns_weighted_by_population()
+        if p.postcode.isdigit() and len(p.postcode) == 5
+    ][:5000]
+    towns = [p for p, _ in ranked]
+    weights = [w for _, w in ranked]
     picks = rng.choices(towns, weights=weights, k=rows)
     header = (
         "ref;name;phone;email;address;postcode;town;lat;lon;"
@@ -101,10 +106,13 @@ def main() -> int:
         capture_output=True,
     )
     wall = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
     print((done.stdout or done.stderr).strip().splitlines()[0])
     print(
-        f"import of {args.rows:,} customers: {wall:.1f} s wall, peak memory {peak_mb:.0f} MB"
+        f"import of {args.rows:,} customers: {wall:.1f} s wall ({cpu:.1f} s CPU, "
+        f"load average {os.getloadavg()[0]:.1f}), peak memory {peak_mb:.0f} MB"
     )
     return done.returncode
 

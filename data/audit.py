@@ -52,6 +52,7 @@ def record_many(
     per ``chunk`` (imports of 300,000 rows audit every one)."""
     rows: list[dict[str, Any]] = []
     n = 0
+    now = utcnow()
     for entity, entity_id, action, change in entries:
         rows.append(
             dict(
@@ -59,15 +60,31 @@ def record_many(
                 entity=entity,
                 entity_id=str(entity_id),
                 action=action,
-                change=_plain(change),
-                at=utcnow(),
+                change=change if _flat(change) else _plain(change),
+                at=now,
             )
         )
         if len(rows) >= chunk:
-            session.execute(insert(AuditLog), rows)
+            session.execute(insert(AuditLog.__table__), rows)
             n += len(rows)
             rows = []
     if rows:
-        session.execute(insert(AuditLog), rows)
+        session.execute(insert(AuditLog.__table__), rows)
         n += len(rows)
     return n
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(change: dict[str, Any]) -> bool:
+    """Already JSON-safe: string keys, scalar values or lists of strings."""
+    for k, v in change.items():
+        if type(k) is not str:
+            return False
+        if type(v) in _SCALARS:
+            continue
+        if type(v) is list and all(type(x) is str for x in v):
+            continue
+        return False
+    return True

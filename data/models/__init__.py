@@ -39,5 +39,6 @@ from data.models.repairs import TicketEvent as TicketEvent
 from data.models.repairs import Visit as Visit
 from data.models.rounds import PublishedRound as PublishedRound
 from data.models.signin import SignInThrottle as SignInThrottle
+from data.models.stock import TransferProposal as TransferProposal
 from data.models.users import AuditLog as AuditLog
 from data.models.users import User as User

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 import loaner_pool
 from data.base import PARIS as PARIS
 from dispatch.cli.common import default_actor, read, table, write
+from dispatch.cli.stock import register_forecast
 from loaner_pool import queries
 
 T = TypeVar("T")
@@ -75,6 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--ticket", type=int, required=True)
     a.add_argument("--date", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     a.set_defaults(func=_swap)
+    register_forecast(acts)  # forecast, proposals, accept, refuse (dispatch.cli.stock)
 
     for parser in acts.choices.values():
         parser.add_argument(

@@ -56,6 +56,7 @@ from dispatch.deliveries.states import (
     flow_of,
     next_delivery_day,
 )
+from dispatch.stock.legs import carry_plan_transfers
 from dispatch.workshop.flow import leg_moved
 
 __all__ = [
@@ -378,7 +379,8 @@ def load_plan_orders(
     session: Session, plan_id: int, *, actor: str, at: datetime | None = None
 ) -> list[OrderChange]:
     """The vans leave: every ``new`` order on a route of courier plan ``plan_id`` goes
-    out for delivery (store pick-up orders keep their own flow: the store prepares them)."""
+    out for delivery (store pick-up orders keep their own flow: the store prepares them),
+    and the loaners of its transfer legs go in transit (:mod:`dispatch.stock.legs`)."""
     from data.models import PlanRoute, PlanStop
 
     ids = session.scalars(
@@ -387,6 +389,7 @@ def load_plan_orders(
         .where(PlanRoute.plan_id == plan_id, PlanStop.delivery_id.is_not(None))
         .distinct()
     ).all()
+    carry_plan_transfers(session, plan_id, actor=actor)  # loaner transfers leave too
     out = []
     for oid in sorted(i for i in ids if i is not None):
         order = session.get_one(DeliveryOrder, oid)

@@ -9,12 +9,14 @@ customers. A line may repeat a customer (same details) to give it another machin
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from data.audit import record_many
+from data.base import utcnow
 from data.gazetteer import Place, distance_km, gazetteer
 from data.gazetteer.geocode import GeoPoint, OfflineGeocoder, default_geocoder
 from data.geocache import cache_key
@@ -26,8 +28,10 @@ from dispatch.intake.kinds import (
     Plan,
     chunks,
     diff,
+    ids_of,
     lookup,
     register,
+    table,
     unique_in_file,
 )
 from dispatch.intake.rows import CustomerRow
@@ -344,15 +348,14 @@ class Customers(Kind[Item]):
     # -- writing -----------------------------------------------------------------
 
     def write(self, session: Session, plan: Plan[Item], actor: str, file: str) -> None:
-        ids: dict[str, int] = {}
+        # Core executemany: no ORM objects, no per-row RETURNING (300,000 rows).
+        now = utcnow()
         for part in chunks(plan.create):
-            stmt = insert(Customer).returning(
-                Customer.id, Customer.ref, sort_by_parameter_order=True
+            session.execute(
+                insert(table(Customer)),
+                [dict(ref=i.ref, created_at=now, **i.as_dict()) for i in part],
             )
-            for cid, ref in session.execute(
-                stmt, [dict(ref=i.ref, **i.as_dict()) for i in part]
-            ):
-                ids[ref] = cid
+        ids = ids_of(session, Customer.ref, Customer.id, [i.ref for i in plan.create])
         existing = lookup(
             session, Customer.ref, [i.ref for i, _ in plan.update], Customer.id
         )
@@ -366,16 +369,17 @@ class Customers(Kind[Item]):
             )
         machines = plan.extra["machines"]
         if machines:
-            owners = lookup(
-                session,
-                Customer.ref,
-                {ref for ref, _ in machines if ref not in ids},
-                Customer.id,
+            ids.update(
+                ids_of(
+                    session,
+                    Customer.ref,
+                    Customer.id,
+                    {ref for ref, _ in machines if ref not in ids},
+                )
             )
-            ids.update({ref: row[0] for ref, row in owners.items()})
             for part in chunks(machines):
                 session.execute(
-                    insert(CustomerMachine),
+                    insert(table(CustomerMachine)),
                     [
                         dict(
                             customer_id=ids[ref],
@@ -395,7 +399,7 @@ class Customers(Kind[Item]):
         ]
         for part in chunks(new_cache):
             session.execute(
-                insert(GeocodeCache),
+                insert(table(GeocodeCache)),
                 [
                     dict(query=k, lat=la, lon=lo, precision=p, source=s)
                     for k, la, lo, p, s in part
@@ -404,12 +408,12 @@ class Customers(Kind[Item]):
         record_many(
             session,
             actor,
-            (
-                *(
+            chain(
+                (
                     ("customer", ids[i.ref], "import", {"ref": i.ref, "file": file})
                     for i in plan.create
                 ),
-                *(
+                (
                     (
                         "customer",
                         existing[i.ref][0],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
@@ -250,8 +251,8 @@ class Orders(CustomerRefs, Kind[Item]):
         record_many(
             session,
             actor,
-            (
-                *(
+            chain(
+                (
                     (
                         "delivery_order",
                         ids[i.ref],
@@ -260,7 +261,7 @@ class Orders(CustomerRefs, Kind[Item]):
                     )
                     for i in plan.create
                 ),
-                *(
+                (
                     (
                         "delivery_order",
                         i.values["id"],

@@ -47,7 +47,7 @@ class CustomerRow(ImportRow):
     ref: v.Ref("C000123") = Field(description="the brand's customer number (the id)")  # type: ignore[valid-type]
     name: v.Text(120, "Élise Moreau") = Field(description="full name")  # type: ignore[valid-type]
     postcode: v.Postcode = Field(description="postcode of the address")
-    town: v.Text(120, "Lyon") = Field(  # type: ignore[valid-type]
+    town: v.Text(120, "Lyon", repeats=True) = Field(  # type: ignore[valid-type]
         description="town; must be a town at that postcode"
     )
     phone: v.Phone | None = Field(
@@ -64,7 +64,7 @@ class CustomerRow(ImportRow):
         description="latitude; give lat and lon together, within 30 km of the town",
     )
     lon: v.Decimal | None = Field(None, description="longitude; with lat")
-    machine_model: v.Text(80, "Barista Pro") | None = Field(  # type: ignore[valid-type]
+    machine_model: v.Text(80, "Barista Pro", repeats=True) | None = Field(  # type: ignore[valid-type]
         None, description="the machine's model name (defaults to its family)"
     )
     machine_family: v.Choice(_FAMILIES, "bean_to_cup") | None = Field(  # type: ignore[valid-type]

@@ -7,9 +7,11 @@ from the same place. Parsers raise ``ValueError`` with a message a user can act 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -24,19 +26,34 @@ _NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
 
 def plain_text(value: Any, *, max_length: int = 200) -> str:
     """Text as typed, without markup or control characters (pages show it verbatim)."""
-    text = " ".join(str(value).split())
-    if _MARKUP.search(str(value)):
+    raw = str(value)
+    text = " ".join(raw.split()) if "  " in raw or not raw.isprintable() else raw
+    if ("<" in raw or not raw.isprintable()) and _MARKUP.search(raw):
         raise ValueError(f"looks like markup or control characters: {text[:40]!r}")
     if len(text) > max_length:
         raise ValueError(f"longer than {max_length} characters ({len(text)})")
     return text
 
 
+@lru_cache(maxsize=65536)
+def _cached_text(value: str, max_length: int) -> str:
+    return plain_text(value, max_length=max_length)
+
+
 def parse_float(value: Any) -> float:
     """``45.75`` or French ``45,75`` (thousands spaces tolerated)."""
     if isinstance(value, int | float):
         return float(value)
-    v = str(value).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    v = str(value).strip()
+    if "," not in v and " " not in v:
+        try:
+            f = float(v)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(f) and _NUMBER.fullmatch(v):
+                return f
+    v = v.replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if not _NUMBER.fullmatch(v):
         raise ValueError(f"not a number: {str(value)!r}")
     return float(v.replace(",", "."))
@@ -50,19 +67,30 @@ def parse_int(value: Any) -> int:
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_FR_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+@lru_cache(maxsize=65536)
+def _day(v: str) -> date:
+    m = _ISO_DAY.fullmatch(v)
+    parts = (m[1], m[2], m[3]) if m else None
+    if parts is None:
+        m = _FR_DAY.fullmatch(v)
+        parts = (m[3], m[2], m[1]) if m else None
+    if parts is not None:
+        try:
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
+        except ValueError:
+            raise ValueError(f"no such date {v!r}") from None
+    raise ValueError(f"bad date {v!r}; use YYYY-MM-DD or DD/MM/YYYY")
 
 
 def parse_date(value: Any) -> date:
     """ISO ``2026-11-24`` or French ``24/11/2026``."""
     if isinstance(value, date):
         return value
-    v = str(value).strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(v, fmt).date()
-        except ValueError:
-            pass
-    raise ValueError(f"bad date {v!r}; use YYYY-MM-DD or DD/MM/YYYY")
+    return _day(str(value).strip())
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -103,8 +131,12 @@ def parse_time(value: Any) -> time:
         raise ValueError(f"bad time {str(value)!r}; use HH:MM") from None
 
 
+@lru_cache(maxsize=65536)
 def parse_postcode(value: Any) -> str:
-    pc = normalize_postcode(str(value))
+    v = str(value)
+    if len(v) == 5 and v.isdigit():
+        return v
+    pc = normalize_postcode(v)
     if pc is None:
         raise ValueError(f"not a French postcode: {str(value)!r} (5 digits)")
     return pc
@@ -118,6 +150,7 @@ def choice(
     table.update({fold(v): v for v in allowed.values()})
     values = sorted(set(allowed.values()))
 
+    @lru_cache(maxsize=1024)
     def parse(value: Any) -> str:
         key = fold(str(value).strip())
         if key in table:
@@ -133,10 +166,17 @@ def _schema(type_: str, fmt: str, example: str, **extra: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": type_, "format": fmt, "example": example, **extra})
 
 
-def Text(max_length: int, example: str) -> Any:
+def Text(max_length: int, example: str, *, repeats: bool = False) -> Any:
+    """Plain text; ``repeats`` memoises the check for columns with few distinct values."""
+
+    def check(v: Any) -> str:
+        if repeats:
+            return _cached_text(str(v), max_length)
+        return plain_text(v, max_length=max_length)
+
     return Annotated[
         str,
-        BeforeValidator(lambda v: plain_text(v, max_length=max_length)),
+        BeforeValidator(check),
         Field(min_length=1),
         _schema("string", f"text, up to {max_length} characters", example),
     ]

@@ -41,9 +41,22 @@ def points_expiring(session: Session, now: datetime) -> list[Due]:
 
 
 def tier_changes(session: Session, now: datetime) -> list[Due]:
-    """A member whose rolling spend moved them to another tier than the one on record."""
+    """A member whose rolling spend moved them to another tier than the one on record.
+
+    The window's spend is one ``GROUP BY`` (the rule of ``loyalty.tier_for``:
+    purchases dated in ``(on - window, on]``), so 20,000 members cost one query.
+    """
     today = now.astimezone(PARIS).date()
     start = loyalty.add_months(today, -loyalty.DEFAULT_CONFIG.window_months)
+    spend = dict(
+        session.execute(
+            select(PurchaseOrder.customer_id, func.sum(PurchaseOrder.amount))
+            .where(PurchaseOrder.ordered_on > start, PurchaseOrder.ordered_on <= today)
+            .group_by(PurchaseOrder.customer_id)
+        )
+        .tuples()
+        .all()
+    )
     accounts = session.execute(
         select(
             LoyaltyAccount.id,
@@ -52,22 +65,15 @@ def tier_changes(session: Session, now: datetime) -> list[Due]:
             LoyaltyAccount.tier_computed_on,
         )
     ).all()
-    purchases = loyalty_service.purchases_by_customer(
-        session, today, select(LoyaltyAccount.customer_id), from_on=start
-    )
     thresholds = dict(loyalty.DEFAULT_CONFIG.thresholds)
     out = []
-    for (
-        aid,
-        cid,
-        recorded,
-        computed_on,
-    ) in accounts:
+    for aid, cid, recorded, computed_on in accounts:
         try:
             old = Tier.parse(recorded)
         except ValueError:
             continue
-        status = loyalty.tier_for(purchases.get(cid, ()), today)
+        total = spend.get(cid) or Decimal(0)
+        status = loyalty.tier_for([loyalty.Purchase(on=today, amount=total)], today)
         if status.tier == old:
             continue
         up = status.tier.rank > old.rank

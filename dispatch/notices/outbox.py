@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -79,7 +79,12 @@ def notice_row(due: Due, contact: Contact, now: datetime) -> dict[str, Any]:
     ctx = dict(due.context, name=contact.name, ref=contact.ref)
     if category is Category.CLUB and contact.token:
         ctx["unsubscribe_url"] = f"{public_url()}/?unsubscribe={contact.token}"
-    r = render(due.kind, contact.language, ctx)
+    r = render(
+        due.kind,
+        contact.language,
+        ctx,
+        html=not isinstance(choice, str) and choice[0] == "email",
+    )
     if isinstance(choice, str):
         row.update(
             channel="none",
@@ -131,16 +136,23 @@ def insert_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     done = 0
-    for i in range(0, len(rows), 500):
+    if dialect == "postgresql":
         stmt = (
-            insert(Notice)
+            pg_insert(Notice)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(Notice.id)
         )
-        done += len(session.execute(stmt, list(rows[i : i + 500])).all())
-    return done
+        for i in range(0, len(rows), 1000):
+            done += len(session.execute(stmt, list(rows[i : i + 1000])).all())
+        return done
+    # SQLite: a plain executemany (RETURNING would go row by row); the
+    # connection's total_changes() counts what it inserted, conflicts left out.
+    lite = sqlite_insert(Notice).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    before = int(session.scalar(text("SELECT total_changes()")) or 0)
+    for i in range(0, len(rows), 1000):
+        session.execute(lite, list(rows[i : i + 1000]))
+    return int(session.scalar(text("SELECT total_changes()")) or 0) - before
 
 
 def queue(session: Session, dues: Sequence[Due], now: datetime | None = None) -> int:

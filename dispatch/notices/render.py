@@ -104,8 +104,10 @@ def _block(tmpl: Template, name: str, ctx: dict[str, Any]) -> str:
     return "".join(tmpl.blocks[name](tmpl.new_context(ctx))).strip()
 
 
-def render(kind: Kind, lang: str, context: dict[str, Any]) -> Rendered:
-    """The notice's subject, text, HTML and SMS in ``lang`` (``fr`` or ``en``)."""
+def render(
+    kind: Kind, lang: str, context: dict[str, Any], *, html: bool = True
+) -> Rendered:
+    """The notice's subject, text, HTML (unless ``html=False``: SMS) and SMS in ``lang``."""
     lang = lang if lang in _DAYS else "fr"
     ctx = {
         **context,
@@ -121,7 +123,7 @@ def render(kind: Kind, lang: str, context: dict[str, Any]) -> Rendered:
     text = _block(tmpl, "text", ctx)
     sms = " ".join(_block(tmpl, "sms", ctx).split())
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
-    html = (
+    page = (
         _html_env()
         .get_template("layout.html.j2")
         .render(
@@ -131,6 +133,8 @@ def render(kind: Kind, lang: str, context: dict[str, Any]) -> Rendered:
             brand=BRAND,
             unsubscribe_url=ctx["unsubscribe_url"],
         )
+        if html
+        else ""
     )
     if ctx["unsubscribe_url"]:
         footer = (
@@ -144,4 +148,4 @@ def render(kind: Kind, lang: str, context: dict[str, Any]) -> Rendered:
             if lang == "fr"
             else f"{sms} Reply STOP to opt out"
         )
-    return Rendered(subject=subject, text=text + "\n", html=html, sms=sms)
+    return Rendered(subject=subject, text=text + "\n", html=page, sms=sms)

@@ -68,6 +68,7 @@ from dispatch.planning.builder import (
     to_seconds,
     weights_for,
 )
+from dispatch.planning.transfer_legs import transfer_pairs
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
 from routing import Break, Job, TimeWindow, Vehicle
@@ -341,6 +342,18 @@ def courier_day(
                 jobs.append(
                     (replace(job, id=f"D{x.o.id}"), replace(meta, ref=f"D{x.o.id}"))
                 )
+    jobs.extend(  # accepted loaner transfers: pickup at the donor, drop at the short site
+        transfer_pairs(
+            session,
+            day,
+            chosen,
+            all_depots,
+            sites,
+            skills_of=_from,
+            hours=_hours,
+            at=_at,
+        )
+    )
     name = region or (chosen[depot_id].code if depot_id is not None else None)
     return assemble(day, "couriers", name, vehicles, jobs)
 
