@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from data.base import PARIS
-from data.db import make_engine
+from data.db import make_engine, migrate
 from data.models import Plan, RepairTicket
 from dispatch.field.status import set_status
 from dispatch.planning import plans as planning
@@ -164,6 +164,7 @@ def main() -> None:
     work = Path("/tmp/tournee_bench_replan.db")
     shutil.copy(args.db, work)
     url = f"sqlite:///{work}"
+    migrate(url)
     pid = prepare(url, args.date, at)
     ref = emergency_ticket(url, args.date)
     sick = busiest(url, pid, at)
