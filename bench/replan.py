@@ -125,7 +125,7 @@ def case(url: str, day: date, at: datetime, seconds: float, **kw: str) -> None:
             emergency=s.scalar(select(RepairTicket.id).where(RepairTicket.ref == kw.get("emergency", ""))),
         )  # fmt: skip
         t1 = time.monotonic()
-        scratch = from_scratch(dp, seconds)
+        scratch, scratch_problem = from_scratch(dp, seconds)
         took_scratch = time.monotonic() - t1
         fj = {x.job_ref for f in frozen.values() for x in f.stops}
         before = {
@@ -134,7 +134,7 @@ def case(url: str, day: date, at: datetime, seconds: float, **kw: str) -> None:
         }
         after = {rt.vehicle_id: list(rt.job_ids) for rt in scratch.routes}
         m2, d2, _ = moved_jobs(before, after, {}, {})
-        v2 = validate(dp.problem, scratch)
+        v2 = validate(scratch_problem, scratch)
         placed = view.stats.get("jobs_placed", 0)
         print(
             f"\n{' · '.join(f'{k} {v}' for k, v in kw.items())}\n"

@@ -508,12 +508,19 @@ def publish_round(
     *,
     first: time = time(9),
     every_min: int = 60,
+    region: str | None = None,
 ) -> int:
     """A published technician plan of ``day``: technician id -> ticket ids in order,
     one stop every ``every_min`` minutes from ``first``. Returns the plan id."""
     from dispatch.planning.publish import publish
 
-    plan = Plan(kind="technicians", plan_date=day, status="draft", created_by="test")
+    plan = Plan(
+        kind="technicians",
+        plan_date=day,
+        region=region,
+        status="draft",
+        created_by="test",
+    )
     s.add(plan)
     s.flush()
     for tech_id, tickets in rounds.items():

@@ -655,8 +655,10 @@ def replan_json(session: Session, result: ReplanResult) -> dict[str, Any]:
     return out
 
 
-def from_scratch(dp: DayProblem, seconds: float) -> Solution:
-    """The same rest of the day solved with no pins and no starting routes (benchmarks)."""
+def from_scratch(dp: DayProblem, seconds: float) -> tuple[Solution, Problem]:
+    """The same rest of the day solved with no pins and no starting routes (benchmarks);
+    with the problem it solved, to validate against."""
     own = _job_pins(dp)
     jobs = tuple(replace(j, pinned_vehicle=own.get(j.id)) for j in dp.problem.jobs)
-    return solve_day(replace(dp, problem=dp.problem.replace(jobs=jobs)), seconds)
+    problem = dp.problem.replace(jobs=jobs)
+    return solve_day(replace(dp, problem=problem), seconds), problem
