@@ -27,6 +27,12 @@ def _preloaded() -> list[str]:
 
 _preloaded()
 
+if "unsubscribe" in st.query_params:  # an e-mail's unsubscribe link: public, no sign-in
+    from dashboard.unsubscribe import render_unsubscribe
+
+    render_unsubscribe(str(st.query_params["unsubscribe"]))
+    st.stop()
+
 user = session_user()  # re-checked every run: active, role, session version, idle
 if user is None:
     st.navigation(

@@ -44,28 +44,94 @@ class Instance:
     customers: tuple[Customer, ...]
 
 
+class SolomonError(ValueError):
+    """A malformed instance file; the message names the file, the line and the reason."""
+
+
 def parse(path: Path) -> Instance:
-    """Parse the classic text format (name, VEHICLE table, CUSTOMER table)."""
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
-    lines = [ln for ln in lines if ln]
-    name = lines[0]
+    """Parse the classic text format (name, VEHICLE table, CUSTOMER table), strictly.
+
+    Refused, naming the line: an empty file; a missing fleet row; a customer row
+    that is not seven numbers or is cut short (the file ends inside it); a
+    negative demand; a customer number seen twice; a window that closes before
+    it opens; no depot row (number 0) first.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    raw = text.splitlines()
+
+    def bad(line: int, why: str) -> SolomonError:
+        return SolomonError(f"{path}:{line}: {why}" if line else f"{path}: {why}")
+
+    numbered = [(k + 1, ln.strip()) for k, ln in enumerate(raw) if ln.strip()]
+    if not numbered:
+        raise bad(0, "empty file")
+    name = numbered[0][1]
     fleet = capacity = None
     rows: list[Customer] = []
-    for i, ln in enumerate(lines):
-        if ln.upper().startswith("NUMBER") and fleet is None:
-            fleet, capacity = (int(float(t)) for t in lines[i + 1].split()[:2])
+    seen: dict[int, int] = {}
+    in_customers = False
+    for idx, (no, ln) in enumerate(numbered):
+        upper = ln.upper()
+        if upper.startswith("NUMBER") and fleet is None:
+            if idx + 1 >= len(numbered):
+                raise bad(no, "the fleet row (number of vehicles, capacity) is missing")
+            fno, fleet_row = numbered[idx + 1]
+            parts = fleet_row.split()
+            if len(parts) < 2 or not all(_is_number(t) for t in parts[:2]):
+                raise bad(fno, "expected the number of vehicles and their capacity")
+            fleet, capacity = (int(float(t)) for t in parts[:2])
+            if fleet < 1 or capacity < 0:
+                raise bad(fno, f"fleet {fleet} / capacity {capacity} out of range")
+            continue
+        if upper.startswith("CUST"):
+            in_customers = True
+            continue
         parts = ln.split()
-        if len(parts) == 7 and all(_is_number(t) for t in parts):
-            n, x, y, q, r, d, s = (float(t) for t in parts)
-            rows.append(
-                Customer(
-                    number=int(n), x=x, y=y, demand=int(q), ready=r, due=d, service=s
-                )
+        if not in_customers:
+            # files without a CUSTOMER header start with their first 7-number row
+            if fleet is None or len(parts) != 7 or not all(map(_is_number, parts)):
+                continue
+            in_customers = True
+        cut = idx == len(numbered) - 1 and not text.endswith(("\n", "\r"))
+        if cut and (len(parts) != 7 or not all(_is_number(t) for t in parts)):
+            raise bad(no, "truncated: the file ends inside this row")
+        if len(parts) != 7 or not all(_is_number(t) for t in parts):
+            raise bad(
+                no,
+                f"expected 7 numbers (number, x, y, demand, ready, due, service), "
+                f"got {ln[:60]!r}",
             )
-    if fleet is None or capacity is None or not rows or rows[0].number != 0:
-        raise ValueError(
-            f"{path}: not a Solomon-format instance (fleet/capacity/depot row missing)"
+        n, x, y, q, r, d, sv = (float(t) for t in parts)
+        if n != int(n) or n < 0:
+            raise bad(no, f"customer number {parts[0]} is not a whole number >= 0")
+        if q < 0:
+            raise bad(no, f"customer {int(n)} has a negative demand {parts[3]}")
+        if sv < 0:
+            raise bad(no, f"customer {int(n)} has a negative service time {parts[6]}")
+        if d < r:
+            raise bad(
+                no,
+                f"customer {int(n)}'s window closes ({parts[5]}) before it opens ({parts[4]})",
+            )
+        if int(n) in seen:
+            raise bad(
+                no, f"customer {int(n)} appears twice (first on line {seen[int(n)]})"
+            )
+        seen[int(n)] = no
+        rows.append(
+            Customer(number=int(n), x=x, y=y, demand=int(q), ready=r, due=d, service=sv)
         )
+    if fleet is None or capacity is None:
+        raise bad(0, "no VEHICLE table (NUMBER / CAPACITY and their row)")
+    if not rows:
+        raise bad(0, "no customer rows after the CUSTOMER header")
+    if rows[0].number != 0:
+        raise bad(
+            seen[rows[0].number], "the first customer row must be the depot (number 0)"
+        )
+    last_no = numbered[-1][0]
+    if not text.endswith(("\n", "\r")) and seen.get(rows[-1].number) == last_no:
+        raise bad(last_no, "truncated: the file ends inside this row")
     return Instance(name=name, vehicles=fleet, capacity=capacity, customers=tuple(rows))
 
 

@@ -305,7 +305,7 @@ def _book(user: SignedIn, c: desk.DeskCard) -> None:
         a.markdown(f"**{labels.window(o.slot.start, o.slot.end)}**")
         b.markdown(f"{escape_markdown(o.technician)} · +{o.added_km:.1f} km driving")
         cc.markdown(BADGE[o.sla_met])
-        if d.button("Book", key=ui.key(f"book_{o.id}")):
+        if d.button("Book", key=ui.key(f"slot_{o.id}")):
             _do_book(user, int(tid), o.id)
 
 

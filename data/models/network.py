@@ -66,6 +66,11 @@ class Technician(Base):
     cost_per_km: Mapped[float] = mapped_column(Float, default=0.35)
     cost_per_hour: Mapped[float] = mapped_column(Float, default=32.0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Availability (dispatch.planning.availability): weekday -> ["HH:MM", "HH:MM"]
+    # (None: days_off and the shift above), limits on hours worked per day and week.
+    weekly_hours: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    max_hours_day: Mapped[float | None] = mapped_column(Float)
+    max_hours_week: Mapped[float | None] = mapped_column(Float)
 
 
 class TechnicianAbsence(Base):
@@ -80,6 +85,9 @@ class TechnicianAbsence(Base):
     )
     on_date: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(80), default="")
+    kind: Mapped[str] = mapped_column(
+        String(20), default="leave"
+    )  # leave|training|sick
 
 
 class Courier(Base):

@@ -21,7 +21,9 @@ COMMAND_MODULES = [
     "dispatch.cli.customer",  # customer find; loyalty expiring/refresh/redeem
     "dispatch.cli.orders",  # orders bags/ready/collected/move/failed/expire/relays
     "dispatch.cli.notices",  # notices list/run/unsubscribe/sms-reply/prefs
+    "dispatch.cli.club",  # club enrol
     "dispatch.cli.sla",  # sla show/recompute (ticket at-risk is under ticket)
+    "dispatch.cli.horizon",  # tech hours/absent (plan --from is under plan)
     "dispatch.cli.visit",  # visit status (field reports)
     "dispatch.cli.user",  # user add/set/deactivate/list
     "dispatch.cli.booking",  # visit slots/book (joins the visit group: after visit)

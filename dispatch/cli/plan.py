@@ -9,8 +9,11 @@ import time
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from data.db import migrate, sessions
 from dispatch.cli.common import CommandError, default_actor, read, write
+from dispatch.cli.horizon import plan_horizon_cli
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from routing import Progress
@@ -20,7 +23,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "plan", help="plan the technicians' rounds (or the couriers' routes) of a day"
     )
-    p.add_argument("--date", type=date.fromisoformat, required=True)
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--date", type=date.fromisoformat, help="the day to plan")
+    when.add_argument(
+        "--from",
+        dest="start",
+        type=date.fromisoformat,
+        help="first day of a horizon of --days days (technicians), see docs",
+    )
+    p.add_argument(
+        "--days", type=int, default=5, help="with --from: days in the horizon"
+    )
+    p.add_argument(
+        "--overtime",
+        type=int,
+        default=60,
+        metavar="MIN",
+        help="with --from: overtime allowed per technician and day when due work is left out",
+    )
+    p.add_argument(
+        "--replan-published",
+        action="store_true",
+        help="with --from: re-plan days already published (kept by default)",
+    )
     p.add_argument("--kind", choices=["technicians", "couriers"], default="technicians")
     p.add_argument(
         "--region", default=None, help="one region only (default: the whole country)"
@@ -47,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 class _Ticker:
-    """One updating line on stderr: elapsed, jobs placed, objective."""
+    """One updating line on stderr: elapsed and visits placed (never the raw objective)."""
 
     def __init__(self, quiet: bool):
         self.quiet, self.last = quiet, 0.0
@@ -58,25 +83,35 @@ class _Ticker:
             return
         self.last = now
         sys.stderr.write(
-            f"\r  {p.elapsed_s:6.1f} s  placed {p.jobs_placed}/{p.jobs_total}  "
-            f"objective {p.objective:,.0f}   "
+            f"\r  {p.elapsed_s:6.1f} s  placed {p.jobs_placed}/{p.jobs_total} visits   "
         )
         sys.stderr.flush()
 
 
 def _plan(args: argparse.Namespace) -> int:
-    migrate()
+    if args.start is not None:
+        migrate()
+        return plan_horizon_cli(args)
     seconds = args.seconds or planning.DEFAULT_SECONDS[args.kind]
     t0 = time.monotonic()
-    plan_id = jobs.run_inline(
-        kind=args.kind,
-        day=args.date,
-        region=args.region,
-        seconds=seconds,
-        actor="cli",
-        depot_id=args.depot,
-        echo=_Ticker(args.quiet),
-    )
+    try:
+        migrate()
+        plan_id = jobs.run_inline(
+            kind=args.kind,
+            day=args.date,
+            region=args.region,
+            seconds=seconds,
+            actor="cli",
+            depot_id=args.depot,
+            echo=_Ticker(args.quiet),
+        )
+    except jobs.RunFailed as exc:
+        raise CommandError(str(exc)) from exc
+    except SQLAlchemyError as exc:  # before the run existed: nothing was written
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise CommandError(
+            f"database error: {first[0] if first else type(exc).__name__}"
+        ) from exc
     if not args.quiet:
         sys.stderr.write("\n")
     if plan_id is None:
@@ -96,6 +131,8 @@ def _plan(args: argparse.Namespace) -> int:
     )
     for reason, n in sorted(st.get("reasons", {}).items()):
         print(f"  left out: {n} × {reason}")
+    for name, why in sorted(st.get("idle", {}).items()):
+        print(f"  idle: {name}: {why}")
     if st.get("replan"):
         print(f"  re-plan: {st['replan']}")
     if args.json_path:

@@ -10,7 +10,7 @@ from typing import Any
 
 from routing.params import SolveParams
 from routing.progress import Progress
-from routing.solomon import solve_file
+from routing.solomon import read, solve_file
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +63,14 @@ def run(args: argparse.Namespace) -> int:
     params = SolveParams(
         time_limit_s=args.seconds, workers=args.workers, seed=args.seed
     )
+    try:
+        read(args.file)
+    except (
+        ValueError,
+        UnicodeDecodeError,
+    ) as exc:  # bad input: one line, nothing solved
+        print(f"solve-vrptw: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
     ans = solve_file(args.file, params, progress=_Shower())
     problems = ans.errors + ans.violations
     out = {

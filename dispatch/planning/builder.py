@@ -28,6 +28,7 @@ from data.models import (
     VisitBooking,
 )
 from dispatch import labels
+from dispatch.planning.availability import shift_on
 from dispatch.priority import score as prio
 from dispatch.priority.score import planning_now
 from repairs.triage import SKILLS
@@ -69,6 +70,7 @@ class JobMeta:
     priority_class: int = 0
     explanation: str = ""
     pinned_to: str | None = None
+    refused: str = ""  # contradictory data: left out with this reason, never solved
 
     @property
     def shown(self) -> str:
@@ -84,6 +86,7 @@ class VehicleMeta:
     name: str = ""
     region: str = ""
     home: tuple[float, float] = (0.0, 0.0)
+    idle: str = ""  # contradictory shift or break: idle all day, for this reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +95,7 @@ class Variant:
 
     label: str = ""
     extra_technicians: int = 0
+    extra_region: str = ""  # where the extra technicians work ("": the busiest region)
     absent: tuple[int, ...] = ()  # technician ids off sick
     weights: Mapping[str, Any] = field(
         default_factory=dict
@@ -103,6 +107,7 @@ class Variant:
         return cls(
             label=str(d.get("label", "")),
             extra_technicians=int(d.get("extra_technicians", 0)),
+            extra_region=str(d.get("extra_region", "") or ""),
             absent=tuple(int(x) for x in d.get("absent", ())),
             weights=dict(d.get("weights", {})),
         )
@@ -111,6 +116,7 @@ class Variant:
         return {
             "label": self.label,
             "extra_technicians": self.extra_technicians,
+            "extra_region": self.extra_region,
             "absent": list(self.absent),
             "weights": dict(self.weights),
         }
@@ -127,6 +133,12 @@ class DayProblem:
     labels: Mapping[str, str] = field(
         default_factory=dict
     )  # vehicle ref -> region (for partitioning)
+    refused: Mapping[str, str] = field(
+        default_factory=dict
+    )  # job ref -> why (bad data)
+    idle: Mapping[str, str] = field(
+        default_factory=dict
+    )  # vehicle ref -> why (bad data)
 
     def to_local(self, seconds: int) -> datetime:
         return seconds_to_local(self.day, seconds)
@@ -180,11 +192,12 @@ def technician_vehicles(
     )
     absent |= set(variant.absent)
     sites = {s.id: s for s in session.scalars(select(Site).where(Site.kind == "depot"))}
-    techs = [
-        t
+    shifts = {
+        t.id: shift
         for t in session.scalars(q)
-        if day.weekday() not in (t.days_off or []) and t.id not in absent
-    ]
+        if (shift := shift_on(t, day)) is not None
+    }
+    techs = [t for t in session.scalars(q) if t.id in shifts and t.id not in absent]
     out = []
     for t in techs:
         home = (
@@ -192,12 +205,16 @@ def technician_vehicles(
             if t.home_site_id in sites
             else (t.home_lat, t.home_lon)
         )
-        out.append(_tech_vehicle(t, f"tech:{t.id}", t.name, home))
+        out.append(_tech_vehicle(t, f"tech:{t.id}", t.name, home, shifts[t.id]))
     # What-if extra technicians: clones of the busiest regions' profile, based at their depots.
+    pool = techs
+    if variant.extra_technicians and techs:
+        wanted = variant.extra_region or _busiest_region(session, day, region)
+        pool = [t for t in techs if t.region == wanted] or techs
     for k in range(variant.extra_technicians):
-        if not techs:
+        if not pool:
             break
-        model = techs[k % len(techs)]
+        model = pool[k % len(pool)]
         depot = next((s for s in sites.values() if s.region == model.region), None)
         home = (depot.lat, depot.lon) if depot else (model.home_lat, model.home_lon)
         v, meta, loc = _tech_vehicle(
@@ -207,24 +224,88 @@ def technician_vehicles(
     return out
 
 
-def _tech_vehicle(
-    t: Technician, ref: str, name: str, home: tuple[float, float]
-) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
-    shift = TimeWindow(
-        start_s=to_seconds(date.min, t.shift_start),
-        end_s=to_seconds(date.min, t.shift_end),
+def _busiest_region(session: Session, day: date, region: str | None) -> str:
+    """The region with the most on-site visits wanted ``day`` (where an extra pair of hands helps)."""
+    from sqlalchemy import func
+
+    q = (
+        select(Customer.region, func.count(RepairTicket.id))
+        .join(Customer, Customer.id == RepairTicket.customer_id)
+        .where(
+            RepairTicket.resolution_path == "onsite",
+            RepairTicket.status.in_(PLANNABLE_STATES),
+            RepairTicket.visit_on == day,
+        )
+        .group_by(Customer.region)
+        .order_by(func.count(RepairTicket.id).desc())
     )
+    if region:
+        q = q.where(Customer.region == region)
+    row = session.execute(q.limit(1)).first()
+    return str(row[0]) if row else (region or "")
+
+
+def _tech_vehicle(
+    t: Technician,
+    ref: str,
+    name: str,
+    home: tuple[float, float],
+    hours: tuple[time, time] | None = None,
+) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
+    """The technician as a vehicle; a contradictory shift or break makes them idle, saying why."""
+    try:
+        return _checked_vehicle(t, ref, name, home, hours)
+    except ValueError:
+        why = (
+            f"shift ends before it starts ({t.shift_start:%H:%M}–{t.shift_end:%H:%M})"
+            if t.shift_end <= t.shift_start
+            else f"break {t.break_earliest:%H:%M}–{t.break_latest:%H:%M} of "
+            f"{t.break_minutes} min does not fit the shift {t.shift_start:%H:%M}–{t.shift_end:%H:%M}"
+        )
+        v = Vehicle(id=ref, start=0, end=0, shift=TimeWindow(start_s=0, end_s=0))
+        meta = VehicleMeta(
+            ref=ref,
+            technician_id=t.id if ref == f"tech:{t.id}" else None,
+            name=name,
+            region=t.region,
+            home=home,
+            idle=why,
+        )
+        return v, meta, home
+
+
+def _checked_vehicle(
+    t: Technician,
+    ref: str,
+    name: str,
+    home: tuple[float, float],
+    hours: tuple[time, time] | None = None,
+) -> tuple[Vehicle, VehicleMeta, tuple[float, float]]:
+    start, end = hours or (t.shift_start, t.shift_end)
+    shift = TimeWindow(
+        start_s=to_seconds(date.min, start),
+        end_s=to_seconds(date.min, end),
+    )
+    # The break as set; on a day the weekly pattern shortens (a Saturday morning, the
+    # daily limit) it is clipped to the shift, and a shift under 6 h has none. A
+    # contradictory break on the normal shift still raises (the technician stays idle).
+    b_start = to_seconds(date.min, t.break_earliest)
+    b_end = to_seconds(date.min, t.break_latest)
+    if hours is not None and hours != (t.shift_start, t.shift_end):
+        b_start, b_end = max(b_start, shift.start_s), min(b_end, shift.end_s)
+        keep = b_end - b_start >= t.break_minutes * 60 and (
+            shift.end_s - shift.start_s >= 6 * 3600
+        )
+    else:
+        keep = True
     breaks = (
         (
             Break(
-                window=TimeWindow(
-                    start_s=to_seconds(date.min, t.break_earliest),
-                    end_s=to_seconds(date.min, t.break_latest),
-                ),
+                window=TimeWindow(start_s=b_start, end_s=b_end),
                 duration_s=t.break_minutes * 60,
             ),
         )
-        if t.break_minutes  # no break: none built (a 0-minute Break is invalid)
+        if t.break_minutes and keep  # a 0-minute Break is invalid
         else ()
     )
     v = Vehicle(
@@ -304,7 +385,13 @@ def repair_jobs(
         ref = f"T{t.id}"
         windows: tuple[TimeWindow, ...] = ()
         win = None
-        if (
+        refused = ""
+        if t.window_start and t.window_end and t.window_end <= t.window_start:
+            refused = (
+                f"its window ends before it starts ({labels.when(t.window_start)} – "
+                f"{labels.when(t.window_end)})"
+            )
+        elif (
             t.window_start
             and t.window_end
             and t.window_start.astimezone(PARIS).date() == day
@@ -321,7 +408,7 @@ def repair_jobs(
         if pin and (pin.not_before or pin.not_after):
             lo = to_seconds(day, pin.not_before) if pin.not_before else 0
             hi = to_seconds(day, pin.not_after) if pin.not_after else 24 * 3600
-            pinned_start = TimeWindow(start_s=lo, end_s=max(lo, hi))
+            pinned_start = TimeWindow(start_s=max(lo, 0), end_s=max(lo, hi, 0))
         pinned_vehicle = (
             f"tech:{pin.technician_id}" if pin and pin.technician_id else None
         )
@@ -361,6 +448,7 @@ def repair_jobs(
             priority_class=p.priority_class,
             explanation=p.explanation,
             pinned_to=pinned_vehicle,
+            refused=refused,
         )
         out.append((job, meta))
     return out
@@ -386,12 +474,16 @@ def assemble(
         return index[key]
 
     vs = []
-    for v, _, home in vehicles:
+    for v, vm, home in vehicles:
+        if vm.idle:
+            continue
         i = loc(home)
         vs.append(replace(v, start=i, end=i))
     known = {v.id for v in vs}
     js = []
     for j, m in jobs:
+        if m.refused:
+            continue
         where = (job_locations or {}).get(j.id, (m.lat, m.lon))
         pv = j.pinned_vehicle if j.pinned_vehicle in known else None
         js.append(replace(j, location=loc(where), pinned_vehicle=pv))
@@ -408,7 +500,9 @@ def assemble(
         problem=problem,
         jobs={m.ref: m for _, m in jobs},
         vehicles={m.ref: m for _, m, _ in vehicles},
-        labels={m.ref: m.region for _, m, _ in vehicles},
+        labels={m.ref: m.region for _, m, _ in vehicles if not m.idle},
+        refused={m.ref: m.refused for _, m in jobs if m.refused},
+        idle={m.ref: m.idle for _, m, _ in vehicles if m.idle},
     )
 
 

@@ -5,6 +5,13 @@ dashboard inserts a ``PlanRun`` row and starts ``python -m dispatch.planning.wor
 The worker writes progress (elapsed, jobs placed, best objective) to the row and
 polls its cancel flag; any dashboard replica can follow or cancel it. The CLI
 runs the same :func:`execute` in its own process.
+
+A run beats a heartbeat every ``run_signals.HEARTBEAT_S`` seconds from a thread of its
+process. A queued or running run whose heartbeat is older than ``STALE_S`` (its
+process died, or lost the database) is marked failed by whoever reads it next
+(:func:`status`, :func:`recent_runs`), so nothing stays "running" forever. A
+process that loses the database stops its search and raises :class:`RunFailed`
+(one line for the CLI). The worker's output goes to ``var/log/plan-run-<id>.log``.
 """
 
 from __future__ import annotations
@@ -15,23 +22,41 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from data.base import utcnow
-from data.db import database_url, sessions, write_session
+from data.base import PARIS, utcnow
+from data.db import REPO_ROOT, database_url, sessions, write_session
+from data.enums import RunStatus
 from data.errors import describe
 from data.models import PlanRun
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
+from dispatch.planning.run_signals import (
+    DbCancel,
+    DbProgress,
+    Heartbeat,
+    mark_failed,
+    one_line,
+    update_run,
+)
 from routing import Progress
 
-FINAL = ("done", "cancelled", "failed")
+FINAL = (RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED)
+STALE_S = 45.0
+"""A run silent for this long is dead: marked failed within a minute."""
+LOG_DIR = REPO_ROOT / "var" / "log"
 log = logging.getLogger(__name__)
+
+
+class RunFailed(RuntimeError):
+    """The run could not finish (database lost, process error); the message is one line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +90,9 @@ class RunView:
         )
 
 
-def _view(r: PlanRun) -> RunView:
+def _view(r: PlanRun, failed: str | None = None) -> RunView:
+    if failed is not None:
+        return replace(_view(r), status=RunStatus.FAILED.value, error=failed)
     return RunView(
         r.id,
         r.kind,
@@ -148,15 +175,63 @@ def start_plan(
             replan=replan,
         )
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.Popen(
-        [sys.executable, "-m", "dispatch.planning.worker", str(run_id)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with log_path(run_id).open("ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "dispatch.planning.worker", str(run_id)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return run_id
+
+
+def log_path(run_id: int) -> Path:
+    """Where a worker's output goes."""
+    return LOG_DIR / f"plan-run-{run_id}.log"
+
+
+def _stale(r: PlanRun, now: datetime) -> bool:
+    if r.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return False
+    beat = r.heartbeat_at or r.started_at or r.created_at
+    return beat is not None and (now - beat).total_seconds() > STALE_S
+
+
+def _reap(session: Session, runs: list[PlanRun]) -> dict[int, str]:
+    """Mark runs without a heartbeat failed, in a write transaction of their own.
+
+    Returns run id -> error for the runs it failed (the reader's snapshot may
+    predate the write, so views take these from here).
+    """
+    now = utcnow()
+    dead = [r for r in runs if _stale(r, now)]
+    if not dead:
+        return {}
+    errors = {}
+    for r in dead:
+        beat = r.heartbeat_at or r.created_at
+        errors[r.id] = (
+            f"the planning process stopped: no heartbeat since "
+            f"{beat.astimezone(PARIS):%H:%M:%S}"
+            if beat
+            else "no heartbeat"
+        )
+    bind = session.get_bind()
+    url = bind.url.render_as_string(hide_password=False)  # type: ignore[union-attr]
+    with sessions(url, writer=True).begin() as w:
+        for r in dead:
+            w.execute(
+                update(PlanRun)
+                .where(
+                    PlanRun.id == r.id,
+                    PlanRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
+                )
+                .values(status=RunStatus.FAILED, finished_at=now, error=errors[r.id])
+            )
+    return errors
 
 
 def status(session: Session, run_id: int) -> RunView:
@@ -164,7 +239,8 @@ def status(session: Session, run_id: int) -> RunView:
     run = session.get(PlanRun, run_id, populate_existing=True)
     if run is None:
         raise LookupError(f"plan run {run_id} does not exist")
-    return _view(run)
+    dead = _reap(session, [run])
+    return _view(run, dead.get(run.id))
 
 
 def recent_runs(
@@ -176,7 +252,9 @@ def recent_runs(
         .order_by(PlanRun.id.desc())
         .limit(limit)
     )
-    return [_view(r) for r in session.scalars(q)]
+    rows = list(session.scalars(q))
+    dead = _reap(session, rows)
+    return [_view(r, dead.get(r.id)) for r in rows]
 
 
 def cancel(session: Session, run_id: int) -> None:
@@ -186,142 +264,128 @@ def cancel(session: Session, run_id: int) -> None:
     )
 
 
-class _DbCancel:
-    """Cancel token reading the run's flag, at most every ``every_s`` seconds."""
-
-    def __init__(self, url: str, run_id: int, every_s: float = 0.5):
-        self.url, self.run_id, self.every_s = url, run_id, every_s
-        self._last, self._value = 0.0, False
-
-    def is_cancelled(self) -> bool:
-        now = time.monotonic()
-        if not self._value and now - self._last >= self.every_s:
-            self._last = now
-            with sessions(self.url)() as s:
-                self._value = bool(
-                    s.scalar(
-                        select(PlanRun.cancel_requested).where(
-                            PlanRun.id == self.run_id
-                        )
-                    )
-                )
-        return self._value
-
-
-class _DbProgress:
-    """Progress callback writing the best figures to the run row, throttled."""
-
-    def __init__(
-        self,
-        url: str,
-        run_id: int,
-        echo: Callable[[Progress], None] | None,
-        every_s: float = 0.5,
-    ):
-        self.url, self.run_id, self.echo, self.every_s = url, run_id, echo, every_s
-        self._last = 0.0
-
-    def __call__(self, p: Progress) -> None:
-        if self.echo:
-            self.echo(p)
-        now = time.monotonic()
-        if now - self._last < self.every_s:
-            return
-        self._last = now
-        _update(
-            self.url,
-            self.run_id,
-            elapsed_s=round(p.elapsed_s, 2),
-            jobs_placed=p.jobs_placed,
-            jobs_total=p.jobs_total,
-            best_objective=float(p.objective),
-            heartbeat_at=utcnow(),
-        )
-
-
-def _update(url: str, run_id: int, **values: Any) -> None:
-    with sessions(url, writer=True).begin() as s:
-        s.execute(update(PlanRun).where(PlanRun.id == run_id).values(**values))
-
-
 def execute(
     run_id: int,
     *,
     url: str | None = None,
     echo: Callable[[Progress], None] | None = None,
 ) -> int | None:
-    """Run a recorded plan run to the end; returns the new plan id (None on failure)."""
+    """Run a recorded plan run to the end; returns the new plan id.
+
+    Raises ``RunFailed`` (one line) when the database is lost or errs during the
+    run; nothing is half-written (the plan is saved in one transaction).
+    """
     url = url or database_url()
     t0 = time.monotonic()
-    with sessions(url, writer=True).begin() as s:
-        run = s.get(PlanRun, run_id)
-        if run is None:
-            raise LookupError(f"plan run {run_id} does not exist")
-        if run.status != "queued":
-            return run.plan_id
-        run.status, run.started_at, run.heartbeat_at = "running", utcnow(), utcnow()
-        kind, day, region, seconds = (
-            run.kind,
-            run.plan_date,
-            run.region,
-            run.time_limit_s,
-        )
-        params, actor = dict(run.params or {}), run.requested_by
     try:
-        variant = Variant.from_dict(params.get("variant"))
-        with sessions(url)() as s:
-            dp = planning.build_day(
-                s, kind, day, region, variant, depot_id=params.get("depot_id")
-            )
-            based_on = params.get("based_on")
-            initial = None
-            if based_on and params.get("replan"):
-                dp = planning.stabilise(dp, s, based_on)
-                initial = planning.initial_from_plan(s, based_on, dp)
-        _update(url, run_id, jobs_total=len(dp.problem.jobs))
-        sol = planning.solve_day(
-            dp,
-            seconds,
-            progress=_DbProgress(url, run_id, echo),
-            cancel=_DbCancel(url, run_id),
-            initial=initial,
-        )
         with sessions(url, writer=True).begin() as s:
-            plan_id = planning.save_plan(
-                s,
-                dp,
-                sol,
-                actor=actor,
-                label=variant.label,
-                based_on=based_on,
-                params={"seconds": seconds, **params},
+            run = s.get(PlanRun, run_id)
+            if run is None:
+                raise LookupError(f"plan run {run_id} does not exist")
+            if run.status != RunStatus.QUEUED:
+                return run.plan_id
+            run.status, run.started_at, run.heartbeat_at = (
+                RunStatus.RUNNING.value,
+                utcnow(),
+                utcnow(),
             )
-            cancelled = bool(
-                s.scalar(select(PlanRun.cancel_requested).where(PlanRun.id == run_id))
+            kind, day, region, seconds = (
+                run.kind,
+                run.plan_date,
+                run.region,
+                run.time_limit_s,
             )
-            s.execute(
-                update(PlanRun)
-                .where(PlanRun.id == run_id)
-                .values(
-                    status="cancelled" if cancelled else "done",
-                    plan_id=plan_id,
-                    finished_at=utcnow(),
-                    elapsed_s=round(time.monotonic() - t0, 2),
-                    jobs_placed=sum(len(r.stops) for r in sol.routes),
-                    best_objective=float(sol.objective.cost),
-                )
-            )
-        return plan_id
+            params, actor = dict(run.params or {}), run.requested_by
+    except SQLAlchemyError as exc:
+        raise RunFailed(
+            f"database error starting plan run {run_id}: {one_line(exc)}"
+        ) from exc
+    beat = Heartbeat(url, run_id)
+    beat.start()
+    try:
+        return _execute(
+            url, run_id, kind, day, region, seconds, params, actor, echo, beat, t0
+        )
+    except RunFailed as exc:
+        mark_failed(url, run_id, str(exc))
+        raise
+    except SQLAlchemyError as exc:
+        log.exception("plan run %s: database error", run_id)
+        msg = f"database error during plan run {run_id}: {one_line(exc)}"
+        mark_failed(url, run_id, msg)
+        raise RunFailed(msg) from exc
     except Exception as exc:
         log.exception("plan run %s failed", run_id)  # the details: server log only
-        _update(
+        mark_failed(
             url,
             run_id,
-            status="failed",
-            finished_at=utcnow(),
-            error=describe(exc),  # type and message; no SQL parameters (data.errors)
+            describe(exc),  # type and message; no SQL parameters (data.errors)
         )
         raise
+    finally:
+        beat.stop()
+
+
+def _execute(
+    url: str,
+    run_id: int,
+    kind: str,
+    day: date,
+    region: str | None,
+    seconds: float,
+    params: dict[str, Any],
+    actor: str,
+    echo: Callable[[Progress], None] | None,
+    beat: Heartbeat,
+    t0: float,
+) -> int:
+    variant = Variant.from_dict(params.get("variant"))
+    with sessions(url)() as s:
+        dp = planning.build_day(
+            s, kind, day, region, variant, depot_id=params.get("depot_id")
+        )
+        based_on = params.get("based_on")
+        initial = None
+        if based_on and params.get("replan"):
+            dp = planning.stabilise(dp, s, based_on)
+            initial = planning.initial_from_plan(s, based_on, dp)
+    update_run(url, run_id, jobs_total=len(dp.problem.jobs), heartbeat_at=utcnow())
+    sol = planning.solve_day(
+        dp,
+        seconds,
+        progress=DbProgress(url, run_id, echo, beat),
+        cancel=DbCancel(url, run_id, beat),
+        initial=initial,
+    )
+    if beat.lost:
+        raise RunFailed(f"lost the database during plan run {run_id}: {beat.lost}")
+    with sessions(url, writer=True).begin() as s:
+        plan_id = planning.save_plan(
+            s,
+            dp,
+            sol,
+            actor=actor,
+            label=variant.label,
+            based_on=based_on,
+            params={"seconds": seconds, **params},
+        )
+        cancelled = bool(
+            s.scalar(select(PlanRun.cancel_requested).where(PlanRun.id == run_id))
+        )
+        s.execute(
+            update(PlanRun)
+            .where(PlanRun.id == run_id)
+            .values(
+                status=RunStatus.CANCELLED if cancelled else RunStatus.DONE,
+                plan_id=plan_id,
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+                elapsed_s=round(time.monotonic() - t0, 2),
+                jobs_placed=sum(len(r.stops) for r in sol.routes),
+                best_objective=float(sol.objective.cost),
+            )
+        )
+    return plan_id
 
 
 def run_inline(

@@ -24,6 +24,7 @@ from dispatch.planning.builder import PARIS, DayProblem
 from dispatch.priority.score import class_name
 from routing import (
     Solution,
+    UnassignedReason,
 )
 from routing.validate import validate
 
@@ -110,6 +111,23 @@ def save_plan(
         )
         for u in sol.unassigned
     )
+    session.add_all(
+        UnassignedJob(
+            plan_id=plan.id,
+            job_ref=ref,
+            ticket_id=dp.jobs[ref].ticket_id,
+            delivery_id=(dp.jobs[ref].delivery_ids or (None,))[0],
+            reason=UnassignedReason.BAD_INPUT.value,
+            detail=why,
+            priority=dp.jobs[ref].score,
+            priority_class=dp.jobs[ref].priority_class,
+            constraint="window",
+            skill=dp.jobs[ref].skill,
+            windows=[],
+            blockers=[],
+        )
+        for ref, why in dp.refused.items()
+    )
     record(
         session,
         actor,
@@ -188,8 +206,12 @@ def plan_stats(dp: DayProblem, sol: Solution, violations: int) -> dict[str, Any]
         "priority_classes": _class_counts(dp, placed.keys()),
         "per_tier": dict(per_tier),
         "reasons": dict(
-            Counter(_reason_text(dp.kind, str(u.reason)) for u in sol.unassigned)
+            Counter(
+                [_reason_text(dp.kind, str(u.reason)) for u in sol.unassigned]
+                + [UnassignedReason.BAD_INPUT.value] * len(dp.refused)
+            )
         ),
+        "idle": {(dp.vehicles[ref].name or ref): why for ref, why in dp.idle.items()},
         "objective": sol.objective.cost,
         "status": sol.status,
         "solve_seconds": round(sol.elapsed_s, 2),

@@ -122,3 +122,29 @@ def test_store_page_has_a_notices_tab(app: AppTest, app_db: str) -> None:
     at = open_page(at, "store")
     assert not at.exception, at.exception
     assert any(t.label == "Notices" for t in at.tabs)
+
+
+def test_unsubscribe_link_withdraws_consent_without_sign_in(
+    app: AppTest, app_db: str
+) -> None:
+    from data.models import ContactPreference
+
+    eng = make_engine(app_db)
+    with sessionmaker(bind=eng)() as s:
+        pref = s.scalars(
+            select(ContactPreference)
+            .where(ContactPreference.club_consent.is_(True))
+            .limit(1)
+        ).one()
+        token, cid = pref.unsubscribe_token, pref.customer_id
+    app.query_params["unsubscribe"] = token
+    at = app.run()
+    assert not at.exception, at.exception
+    assert "no longer receive club reminders" in at.success[0].value
+    with sessionmaker(bind=eng)() as s:
+        assert s.get_one(ContactPreference, cid).club_consent is False
+    eng.dispose()
+    bad = AppTest.from_file(str(APP), default_timeout=60)
+    bad.query_params["unsubscribe"] = "not-a-token"
+    bad.run()
+    assert "not valid" in bad.error[0].value

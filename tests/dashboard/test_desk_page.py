@@ -52,7 +52,7 @@ def test_agent_finds_a_customer_and_opens_a_ticket(app: AppTest, app_db: str) ->
     assert t.status == "triaged" and t.fault == "leak"
     shown = " ".join(i.value for i in at.info)
     assert t.ref in shown and "SLA due" in shown and "business hours" in shown
-    books = [b for b in at.button if str(b.key).startswith("desk_book_")]
+    books = [b for b in at.button if str(b.key).startswith("desk_slot_")]
     assert books, "slot offers are shown for the on-site ticket"
     books[0].click().run()
     assert not at.exception

@@ -52,8 +52,10 @@ def _find(page, typed: str, name: str) -> None:
 
 
 def _pick(page, key: str, option: str) -> None:
-    page.locator(f".st-key-{key}").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Type into the select box and take the first match (robust to re-renders)."""
+    page.locator(f".st-key-{key} input").fill(option)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)  # the selection reaches the server with the form
 
 
 def _open(page, fault: str, severity: str = "High") -> str:
@@ -82,10 +84,13 @@ def test_agent_opens_each_path_and_books_a_slot(signed_in_page, e2e_db_url, tmp_
     onsite = _open(page, "Leak")
     page.get_by_text("Technician visit").first.wait_for()
     page.screenshot(path=f"{SHOTS}/1-onsite-opened.png", full_page=True)
-    book = page.locator("[class*='st-key-desk_book_']").first
+    book = page.locator("[class*='st-key-desk_slot_']").first
     book.wait_for()
     book.get_by_role("button").click()
-    page.get_by_text(re.compile(rf"{onsite} booked: ")).wait_for()
+    try:
+        page.get_by_text(re.compile(rf"{onsite} booked: ")).wait_for()
+    finally:
+        page.screenshot(path=f"{SHOTS}/2-booked.png", full_page=True)
     page.screenshot(path=f"{SHOTS}/2-booked.png", full_page=True)
 
     remote = _open(page, "Descaling", "Normal")

@@ -1,0 +1,298 @@
+"""Planning the days ahead: N days planned in turn, each a plan like today's.
+
+Day by day, earliest first: each day's problem holds the visits not yet placed on an
+earlier day of the horizon (booked visits only on their own day, as the day builder
+already does), so the most urgent work — priority counts SLA slack — takes the first
+days and a visit due on day 3 with day 1 full goes to day 2. A day is solved within
+the shifts first; when visits due by the end of that day are still left out, it is
+solved again with up to ``overtime_minutes`` of overtime per technician, and the
+overtime used is reported. Weekly hour limits shorten (or cancel) later shifts of a
+technician who has worked their week. Days with a published plan are kept as
+published unless ``replan_published``; each planned day is saved as a draft plan,
+publishable day by day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.base import PARIS
+from data.enums import PlanKind, PlanStatus
+from data.models import Plan, Technician
+from dispatch.planning.availability import DEFAULT_MAX_WEEK_H, week_of
+from dispatch.planning.builder import DayProblem, technician_day
+from dispatch.planning.saved import latest_plan_id, load_plan, plan_json, save_plan
+from dispatch.planning.solving import solve_day
+from routing import Problem, Solution, TimeWindow
+
+DEFAULT_OVERTIME_MIN = 60
+MIN_SHIFT_H = 2.0  # a shift cut shorter than this by the weekly limit is not worked
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonDay:
+    day: date
+    plan_id: int
+    kept: bool  # a published plan kept as it was
+    placed: int
+    unplaced: int
+    overtime_minutes: dict[str, int]  # technician name -> minutes
+    hours: dict[str, float]  # technician name -> hours worked
+    spread_hours: dict[str, float]  # region -> max - min hours among its technicians
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    start: date
+    days: tuple[HorizonDay, ...]
+    overtime_minutes: dict[str, int] = field(default_factory=dict)
+    spread_hours: dict[str, float] = field(default_factory=dict)
+    week_hours: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)  # technician -> weekly max
+
+
+def _without(dp: DayProblem, done: set[str]) -> DayProblem:
+    jobs = tuple(j for j in dp.problem.jobs if j.id not in done)
+    return replace(
+        dp,
+        problem=replace(dp.problem, jobs=jobs),
+        jobs={k: v for k, v in dp.jobs.items() if k not in done},
+    )
+
+
+def _with_shifts(
+    dp: DayProblem, end_of: Callable[[str, TimeWindow], int | None]
+) -> DayProblem:
+    """The day with each vehicle's shift end set by ``end_of`` (None: not working)."""
+    vehicles = []
+    for v in dp.problem.vehicles:
+        end = end_of(v.id, v.shift)
+        if end is None:
+            continue
+        breaks = tuple(b for b in v.breaks if b.window.end_s <= end)
+        vehicles.append(
+            replace(
+                v, shift=TimeWindow(start_s=v.shift.start_s, end_s=end), breaks=breaks
+            )
+        )
+    ids = {v.id for v in vehicles}
+    jobs = tuple(
+        j
+        if j.pinned_vehicle in ids or j.pinned_vehicle is None
+        else replace(j, pinned_vehicle=None)
+        for j in dp.problem.jobs
+    )
+    problem: Problem = replace(dp.problem, vehicles=tuple(vehicles), jobs=jobs)
+    return replace(dp, problem=problem)
+
+
+def _due_by(dp: DayProblem, sol: Solution, day: date) -> int:
+    """Left-out visits whose SLA falls due by the end of ``day``."""
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS)
+    return sum(
+        1
+        for u in sol.unassigned
+        if (m := dp.jobs.get(u.job_id)) is not None
+        and m.sla_due_at is not None
+        and m.sla_due_at < end
+    )
+
+
+def _hours(dp: DayProblem, sol: Solution) -> dict[str, float]:
+    return {
+        dp.vehicles[r.vehicle_id].name: round((r.end_s - r.start_s) / 3600, 2)
+        for r in sol.routes
+        if r.stops
+    }
+
+
+def _spread(dp: DayProblem, hours: dict[str, float]) -> dict[str, float]:
+    by_region: dict[str, list[float]] = defaultdict(list)
+    for v in dp.problem.vehicles:
+        meta = dp.vehicles[v.id]
+        by_region[meta.region].append(hours.get(meta.name, 0.0))
+    return {r: round(max(h) - min(h), 2) for r, h in sorted(by_region.items()) if h}
+
+
+def plan_horizon(
+    session: Session,
+    start: date,
+    days: int,
+    *,
+    seconds: float,
+    actor: str,
+    region: str | None = None,
+    overtime_minutes: int = DEFAULT_OVERTIME_MIN,
+    replan_published: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Horizon:
+    """Plan ``days`` days from ``start``; the caller owns the transaction."""
+    if days < 1:
+        raise ValueError("a horizon has at least one day")
+    per_day = max(1.0, seconds / days)
+    techs = {t.id: t for t in session.scalars(select(Technician))}
+    used: dict[tuple[int, date], float] = defaultdict(float)  # (tech id, week) -> hours
+    placed_refs: set[str] = set()
+    out: list[HorizonDay] = []
+    total_ot: dict[str, int] = defaultdict(int)
+    spread: dict[str, float] = {}
+    for k in range(days):
+        day = start + timedelta(days=k)
+        if progress:
+            progress(f"day {k + 1}/{days}: {day.isoformat()}")
+        dp = _without(technician_day(session, day, region), placed_refs)
+        published = (
+            None
+            if replan_published
+            else latest_plan_id(
+                session,
+                PlanKind.TECHNICIANS.value,
+                day,
+                region,
+                status=PlanStatus.PUBLISHED.value,
+            )
+        )
+        if published is not None:
+            view = load_plan(session, published)
+            placed_refs |= {s.job_ref for r in view.routes for s in r.stops}
+            hours = {r.name: round(r.minutes / 60, 2) for r in view.routes if r.stops}
+            for r in view.routes:
+                used[(r.vehicle_id, week_of(day))] += r.minutes / 60
+            out.append(
+                HorizonDay(
+                    day,
+                    published,
+                    True,
+                    sum(len(r.stops) for r in view.routes),
+                    len(view.unassigned),
+                    {},
+                    hours,
+                    _spread(dp, hours),
+                )
+            )
+            continue
+
+        def end_of(
+            vid: str,
+            shift: TimeWindow,
+            extra_s: int = 0,
+            dp: DayProblem = dp,
+            day: date = day,
+        ) -> int | None:
+            tid = dp.vehicles[vid].technician_id
+            t = techs.get(tid) if tid else None
+            if t is None:
+                return shift.end_s + extra_s
+            left_h = (t.max_hours_week or DEFAULT_MAX_WEEK_H) - used[
+                (t.id, week_of(day))
+            ]
+            if left_h < MIN_SHIFT_H:
+                return None
+            return min(shift.end_s + extra_s, shift.start_s + int(left_h * 3600))
+
+        base = _with_shifts(dp, end_of)
+        sol = solve_day(base, per_day)
+        chosen, nominal_ends = (
+            base,
+            {v.id: v.shift.end_s for v in base.problem.vehicles},
+        )
+        if overtime_minutes > 0 and _due_by(base, sol, day):
+            extended = _with_shifts(
+                dp, lambda vid, sh: end_of(vid, sh, overtime_minutes * 60)
+            )
+            sol_ot = solve_day(extended, per_day)
+            if len(sol_ot.unassigned) < len(sol.unassigned):
+                chosen, sol = extended, sol_ot
+        plan_id = save_plan(
+            session,
+            chosen,
+            sol,
+            actor=actor,
+            params={"horizon": {"from": start.isoformat(), "days": days, "day": k + 1}},
+        )
+        ot: dict[str, int] = {}
+        for r in sol.routes:
+            over = r.end_s - nominal_ends.get(r.vehicle_id, r.end_s)
+            if r.stops and over > 0:
+                name = chosen.vehicles[r.vehicle_id].name
+                ot[name] = round(over / 60)
+                total_ot[name] += ot[name]
+        for r in sol.routes:
+            tid = chosen.vehicles[r.vehicle_id].technician_id
+            if tid and r.stops:
+                used[(tid, week_of(day))] += (r.end_s - r.start_s) / 3600
+        placed_refs |= {s.job_id for r in sol.routes for s in r.stops}
+        hours = _hours(chosen, sol)
+        day_spread = _spread(chosen, hours)
+        for reg, h in day_spread.items():
+            spread[reg] = max(spread.get(reg, 0.0), h)
+        out.append(
+            HorizonDay(
+                day,
+                plan_id,
+                False,
+                sum(len(r.stops) for r in sol.routes),
+                len(sol.unassigned),
+                ot,
+                hours,
+                day_spread,
+            )
+        )
+    week = week_of(start)
+    return Horizon(
+        start=start,
+        days=tuple(out),
+        overtime_minutes=dict(total_ot),
+        spread_hours=spread,
+        week_hours={
+            techs[t].name: round(h, 2)
+            for (t, w), h in used.items()
+            if w == week and t in techs
+        },
+        limits={t.name: t.max_hours_week or DEFAULT_MAX_WEEK_H for t in techs.values()},
+    )
+
+
+def horizon_json(session: Session, h: Horizon) -> dict[str, Any]:
+    """``{"from", "days": [plan JSON + "date"], "overtime_minutes", "spread_hours"}``."""
+    days = []
+    for d in h.days:
+        body = plan_json(load_plan(session, d.plan_id))
+        body.update(
+            date=d.day.isoformat(),
+            kept_published=d.kept,
+            overtime_minutes=d.overtime_minutes,
+            spread_hours=d.spread_hours,
+            hours=d.hours,
+        )
+        days.append(body)
+    return {
+        "from": h.start.isoformat(),
+        "days": days,
+        "overtime_minutes": h.overtime_minutes,
+        "spread_hours": h.spread_hours,
+    }
+
+
+def published_days(session: Session, start: date, days: int) -> list[date]:
+    """Days of the horizon that already have a published technician plan."""
+    end = start + timedelta(days=days)
+    return sorted(
+        set(
+            session.scalars(
+                select(Plan.plan_date).where(
+                    Plan.kind == PlanKind.TECHNICIANS.value,
+                    Plan.status == PlanStatus.PUBLISHED.value,
+                    Plan.plan_date >= start,
+                    Plan.plan_date < end,
+                )
+            )
+        )
+    )
