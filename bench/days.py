@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -30,9 +31,12 @@ DAY = date(2026, 11, 24)
 
 
 def ensure_demo(path: Path) -> str:
-    """The demo database's URL, built once in ``path`` (about two minutes)."""
+    """The demo database's URL, built once in ``path`` (about two minutes), migrated to head."""
     url = f"sqlite:///{path}"
-    if not path.exists():
+    if path.exists():  # bring an older demo file to the current schema
+        subprocess.run([sys.executable, "-m", "dispatch.cli.main", "migrate"],
+                       env={**os.environ, "DATABASE_URL": url}, check=True)  # fmt: skip
+    else:
         print(f"building the national demo in {path} ...", flush=True)
         subprocess.run([sys.executable, "-m", "dispatch.cli.main", "demo", "--scale", "national",
                         "--date", DAY.isoformat()], env={**os.environ, "DATABASE_URL": url},
@@ -50,52 +54,52 @@ def _row(name: str, dp: Any, sol: Solution, wall: float) -> list[str]:
             f"{100 * overlap_share(dp.problem, sol):.1f}"]  # fmt: skip
 
 
+WIDTHS = (44, 7, 10, 18, 9, 7, 11, 9)
+
+
+def _print(row: list[str]) -> None:
+    print("  ".join(c.ljust(w) for c, w in zip(row, WIDTHS, strict=True)), flush=True)
+
+
+def run_day(url: str, kind: str, seconds: float) -> None:
+    """One kind of day: a table row per method, printed as soon as it is solved."""
+    from data.db import sessions
+    from dispatch.planning.solving import build_day, solve_day
+
+    with sessions(url)() as s:
+        dp = build_day(s, kind, DAY)
+    matrix = problem_matrix(dp.problem.locations, None)
+    dp = replace(dp, problem=dp.problem.replace(matrix=matrix))
+    print(f"\n## {kind} day {DAY}: {len(dp.problem.jobs)} jobs, "
+          f"{len(dp.problem.vehicles)} vehicles", flush=True)  # fmt: skip
+    _print(["method", "wall s", "placed", "priority served %", "km", "routes",
+            "violations", "overlap %"])  # fmt: skip
+    _print(["-" * w for w in WIDTHS])
+    top = max(m.score for m in dp.jobs.values())
+    prio = {
+        ref: max(0, min(100, round(100 * m.score / top))) for ref, m in dp.jobs.items()
+    }
+    solvers: list[tuple[str, Callable[[], Solution]]] = [
+        (f"Tournée ({seconds:.0f} s budget)", lambda: solve_day(dp, seconds)),
+        (
+            "greedy (priority order, cheapest insertion)",
+            lambda: greedy(dp.problem, matrix),
+        ),
+        (
+            "VROOM (exploration 5, 2 threads)",
+            lambda: vroom_solve(dp.problem, matrix, prio),
+        ),
+    ]
+    for name, solver in solvers:
+        t0 = time.monotonic()
+        sol = solver()
+        _print(_row(name, dp, sol, time.monotonic() - t0))
+
+
 def run_days(
     db: Path, seconds: float, kinds: tuple[str, ...] = ("technicians", "couriers")
 ) -> None:
     """Print one table per kind of day."""
-    from data.db import sessions
-    from dispatch.planning.solving import build_day, solve_day
-
     url = ensure_demo(db)
     for kind in kinds:
-        with sessions(url)() as s:
-            dp = build_day(s, kind, DAY)
-        matrix = problem_matrix(dp.problem.locations, None)
-        dp = replace(dp, problem=dp.problem.replace(matrix=matrix))
-        print(f"\n## {kind} day {DAY}: {len(dp.problem.jobs)} jobs, {len(dp.problem.vehicles)} vehicles",
-              flush=True)  # fmt: skip
-        rows = []
-        t0 = time.monotonic()
-        sol = solve_day(dp, seconds)
-        rows.append(
-            _row(f"Tournée ({seconds:.0f} s budget)", dp, sol, time.monotonic() - t0)
-        )
-        t0 = time.monotonic()
-        g = greedy(dp.problem, matrix)
-        rows.append(
-            _row(
-                "greedy (priority order, cheapest insertion)",
-                dp,
-                g,
-                time.monotonic() - t0,
-            )
-        )
-        top = max(m.score for m in dp.jobs.values())
-        prio = {
-            ref: max(0, min(100, round(100 * m.score / top)))
-            for ref, m in dp.jobs.items()
-        }
-        t0 = time.monotonic()
-        v = vroom_solve(dp.problem, matrix, prio)
-        rows.append(
-            _row("VROOM (exploration 5, 2 threads)", dp, v, time.monotonic() - t0)
-        )
-        head = ["method", "wall s", "placed", "priority served %", "km", "routes", "violations",
-                "overlap %"]  # fmt: skip
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-        for r in [head, ["-" * w for w in widths], *rows]:
-            print(
-                "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)),
-                flush=True,
-            )
+        run_day(url, kind, seconds)

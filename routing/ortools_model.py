@@ -40,6 +40,7 @@ from routing.reasons import (
     skilled_vehicles,
     structural_reasons,
 )
+from routing.search.space import plain
 
 STATUS = {
     0: "NOT_SOLVED",
@@ -359,16 +360,20 @@ def run(
 
     routing.AddAtSolutionCallback(on_solution)
     notes: dict[str, str] = {}
+    loop_on = config.ruin_recreate and (
+        params.search == "ruin_recreate"
+        or (params.search == "auto" and plain(problem, b.jobs))
+    )
     if (
         initial is None
         and config.strategy == FirstSolution.PRIORITY_INSERTION
-        and not (config.ruin_recreate and n_jobs > 0)  # the loop builds its own
+        and not (loop_on and n_jobs > 0)  # the loop builds its own
     ):
         from routing.construct import priority_insertion
 
         by_vehicle = priority_insertion(problem, matrix, exclude=b.excluded)
         initial = by_vehicle if any(by_vehicle) else None
-    if config.ruin_recreate and n_jobs > 0:
+    if loop_on and n_jobs > 0:
         assignment, rr_notes = _ruin_recreate(
             b, params, config, sp, initial, deadline, remaining, cancel
         )
@@ -412,6 +417,9 @@ def run(
         status = "CANCELLED"
     return to_solution(b, assignment, structural, status, time.monotonic() - t0, notes)
 
+
+SLOW_POLISH_SHARE = 0.6
+"""Share of the loop's time for OR-Tools' polish on problems off the O(1) path."""
 
 MIN_POLISH_S = 0.1
 """Shortest time limit given to OR-Tools (reading routes back needs a few ms of it)."""
@@ -471,7 +479,7 @@ def _ruin_recreate(
         out = [[manager.NodeToIndex(i) for i in r] for r in routes]
         return out + [[] for _ in range(n_vehicles - len(out))]
 
-    kept: dict[tuple[tuple[int, ...], ...], Any] = {}
+    kept: dict[int, tuple[list[list[int]], Any]] = {}
 
     def polish(
         routes: list[list[int]], limit_s: float
@@ -484,10 +492,14 @@ def _ruin_recreate(
         polish_sp.time_limit.FromMilliseconds(int(max(limit_s, MIN_POLISH_S) * 1000))
         done = routing.SolveFromAssignmentWithParameters(start, polish_sp)
         best = done if done is not None else start
-        out = read_routes(routing, manager, best, n_vehicles)
-        kept.clear()  # one copy: the last polished solution, in case it is the best
-        kept[tuple(map(tuple, out))] = routing.solver().Assignment(best)
-        return out, best.ObjectiveValue()
+        out, cost = (
+            read_routes(routing, manager, best, n_vehicles),
+            best.ObjectiveValue(),
+        )
+        if not kept or cost < min(kept):  # a copy of the best polished solution
+            kept.clear()
+            kept[cost] = (out, routing.solver().Assignment(best))
+        return out, cost
 
     start: list[list[int]] | None = None
     if initial is not None:
@@ -519,15 +531,21 @@ def _ruin_recreate(
         start = read_routes(routing, manager, first, n_vehicles)
     if remaining <= 0.0 or (cancel is not None and cancel.is_cancelled()):
         return routing.ReadAssignmentFromRoutes(to_indices(start), True), notes
+    options = dict(config.loop)
+    if not space.fast:
+        # Breaks, several windows or negative loads: the Python side checks them
+        # more cautiously than OR-Tools, so OR-Tools' polish gets more of the time.
+        options.setdefault("polish_share", SLOW_POLISH_SHARE)
     best, _, stats = ruin_and_recreate(
         space, start, polish, deadline=deadline, seed=params.seed * 7919 + config.seed,
         cancelled=(lambda: cancel is not None and cancel.is_cancelled()),
-        max_iterations=params.solution_limit, **dict(config.loop),
+        max_iterations=params.solution_limit, **options,
     )  # fmt: skip
     notes["search"] = stats.text()
     final = routing.ReadAssignmentFromRoutes(to_indices(best), True)
-    if final is None:  # unreadable only for lack of time: the polish's own copy
-        final = kept.get(tuple(map(tuple, best)))
+    if final is None and kept:  # OR-Tools refused it: the best polished solution
+        final = next(iter(kept.values()))[1]
+        notes["search"] += "; best polished solution returned"
     return final, notes
 
 

@@ -40,12 +40,21 @@ class SolveParams:
     gls_lambda: float = 0.1
     solution_limit: int | None = None
     log_search: bool = False
+    search: str = "auto"
+    """``ruin_recreate`` (our loop, ``routing.search``), ``gls`` (OR-Tools' guided local
+    search alone) or ``auto``: the loop where its O(1) checks hold (one window per
+    visit, no breaks, no negative loads, no visit caps: VRPTW, the courier day),
+    guided local search elsewhere (better on the technicians' day with breaks)."""
 
     def __post_init__(self) -> None:
         if self.time_limit_s < 0:
             raise ValueError(f"time_limit_s must be >= 0, got {self.time_limit_s}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.search not in ("auto", "ruin_recreate", "gls"):
+            raise ValueError(
+                f"search must be auto, ruin_recreate or gls, got {self.search!r}"
+            )
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")
 

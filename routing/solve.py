@@ -18,6 +18,9 @@ from routing.model import Problem, Solution
 from routing.params import FirstSolution, SolveParams
 from routing.progress import CancelToken, EventToken, Progress, ProgressCallback
 
+HOT_LOOP = (("hot", 4.0), ("cold", 0.04))
+"""Every second worker anneals four times hotter: the pair explores differently."""
+
 
 def portfolio(params: SolveParams) -> list[Any]:
     """The search configurations, one per worker, rotated by ``params.seed``.
@@ -59,7 +62,7 @@ def portfolio(params: SolveParams) -> list[Any]:
             name=f"w{i}:{c.strategy.value}",
             ruin_recreate=c.ruin_recreate,
             seed=i,
-            loop=c.loop,
+            loop=c.loop or (HOT_LOOP if i % 2 else ()),
         )
         for i, c in enumerate(configs)
     ]

@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 class _Ticker:
-    """One updating line on stderr: elapsed, jobs placed, objective."""
+    """One updating line on stderr: elapsed and visits placed (never the raw objective)."""
 
     def __init__(self, quiet: bool):
         self.quiet, self.last = quiet, 0.0
@@ -83,8 +83,7 @@ class _Ticker:
             return
         self.last = now
         sys.stderr.write(
-            f"\r  {p.elapsed_s:6.1f} s  placed {p.jobs_placed}/{p.jobs_total}  "
-            f"objective {p.objective:,.0f}   "
+            f"\r  {p.elapsed_s:6.1f} s  placed {p.jobs_placed}/{p.jobs_total} visits   "
         )
         sys.stderr.flush()
 

@@ -95,6 +95,7 @@ class Variant:
 
     label: str = ""
     extra_technicians: int = 0
+    extra_region: str = ""  # where the extra technicians work ("": the busiest region)
     absent: tuple[int, ...] = ()  # technician ids off sick
     weights: Mapping[str, Any] = field(
         default_factory=dict
@@ -106,6 +107,7 @@ class Variant:
         return cls(
             label=str(d.get("label", "")),
             extra_technicians=int(d.get("extra_technicians", 0)),
+            extra_region=str(d.get("extra_region", "") or ""),
             absent=tuple(int(x) for x in d.get("absent", ())),
             weights=dict(d.get("weights", {})),
         )
@@ -114,6 +116,7 @@ class Variant:
         return {
             "label": self.label,
             "extra_technicians": self.extra_technicians,
+            "extra_region": self.extra_region,
             "absent": list(self.absent),
             "weights": dict(self.weights),
         }
@@ -204,10 +207,14 @@ def technician_vehicles(
         )
         out.append(_tech_vehicle(t, f"tech:{t.id}", t.name, home, shifts[t.id]))
     # What-if extra technicians: clones of the busiest regions' profile, based at their depots.
+    pool = techs
+    if variant.extra_technicians and techs:
+        wanted = variant.extra_region or _busiest_region(session, day, region)
+        pool = [t for t in techs if t.region == wanted] or techs
     for k in range(variant.extra_technicians):
-        if not techs:
+        if not pool:
             break
-        model = techs[k % len(techs)]
+        model = pool[k % len(pool)]
         depot = next((s for s in sites.values() if s.region == model.region), None)
         home = (depot.lat, depot.lon) if depot else (model.home_lat, model.home_lon)
         v, meta, loc = _tech_vehicle(
@@ -215,6 +222,27 @@ def technician_vehicles(
         )
         out.append((replace(v, skills=frozenset(SKILLS)), meta, loc))
     return out
+
+
+def _busiest_region(session: Session, day: date, region: str | None) -> str:
+    """The region with the most on-site visits wanted ``day`` (where an extra pair of hands helps)."""
+    from sqlalchemy import func
+
+    q = (
+        select(Customer.region, func.count(RepairTicket.id))
+        .join(Customer, Customer.id == RepairTicket.customer_id)
+        .where(
+            RepairTicket.resolution_path == "onsite",
+            RepairTicket.status.in_(PLANNABLE_STATES),
+            RepairTicket.visit_on == day,
+        )
+        .group_by(Customer.region)
+        .order_by(func.count(RepairTicket.id).desc())
+    )
+    if region:
+        q = q.where(Customer.region == region)
+    row = session.execute(q.limit(1)).first()
+    return str(row[0]) if row else (region or "")
 
 
 def _tech_vehicle(

@@ -9,23 +9,21 @@ them with ``st.cache_data``, which pickles). The planner itself lives in
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from data.audit import record
 from data.models import (
     Courier,
     Customer,
     LoyaltyAccount,
     Plan,
-    PlanPin,
     RepairTicket,
     Site,
     Technician,
 )
+from dispatch import labels
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import (
     PARIS,
@@ -34,9 +32,46 @@ from dispatch.planning.builder import (
     Variant,
     repair_jobs,
 )
-from dispatch.priority.score import planning_now
-from repairs import lifecycle
-from repairs.states import TicketState
+from dispatch.priority.score import class_name, planning_now
+from dispatch.views.board_plans import (
+    WEIGHT_PRESETS as WEIGHT_PRESETS,
+)
+from dispatch.views.board_plans import (
+    PlanChoice as PlanChoice,
+)
+from dispatch.views.board_plans import (
+    compare_rows as compare_rows,
+)
+from dispatch.views.board_plans import (
+    diff_rows as diff_rows,
+)
+from dispatch.views.board_plans import (
+    plan_status as plan_status,
+)
+from dispatch.views.board_plans import (
+    published_plan_id as published_plan_id,
+)
+from dispatch.views.board_plans import (
+    remove_from_day as remove_from_day,
+)
+from dispatch.views.board_plans import (
+    variant_plans as variant_plans,
+)
+from dispatch.views.board_types import (
+    SLA_STATUSES as SLA_STATUSES,
+)
+from dispatch.views.board_types import (
+    JobRow as JobRow,
+)
+from dispatch.views.board_types import (
+    StopDetail as StopDetail,
+)
+from dispatch.views.board_types import (
+    VehicleInfo as VehicleInfo,
+)
+from dispatch.views.board_types import (
+    next_working_day as next_working_day,
+)
 
 __all__ = [
     "SLA_STATUSES",
@@ -61,72 +96,6 @@ __all__ = [
     "variant_plans",
     "vehicle_info",
 ]
-
-#: SLA status of a job as seen at the start of the planning day, most urgent first.
-SLA_STATUSES = ("breached", "due today", "due tomorrow", "later", "no SLA")
-
-
-@dataclass(frozen=True, slots=True)
-class JobRow:
-    """One visit to plan, as the board's table and map show it."""
-
-    ref: str
-    ticket_id: int | None
-    customer: str
-    address: str
-    town: str
-    region: str
-    lat: float
-    lon: float
-    label: str
-    skill: str
-    duration_min: int
-    window: str  # "09:00-12:00" local, or ""
-    sla_due: str  # "2026-11-24 15:00" local, or ""
-    sla_status: str  # one of SLA_STATUSES
-    tier: str
-    severity: str
-    score: int
-    explanation: str
-    pinned_to: str  # "tech:<id>" or ""
-
-
-@dataclass(frozen=True, slots=True)
-class StopDetail:
-    """What a route sheet or a popup says about one job of a plan."""
-
-    ref: str
-    customer: str
-    phone: str
-    address: str
-    town: str
-    lat: float
-    lon: float
-    label: str
-    skill: str
-    window: str
-    tier: str
-
-
-@dataclass(frozen=True, slots=True)
-class VehicleInfo:
-    id: int
-    name: str
-    home_lat: float
-    home_lon: float
-    break_minutes: int
-    region: str = ""
-    active: bool = True
-
-
-# --- days ---------------------------------------------------------------------------
-
-
-def next_working_day(day: date) -> date:
-    """``day`` itself on Monday-Friday, else the following Monday."""
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
 
 
 def default_day(session: Session, today: date) -> date:
@@ -192,16 +161,18 @@ def job_rows(
                 lat=m.lat,
                 lon=m.lon,
                 label=m.label,
-                skill=m.skill or "",
+                skill=labels.skill(m.skill) if m.skill else "",
                 duration_min=m.duration_min,
                 window=_window_text(m.window),
-                sla_due=due.astimezone(PARIS).strftime("%Y-%m-%d %H:%M") if due else "",
+                sla_due=labels.when(due),
                 sla_status=sla_status(due, day),
                 tier=m.tier,
                 severity=m.severity or "",
                 score=m.score,
                 explanation=m.explanation,
                 pinned_to=m.pinned_to or "",
+                reference=m.shown,
+                priority_class=class_name(m.priority_class),
             )
         )
     rows.sort(key=lambda r: (-r.score, r.ref))
@@ -226,7 +197,10 @@ def filter_jobs(
         and (not skills or r.skill in skills)
         and (not regions or r.region in regions)
         and (not sla or r.sla_status in sla)
-        and (not needle or needle in f"{r.customer} {r.town} {r.ref}".lower())
+        and (
+            not needle
+            or needle in f"{r.customer} {r.town} {r.reference} {r.ref}".lower()
+        )
     ]
 
 
@@ -272,6 +246,7 @@ def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDet
             base = out.get(ref)
             out[ref] = StopDetail(
                 ref=ref,
+                reference=base.reference if base else st.label,
                 customer=base.customer if base else st.label,
                 phone=base.phone if base else "",
                 address=base.address if base else "",
@@ -304,14 +279,15 @@ def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDet
         st = planned.get(ref)
         out[ref] = StopDetail(
             ref=ref,
+            reference=t.ref or f"R{t.id}",
             customer=c.name,
-            phone=c.phone or "",
+            phone=labels.phone(c.phone),
             address=c.address,
             town=c.town,
             lat=float(st.lat) if st and st.lat is not None else c.lat,
             lon=float(st.lon) if st and st.lon is not None else c.lon,
-            label=f"{t.fault.replace('_', ' ')} · {t.severity}",
-            skill=t.required_skill or "",
+            label=f"{labels.fault(t.fault)} · {labels.severity(t.severity)}",
+            skill=labels.skill(t.required_skill),
             window=_window_text(win),
             tier=tier or "Member",
         )
@@ -321,6 +297,7 @@ def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDet
 def _detail(m: JobMeta) -> StopDetail:
     return StopDetail(
         ref=m.ref,
+        reference=m.shown,
         customer=m.customer,
         phone="",
         address=m.address,
@@ -380,7 +357,7 @@ def route_sheet(
                 "phone": "",
                 "address": "",
                 "town": "",
-                "job": s.job_ref,
+                "job": s.label or "",
                 "skill": "",
                 "window": "",
             }
@@ -389,190 +366,9 @@ def route_sheet(
             "phone": d.phone,
             "address": d.address,
             "town": d.town,
-            "job": d.label,
+            "job": f"{d.reference} · {d.label}" if d.reference else d.label,
             "skill": d.skill,
             "window": d.window,
         }
 
     return planning.route_sheet_rows(view, describe)
-
-
-def compare_rows(a: planning.PlanView, b: planning.PlanView) -> list[dict[str, str]]:
-    """KPIs of two plans side by side (rows: measure; columns: measure, a, b, difference)."""
-    ka, kb = planning.kpis(a), planning.kpis(b)
-    rows = [
-        {
-            "measure": "Jobs placed",
-            "a": f"{ka.jobs_placed}/{ka.jobs_total}",
-            "b": f"{kb.jobs_placed}/{kb.jobs_total}",
-            "change": f"{kb.jobs_placed - ka.jobs_placed:+d}",
-        },
-        {
-            "measure": "Kilometres",
-            "a": f"{ka.km:,.0f}",
-            "b": f"{kb.km:,.0f}",
-            "change": f"{kb.km - ka.km:+,.0f}",
-        },
-        {
-            "measure": "Technicians used",
-            "a": str(ka.vehicles_used),
-            "b": str(kb.vehicles_used),
-            "change": f"{kb.vehicles_used - ka.vehicles_used:+d}",
-        },
-        {
-            "measure": "Priority served",
-            "a": f"{ka.priority_served_pct:.1f} %",
-            "b": f"{kb.priority_served_pct:.1f} %",
-            "change": f"{kb.priority_served_pct - ka.priority_served_pct:+.1f} pt",
-        },
-    ]
-    for tier in sorted(set(ka.sla_met_by_tier) | set(kb.sla_met_by_tier)):
-        rows.append(
-            {
-                "measure": f"SLA met · {tier}",
-                "a": ka.sla_met_by_tier.get(tier, "-"),
-                "b": kb.sla_met_by_tier.get(tier, "-"),
-                "change": "",
-            }
-        )
-    return rows
-
-
-def diff_rows(
-    diff: planning.PlanDiff, details: dict[str, StopDetail]
-) -> list[dict[str, str]]:
-    """The changes of a re-plan as table rows: change, visit, customer, from, to / why."""
-
-    def who(ref: str) -> str:
-        d = details.get(ref)
-        return f"{d.customer} ({d.town})" if d else ""
-
-    rows = [
-        {"change": "moved", "visit": j, "customer": who(j), "from": a, "to / why": b}
-        for j, a, b in diff.moved
-    ]
-    rows += [
-        {"change": "added", "visit": j, "customer": who(j), "from": "", "to / why": v}
-        for j, v in diff.added
-    ]
-    rows += [
-        {
-            "change": "dropped",
-            "visit": j,
-            "customer": who(j),
-            "from": "",
-            "to / why": why,
-        }
-        for j, why in diff.dropped
-    ]
-    return rows
-
-
-# --- dispatcher actions ------------------------------------------------------------------
-
-
-def remove_from_day(
-    session: Session,
-    day: date,
-    job_ref: str,
-    *,
-    actor: str,
-    why: str = "removed from the day by the dispatcher",
-) -> date:
-    """Take a visit off ``day``: it is wanted on the next working day instead, back in
-    the queue (``triaged``), and its pin for ``day`` is dropped. Returns the new day.
-
-    Raises LookupError for a job that is not a repair ticket of this database.
-    """
-    if not job_ref.startswith("T") or not job_ref[1:].isdigit():
-        raise LookupError(f"{job_ref!r} is not a repair visit")
-    ticket = session.get(RepairTicket, int(job_ref[1:]))
-    if ticket is None:
-        raise LookupError(f"repair ticket {job_ref[1:]} does not exist")
-    new_day = next_working_day(day + timedelta(days=1))
-    if ticket.status == TicketState.SCHEDULED:
-        lifecycle.transition(
-            session, ticket.id, TicketState.TRIAGED, actor=actor, why=f"{why} ({day})"
-        )
-        ticket.technician_id = None
-    ticket.visit_on = new_day
-    session.execute(
-        delete(PlanPin).where(
-            PlanPin.plan_date == day,
-            PlanPin.job_ref == job_ref,
-            PlanPin.kind == "technicians",
-        )
-    )
-    session.flush()
-    record(
-        session,
-        actor,
-        "ticket",
-        ticket.id,
-        "remove_from_day",
-        day=day,
-        moved_to=new_day,
-        why=why,
-    )
-    return new_day
-
-
-# --- what-if ---------------------------------------------------------------------------
-
-#: Named priority-weight overrides a dispatcher can try (``Variant.weights``).
-WEIGHT_PRESETS: dict[str, dict[str, object]] = {
-    "Default weights": {},
-    "SLA first": {"overdue": 100, "due_soon": 70, "today": 40, "tomorrow": 15},
-    "Loyalty first": {"tier": {"Member": 0, "Silver": 20, "Gold": 40, "Platinum": 60}},
-    "Severity first": {
-        "severity": {"low": 0, "normal": 15, "high": 45, "critical": 80}
-    },
-}
-
-
-@dataclass(frozen=True, slots=True)
-class PlanChoice:
-    id: int
-    label: str
-    status: str
-    jobs_placed: int
-    jobs_total: int
-
-
-def variant_plans(
-    session: Session, kind: str, day: date, region: str | None
-) -> list[PlanChoice]:
-    """The what-if plans of a day (labelled drafts, and any published one), newest first."""
-    q = (
-        select(Plan)
-        .where(
-            Plan.kind == kind,
-            Plan.plan_date == day,
-            Plan.region.is_(None) if region is None else Plan.region == region,
-            Plan.label != "",
-        )
-        .order_by(Plan.id.desc())
-        .limit(20)
-    )
-    return [
-        PlanChoice(
-            p.id,
-            p.label,
-            p.status,
-            int((p.stats or {}).get("jobs_placed", 0)),
-            int((p.stats or {}).get("jobs_total", 0)),
-        )
-        for p in session.scalars(q)
-    ]
-
-
-def published_plan_id(
-    session: Session, kind: str, day: date, region: str | None
-) -> int | None:
-    """The day's published plan, if any."""
-    return planning.latest_plan_id(session, kind, day, region, status="published")
-
-
-def plan_status(session: Session, plan_id: int) -> str:
-    """``draft``, ``published``, ``superseded``, or ``missing``."""
-    return session.scalar(select(Plan.status).where(Plan.id == plan_id)) or "missing"

@@ -77,7 +77,7 @@ def ruin_and_recreate(
     deadline: float,
     seed: int = 0,
     cancelled: Callable[[], bool] = lambda: False,
-    polish_margin: float = 0.0,
+    polish_share: float = 0.25,
     polish_s: float = 1.0,
     route_share: float = 0.1,
     max_iterations: int | None = None,
@@ -87,25 +87,38 @@ def ruin_and_recreate(
 ) -> tuple[Routes, int, Stats]:
     """Improve ``start`` until ``deadline``; returns the best routes, their objective, stats.
 
-    ``polish_margin``: a candidate within this share of the best objective is
-    polished by OR-Tools (at most ``polish_s`` seconds each). ``route_share``:
-    share of ruins that empty whole routes rather than cut strings.
-    ``max_iterations`` (tests): stop after that many, for a repeatable answer.
-    ``hot``, ``cold``: annealing temperatures (see :data:`HOT`); ``avg_removed``:
-    visits a string ruin removes on average.
+    New bests are polished by OR-Tools (at most ``polish_s`` seconds each) while
+    polishing has taken less than ``polish_share`` of the time so far; a new best
+    found meanwhile is kept as it is and polished at the end, so large
+    instances, where a polish costs hundreds of iterations, keep iterating.
+    ``route_share``: share of ruins that empty whole routes rather than cut
+    strings. ``max_iterations`` (tests): stop after that many, for a repeatable
+    answer. ``hot``, ``cold``: annealing temperatures (see :data:`HOT`);
+    ``avg_removed``: visits a string ruin removes on average.
     """
     rng = random.Random(seed)
     stats = Stats()
     memo: dict[tuple[int, ...], Any] = {}
-    first = polish(start, max(0.0, min(polish_s * 3, deadline - time.monotonic())))
+    t0 = time.monotonic()
+    span = max(1e-3, deadline - t0)
+    reserve = min(polish_s, 0.1 * span)
+    spent = 0.0
+
+    def timed(routes: Routes, limit: float) -> tuple[Routes, int] | None:
+        nonlocal spent
+        a = time.monotonic()
+        out = polish(routes, limit)
+        spent += time.monotonic() - a
+        stats.polishes += 1
+        stats.refused += out is None
+        return out
+
+    first = timed(start, max(0.0, min(polish_s, 0.1 * span)))
     if first is None:
         cur, cur_cost = [list(r) for r in start], space.objective(start)
     else:
         cur, cur_cost = first
-        stats.polishes += 1
-    best, best_cost = [list(r) for r in cur], cur_cost
-    t0 = time.monotonic()
-    span = max(1e-3, deadline - t0)
+    best, best_cost, best_polished = [list(r) for r in cur], cur_cost, first is not None
     placed = sum(len(r) for r in cur)
     used = sum(1 for r in cur if r)
     travel = sum(space.route_cost(k, r) for k, r in enumerate(cur))
@@ -113,7 +126,7 @@ def ruin_and_recreate(
     t_hot, t_cold = hot * arc, cold * arc
     while True:
         now = time.monotonic()
-        if now >= deadline or cancelled():
+        if now >= deadline - reserve or cancelled():
             break
         if max_iterations is not None and stats.iterations >= max_iterations:
             break
@@ -129,20 +142,21 @@ def ruin_and_recreate(
         cand, _ = recreate(space, cand, removed, rng, memo=memo)
         stats.iterations += 1
         cost = space.objective(cand)
-        if cost < best_cost * (1 + polish_margin) and cost != cur_cost:
-            left = deadline - time.monotonic()
-            if left <= 0.05:
-                break
-            polished = polish(cand, min(polish_s, left))
-            stats.polishes += 1
-            if polished is None:
-                stats.refused += 1
+        polished = False
+        if cost < best_cost and spent <= polish_share * (now - t0):
+            out = timed(cand, min(polish_s, max(0.0, deadline - reserve - now)))
+            if out is None:
                 continue
-            cand, cost = polished
+            (cand, cost), polished = out, True
         if cost < cur_cost - temp * math.log(1.0 / (1.0 - rng.random())):
             cur, cur_cost = cand, cost
             stats.accepted += 1
             if cost < best_cost:
-                best, best_cost = [list(r) for r in cand], cost
+                best, best_cost, best_polished = [list(r) for r in cand], cost, polished
                 stats.improvements += 1
+    left = deadline - time.monotonic()
+    if not best_polished and left > 0 and not cancelled():
+        out = timed(best, left)
+        if out is not None and out[1] <= best_cost:
+            best, best_cost = out
     return best, best_cost, stats

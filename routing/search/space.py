@@ -72,6 +72,17 @@ class Space:
         return schedule(self.vehicles[k], jobs, self.travel) is not None
 
 
+def plain(problem: Problem, jobs: Sequence[Job]) -> bool:
+    """Whether the loop's O(1) insertion checks cover the problem.
+
+    One window per visit, no negative loads, no breaks or visit caps (pairs and
+    pinned positions are fine: the loop leaves them to OR-Tools' polish).
+    """
+    return all(len(j.allowed_starts()) == 1 and j.demand >= 0 for j in jobs) and all(
+        not v.breaks and v.max_visits is None for v in problem.vehicles
+    )
+
+
 def build_space(
     problem: Problem,
     matrix: Matrix,

@@ -110,8 +110,12 @@ def test_loop_holds_breaks_pairs_and_scarcity() -> None:
     vs = [make_vehicle("a", breaks=(lunch(),), capacity=2),
           make_vehicle("b", start=11, breaks=(lunch(),), capacity=2)]  # fmt: skip
     p = make_problem(jobs, vs)
-    sol = run(p, p.matrix, SolveParams(time_limit_s=1.5), SearchConfig(),  # type: ignore[arg-type]
+    sol = run(p, p.matrix, SolveParams(time_limit_s=1.5, search="ruin_recreate"), SearchConfig(),  # type: ignore[arg-type]
               deadline=time.monotonic() + 1.5)  # fmt: skip
-    assert validate(p, sol) == []
+    assert validate(p, sol) == [] and "ruin-recreate" in sol.details["search"]
     where = {s: r.vehicle_id for r in sol.routes for s in r.job_ids}
     assert where.get("p") == where.get("d") is not None
+    # by default a day with breaks goes to OR-Tools' guided local search
+    auto = run(p, p.matrix, SolveParams(time_limit_s=1), SearchConfig(),  # type: ignore[arg-type]
+               deadline=time.monotonic() + 1)  # fmt: skip
+    assert validate(p, auto) == [] and "search" not in auto.details
