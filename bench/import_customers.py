@@ -106,10 +106,13 @@ def main() -> int:
         capture_output=True,
     )
     wall = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
     print((done.stdout or done.stderr).strip().splitlines()[0])
     print(
-        f"import of {args.rows:,} customers: {wall:.1f} s wall, peak memory {peak_mb:.0f} MB"
+        f"import of {args.rows:,} customers: {wall:.1f} s wall ({cpu:.1f} s CPU, "
+        f"load average {os.getloadavg()[0]:.1f}), peak memory {peak_mb:.0f} MB"
     )
     return done.returncode
 

@@ -43,12 +43,13 @@ def _card(user, c: club_view.ClubCard) -> None:  # type: ignore[no-untyped-def]
         cols[2].metric(
             "Points", f"{k.points_balance:,}" if k.is_member else "—", border=True
         )
-        expiry = (
-            f"{k.expiring_points} on {labels.day(k.next_expiry)}"
-            if k.expiring
-            else "none within 30 days"
+        cols[3].metric(
+            "Expiring within 30 days",
+            f"{k.expiring_points:,}" if k.is_member else "—",
+            f"first on {labels.day(k.next_expiry)}" if k.expiring else None,
+            delta_color="off",
+            border=True,
         )
-        cols[3].metric("Points expiring", expiry, border=True)
         if not k.is_member:
             consent = st.checkbox(
                 "Consents to club reminders (capsules, descaling, points)",

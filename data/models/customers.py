@@ -58,7 +58,9 @@ class PurchaseOrder(Base):
     channel: Mapped[str] = mapped_column(String(16))  # data.enums.Channel
     # Pre-tax total (the perk cycle's base); None on orders recorded without lines.
     amount_excl: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
-    ref: Mapped[str | None] = mapped_column(String(40), unique=True)  # order number
+    ref: Mapped[str | None] = mapped_column(
+        String(40), unique=True, index=True
+    )  # the brand's order number (imports)
 
 
 class CustomerMachine(Base):

@@ -28,8 +28,10 @@ from dispatch.intake.kinds import (
     Plan,
     chunks,
     diff,
+    ids_of,
     lookup,
     register,
+    table,
     unique_in_file,
 )
 from dispatch.intake.rows import CustomerRow
@@ -350,13 +352,10 @@ class Customers(Kind[Item]):
         now = utcnow()
         for part in chunks(plan.create):
             session.execute(
-                insert(Customer.__table__),
+                insert(table(Customer)),
                 [dict(ref=i.ref, created_at=now, **i.as_dict()) for i in part],
             )
-        created = lookup(
-            session, Customer.ref, [i.ref for i in plan.create], Customer.id
-        )
-        ids: dict[str, int] = {ref: row[0] for ref, row in created.items()}
+        ids = ids_of(session, Customer.ref, Customer.id, [i.ref for i in plan.create])
         existing = lookup(
             session, Customer.ref, [i.ref for i, _ in plan.update], Customer.id
         )
@@ -370,16 +369,17 @@ class Customers(Kind[Item]):
             )
         machines = plan.extra["machines"]
         if machines:
-            owners = lookup(
-                session,
-                Customer.ref,
-                {ref for ref, _ in machines if ref not in ids},
-                Customer.id,
+            ids.update(
+                ids_of(
+                    session,
+                    Customer.ref,
+                    Customer.id,
+                    {ref for ref, _ in machines if ref not in ids},
+                )
             )
-            ids.update({ref: row[0] for ref, row in owners.items()})
             for part in chunks(machines):
                 session.execute(
-                    insert(CustomerMachine.__table__),
+                    insert(table(CustomerMachine)),
                     [
                         dict(
                             customer_id=ids[ref],
@@ -399,7 +399,7 @@ class Customers(Kind[Item]):
         ]
         for part in chunks(new_cache):
             session.execute(
-                insert(GeocodeCache.__table__),
+                insert(table(GeocodeCache)),
                 [
                     dict(query=k, lat=la, lon=lo, precision=p, source=s)
                     for k, la, lo, p, s in part

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import Column, select
+from sqlalchemy import Column, Table, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.intake.csvfile import RowError
@@ -156,6 +156,26 @@ def lookup(
     for part in chunks(wanted):
         for r in session.execute(select(key, *columns).where(key.in_(part))):
             out[r[0]] = tuple(r[1:])
+    return out
+
+
+def table(model: type[Any]) -> Table:
+    """The model's table, for Core bulk inserts (no ORM objects, no RETURNING)."""
+    return cast(Table, model.__table__)
+
+
+def ids_of(
+    session: Session,
+    key: InstrumentedAttribute[Any],
+    id_col: InstrumentedAttribute[Any],
+    values: Iterable[Any],
+) -> dict[Any, int]:
+    """``key -> id`` (one int per row: 300,000 of them stay small)."""
+    wanted = sorted({v for v in values if v is not None})
+    out: dict[Any, int] = {}
+    for part in chunks(wanted):
+        for k, v in session.execute(select(key, id_col).where(key.in_(part))):
+            out[k] = cast(int, v)
     return out
 
 

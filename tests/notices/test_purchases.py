@@ -105,3 +105,33 @@ def test_enrol_by_phone_once(db_url, monkeypatch, capsys):
     assert _count(db_url, LoyaltyAccount) == 2
     assert main(["club", "enrol", "+33 6 11 00 00 02"]) == 2
     assert "already a member" in capsys.readouterr().err
+
+
+def test_migrating_past_0005a_keeps_purchase_lines(tmp_path: Path) -> None:
+    """0005a must not recreate purchase_order on SQLite (the cascade would empty the lines)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from data.db import alembic_config, migrate
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    command.upgrade(alembic_config(url), "0005")
+    eng = make_engine(url)
+    with eng.begin() as c:
+        c.execute(text(
+            "INSERT INTO customer (id, ref, name, address, postcode, town, region, lat, lon, "
+            "geo_precision, created_at) VALUES (1, 'C1', 'A', '', '69003', 'Lyon', 'R', 45.7, 4.8, "
+            "'postcode', '2026-01-01 00:00:00')"
+        ))  # fmt: skip
+        c.execute(text(
+            "INSERT INTO purchase_order (id, customer_id, ordered_on, amount, channel) "
+            "VALUES (1, 1, '2026-11-20', 10, 'store')"
+        ))  # fmt: skip
+        c.execute(text(
+            "INSERT INTO purchase_line (order_id, product, category, quantity, unit_price, "
+            "vat_rate, amount_excl, amount_incl) VALUES (1, 'Capsules', 'capsules', 20, 0.5, "
+            "5.5, 9.48, 10)"
+        ))  # fmt: skip
+    eng.dispose()
+    migrate(url)
+    assert _count(url, PurchaseLine) == 1

@@ -14,12 +14,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("purchase_order") as batch:
-        batch.add_column(sa.Column("ref", sa.String(length=40), nullable=True))
-        batch.create_unique_constraint(op.f("uq_purchase_order_ref"), ["ref"])
+    # A plain ADD COLUMN and a unique index: a batch "recreate" of purchase_order on
+    # SQLite would drop the table, and ON DELETE CASCADE would empty purchase_line.
+    op.add_column(
+        "purchase_order", sa.Column("ref", sa.String(length=40), nullable=True)
+    )
+    op.create_index(
+        op.f("ix_purchase_order_ref"), "purchase_order", ["ref"], unique=True
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_purchase_order_ref"), table_name="purchase_order")
     with op.batch_alter_table("purchase_order") as batch:
-        batch.drop_constraint(op.f("uq_purchase_order_ref"), type_="unique")
         batch.drop_column("ref")
