@@ -295,8 +295,8 @@ def render() -> None:
             f"Tomorrow ({len(data.tomorrow)})",
             f"Waiting ({len(data.waiting)})",
             "Preparation sheet",
-            "Loaners",
             "Notices",
+            "Loaners",
         ]
     )
     with tabs[0]:
@@ -312,6 +312,6 @@ def render() -> None:
     with tabs[3]:
         _sheet(data)
     with tabs[4]:
-        _loaner_tab(user, store_id, today)
-    with tabs[5]:
         render_bag_notices(user, store_id)
+    with tabs[5]:
+        _loaner_tab(user, store_id, today)
