@@ -106,7 +106,8 @@ def _flash() -> None:
 
 
 def _act(user: SignedIn, store_id: int, order_id: int, ref: str, to: str) -> None:
-    """Mark one bag ready or collected; the outcome is shown after the rerun."""
+    """Mark one bag ready or collected; the outcome is shown after the rerun, in the same tab."""
+    ui.set("tab", ui.get("acting_tab", 0))
     try:
         with write_scope() as s:
             if to == "ready":
@@ -155,6 +156,7 @@ def _bag_list(
                 icon=":material/inventory_2:",
                 type="primary",
             ):
+                ui.set("acting_tab", 1 if b.promised_on > day else 0)
                 _act(user, store_id, b.order_id, b.ref, "ready")
 
 
@@ -182,6 +184,7 @@ def _waiting(user: SignedIn, store_id: int, data: store_view.StoreDay) -> None:
                 key=ui.key(f"collected_{b.order_id}"),
                 icon=":material/how_to_reg:",
             ):
+                ui.set("acting_tab", 2)
                 _act(user, store_id, b.order_id, b.ref, "collected")
     with st.expander("As a table"):
         st.dataframe(waiting_records(data.waiting), hide_index=True)
@@ -289,16 +292,16 @@ def render() -> None:
     cols[1].metric("For tomorrow", len(data.tomorrow), border=True)
     cols[2].metric("Waiting at the counter", len(data.waiting), border=True)
     cols[3].metric("Collected today", data.collected_today, border=True)
-    tabs = st.tabs(
-        [
-            f"Today ({len(data.today)})",
-            f"Tomorrow ({len(data.tomorrow)})",
-            f"Waiting ({len(data.waiting)})",
-            "Preparation sheet",
-            "Notices",
-            "Loaners",
-        ]
-    )
+    labels = [
+        f"Today ({len(data.today)})",
+        f"Tomorrow ({len(data.tomorrow)})",
+        f"Waiting ({len(data.waiting)})",
+        "Preparation sheet",
+        "Notices",
+        "Loaners",  # stays last
+    ]
+    # after an action (a rerun) the tab it was done in stays open
+    tabs = st.tabs(labels, default=labels[int(ui.get("tab", 0))])
     with tabs[0]:
         _bag_list(
             user, store_id, data.today, today, "Nothing left to prepare for today."

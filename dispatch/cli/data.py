@@ -131,6 +131,7 @@ def _import(args: argparse.Namespace) -> int:
                 ignore_unknown=args.ignore_unknown,
                 encoding=args.encoding,
                 progress=tick,
+                writing=tick.writing,
             )
         except ImportRejected as exc:
             tick.close()
@@ -147,6 +148,12 @@ class _Bar:
     def __call__(self, n: int) -> None:
         if self.bar is not None:
             self.bar.update(n)
+
+    def writing(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+            print(f"writing {n:,} rows...", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -175,7 +175,7 @@ def ids_of(
     out: dict[Any, int] = {}
     for part in chunks(wanted):
         for k, v in session.execute(select(key, id_col).where(key.in_(part))):
-            out[k] = v
+            out[k] = cast(int, v)
     return out
 
 

@@ -286,8 +286,10 @@ def run_import(
     ignore_unknown: bool = False,
     encoding: str | None = None,
     progress: Progress | None = None,
+    writing: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Check in a read session, then take the write lock only for the final write."""
+    """Check in a read session, then take the write lock only for the final write
+    (``writing`` is told how many rows are about to be written)."""
     from data.db import sessions, write_session
 
     with sessions(url)() as s:
@@ -303,5 +305,7 @@ def run_import(
         s.rollback()
     if dry_run:
         return prepared.report(dry_run=True)
+    if writing is not None:
+        writing(len(prepared.plan.create) + len(prepared.plan.update))
     with write_session(url) as w:
         return commit(w, prepared, actor=actor)

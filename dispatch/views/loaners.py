@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 import loaner_pool
 from data.enums import LoanerState, Role, SiteKind
-from data.models import Customer, Loan, Loaner, RepairTicket, Site
+from data.models import Customer, CustomerMachine, Loan, Loaner, RepairTicket, Site
+from dispatch import labels
 from dispatch.access.roles import AccessDenied, Principal, check_role, store_scope
+from loaner_pool.policy import SiteStock, compatible_families, rank_sites
 from loaner_pool.service import LoanerView, LoanView, NotFound, get_loaner
 
 __all__ = [
@@ -288,7 +290,102 @@ def lend(
     """
     site = _site_for_action(session, user, site_id)
     tid = ticket_id_of(session, ticket)
-    return loaner_pool.lend(session, tid, site, actor=user.username, now=now)
+    try:
+        return loaner_pool.lend(session, tid, site, actor=user.username, now=now)
+    except loaner_pool.NoLoanerAvailable as exc:
+        raise refusal_for(session, user, tid, site, exc) from exc
+
+
+NEAREST_SHOWN = 3
+
+
+def refusal_for(
+    session: Session,
+    user: Principal,
+    ticket_id: int,
+    site_id: int | None,
+    exc: loaner_pool.NoLoanerAvailable,
+) -> loaner_pool.NoLoanerAvailable:
+    """The refusal as this reader may see it, with where to find a loaner instead.
+
+    Store staff never read another store's loaners or orders: a loaner already
+    lent for the ticket from elsewhere is not named. A refusal for want of stock
+    lists the nearest sites holding a compatible loaner (sites by code and name,
+    with the distance to the customer), never what they hold.
+    """
+    ticket = session.get(RepairTicket, ticket_id)
+    ref = ticket.ref if ticket else str(ticket_id)
+    row = session.execute(
+        select(Customer.lat, Customer.lon, CustomerMachine.model_family)
+        .join(RepairTicket, RepairTicket.customer_id == Customer.id)
+        .outerjoin(CustomerMachine, CustomerMachine.id == RepairTicket.machine_id)
+        .where(RepairTicket.id == ticket_id)
+    ).first()
+    family = row[2] if row else None
+    own = store_scope(user)
+    lent = session.execute(
+        select(Loaner.code, Loaner.site_id, Loan.from_site_id)
+        .join(Loan, Loan.loaner_id == Loaner.id)
+        .where(Loan.ticket_id == ticket_id, Loan.returned_at.is_(None))
+    ).first()
+    if lent is not None:
+        if own is not None and own not in (lent[1], lent[2]):
+            reason = "this ticket already has a loaner, lent by another site"
+        else:
+            reason = f"this ticket already has loaner {lent[0]}"
+        return loaner_pool.NoLoanerAvailable(
+            reason, ticket_id=ref, family=labels.family(family)
+        )
+    if row is None or family is None:
+        return loaner_pool.NoLoanerAvailable(exc.reason, ticket_id=ref)
+    here = session.get(Site, site_id) if site_id is not None else None
+    where = f"at {labels.site(here.code, here.name)}" if here else "in the network"
+    reason = f"no {labels.family(family)} loaner (or a compatible one) in stock {where}"
+    if site_id is not None:
+        nearest = _nearest_with_stock(session, row[0], row[1], family, site_id)
+        if nearest:
+            reason += "; nearest with one in stock: " + ", ".join(nearest)
+    return loaner_pool.NoLoanerAvailable(
+        reason, ticket_id=ref, family=labels.family(family)
+    )
+
+
+def _nearest_with_stock(
+    session: Session, lat: float, lon: float, family: str, exclude: int
+) -> list[str]:
+    """The nearest stores and depots with a compatible loaner available: ``code · name (km)``."""
+    families = compatible_families(family)
+    counts: dict[int, dict[str, int]] = {}
+    sites: dict[int, Site] = {}
+    for site, fam, n in session.execute(
+        select(Site, Loaner.model_family, func.count())
+        .join(Loaner, Loaner.site_id == Site.id)
+        .where(
+            Loaner.state == LoanerState.AVAILABLE.value,
+            Loaner.model_family.in_(families),
+            Site.id != exclude,
+            Site.kind.in_([SiteKind.STORE.value, SiteKind.DEPOT.value]),
+        )
+        .group_by(Site.id, Loaner.model_family)
+    ):
+        sites[site.id] = site
+        counts.setdefault(site.id, {})[fam] = n
+    stock = [
+        SiteStock(
+            site_id=i,
+            name=sites[i].name,
+            lat=sites[i].lat,
+            lon=sites[i].lon,
+            available_by_family=c,
+        )
+        for i, c in counts.items()
+    ]
+    ranked = rank_sites(lat, lon, stock, family)[:NEAREST_SHOWN]
+    return [
+        f"{labels.site(sites[r.site_id].code, sites[r.site_id].name)} "
+        f"({r.distance_km:.0f} km)"
+        for r in ranked
+    ]
 
 
 def return_loaner(

@@ -194,9 +194,12 @@ def mark_bag_ready(
 ) -> OrderChange:
     """The bag is prepared (to prepare -> ready); refuses another store's bag."""
     _store(session, user, store_id)
-    return store_bags.mark_ready(
-        session, order_id, store_id=store_id, actor=user.username, at=at
-    )
+    try:
+        return store_bags.mark_ready(
+            session, order_id, store_id=store_id, actor=user.username, at=at
+        )
+    except store_bags.WrongStore as exc:
+        raise _own_words(exc) from exc
 
 
 def mark_bag_collected(
@@ -209,9 +212,12 @@ def mark_bag_collected(
 ) -> OrderChange:
     """The customer took the bag (ready -> collected); refuses another store's bag."""
     _store(session, user, store_id)
-    return store_bags.mark_collected(
-        session, order_id, store_id=store_id, actor=user.username, at=at
-    )
+    try:
+        return store_bags.mark_collected(
+            session, order_id, store_id=store_id, actor=user.username, at=at
+        )
+    except store_bags.WrongStore as exc:
+        raise _own_words(exc) from exc
 
 
 def store_loaners(
@@ -250,3 +256,15 @@ def store_loaners(
         for loan, code, family, ref, c in rows
     )
     return StoreLoaners(loaners, loans)
+
+
+def _own_words(exc: store_bags.WrongStore) -> store_bags.WrongStore:
+    """A refusal that names nothing of another store (neither its code nor its order)."""
+    text = str(exc)
+    if "is for store" in text:
+        return store_bags.WrongStore(
+            "this bag is not one of your store's pick-up orders"
+        )
+    if "not a store pick-up" in text:
+        return store_bags.WrongStore("this order is not a store pick-up")
+    return exc

@@ -362,3 +362,59 @@ def test_one_loaner_rule(path: str, same_day: bool) -> None:
     from repairs.states import needs_loaner
 
     assert needs_loaner(path, same_day) is pool_rule(path, same_day)
+
+
+TICKET_HEAD = "ref,customer_ref,fault,severity,opened_at,machine_family"
+ORDER_HEAD = (
+    "ref,customer_ref,mode,promised_on,parcels,destination,window_start,window_end"
+)
+BAD_OTHERS = {
+    ("tickets", "bad enum"): (
+        "R9,K1,leak,urgent,2026-11-24 09:00,capsule",
+        (2, "severity"),
+    ),
+    ("tickets", "bad date"): ("R9,K1,leak,high,31/02/2026,capsule", (2, "opened_at")),
+    ("tickets", "unknown fault"): ("R9,K1,exploded,high,,capsule", (2, "fault")),
+    ("tickets", "unknown customer"): (
+        "R9,NOPE,leak,high,,capsule",
+        (2, "customer_ref"),
+    ),
+    ("tickets", "missing id"): (",K1,leak,high,,capsule", (2, "ref")),
+    ("tickets", "short row"): ("R9,K1,leak", (2, "*")),
+    ("orders", "bad number"): ("O9,K1,home,2026-11-25,2.5,,,", (2, "parcels")),
+    ("orders", "bad date"): ("O9,K1,home,2026-13-25,1,,,", (2, "promised_on")),
+    ("orders", "bad enum"): ("O9,K1,drone,2026-11-25,1,,,", (2, "mode")),
+    ("orders", "bad time"): (
+        "O9,K1,home,2026-11-25,1,,25:00,26:00",
+        (2, "window_start"),
+    ),
+    ("orders", "window backwards"): (
+        "O9,K1,home,2026-11-25,1,,10:00,08:00",
+        (2, "window_end"),
+    ),
+    ("orders", "missing id"): (",K1,home,2026-11-25,1,,,", (2, "ref")),
+}
+
+
+@pytest.mark.parametrize(("kind", "variant"), sorted(BAD_OTHERS))
+def test_bad_ticket_and_order_rows_reject_the_file(
+    session: Session, tmp_path: Path, kind: str, variant: str
+) -> None:
+    _network(session)
+    import_file(
+        session,
+        "customers",
+        _write(tmp_path, "ref,name,postcode,town\nK1,Ana,69002,Lyon\n", "c.csv"),
+    )
+    session.commit()
+    line, where = BAD_OTHERS[(kind, variant)]
+    head, good = (
+        (TICKET_HEAD, "R{n},K1,leak,high,2026-11-24 09:00,capsule")
+        if kind == "tickets"
+        else (ORDER_HEAD, "O{n},K1,home,25/11/2026,1,,08:00,10:00")
+    )
+    rows = [good.format(n=n) for n in range(1, 2001)] if variant == "bad enum" else []
+    text = "\n".join([head, line, *rows, good.format(n=0)]) + "\n"
+    assert where in _rejected(session, kind, _write(tmp_path, text))
+    dup = "\n".join([head, good.format(n=1), good.format(n=1)]) + "\n"
+    assert (3, "ref") in _rejected(session, kind, _write(tmp_path, dup, "d.csv"))

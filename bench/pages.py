@@ -1,0 +1,179 @@
+"""Page speed in a real browser: every page of every demo role, click to settled, in seconds.
+
+Usage (a national demo database, e.g. ``tournee demo --scale national``)::
+
+    DATABASE_URL=sqlite:///var/tournee.db python bench/pages.py [--port 8603] [--shots DIR]
+
+Starts ``streamlit run dashboard/app.py`` against ``DATABASE_URL``, signs in as each
+demo user in headless Chromium (``/usr/bin/chromium``, never ``playwright install``),
+clicks each page of the sidebar menu and measures from the click until the page has
+finished updating: Streamlit's running indicator gone, no spinner, and every map
+iframe's Leaflet container drawn. Prints one line per page and the pages above 2 s.
+Not a test: figures depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("TOURNEE_CHROMIUM", "/usr/bin/chromium")
+USERS = {
+    "dispatcher": ("dispatch", "dispatch-demo"),
+    "manager": ("manager", "manager-demo"),
+    "store staff": ("store1", "store-demo"),
+    "admin": ("admin", "admin-demo"),
+    "agent": ("agent", "agent-demo"),
+}
+LIMIT_S = 2.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TOURNEE_MAP_TILES": os.environ.get("TOURNEE_MAP_TILES", "offline"),
+    }
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+        "--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}",
+        "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"streamlit exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+            ):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit("streamlit did not start within 120 s")
+
+
+def settled(page: Any, timeout_s: float = 60.0) -> None:
+    """Wait until the app stops running and every map iframe has drawn Leaflet."""
+    deadline = time.monotonic() + timeout_s
+    page.wait_for_timeout(150)  # the rerun starts after the click's round trip
+    while time.monotonic() < deadline:
+        busy = page.get_by_test_id("stStatusWidget").count() > 0
+        spin = page.get_by_test_id("stSpinner").count() > 0
+        stale = page.locator("[data-stale='true']").count() > 0
+        maps_ok = True
+        for frame in page.frames[1:]:
+            try:
+                if (
+                    frame.locator("#map, .folium-map").count()
+                    and not frame.locator(".leaflet-container").count()
+                ):
+                    maps_ok = False
+            except Exception:
+                maps_ok = False
+        if not (busy or spin or stale) and maps_ok:
+            return
+        page.wait_for_timeout(50)
+    raise TimeoutError("page did not settle")
+
+
+def _sign_in(page: Any, base: str, username: str, password: str) -> bool:
+    page.goto(base)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    try:
+        page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
+    except Exception:
+        return False
+    settled(page)
+    return True
+
+
+def run(base: str, shots: Path | None) -> list[tuple[str, str, float]]:
+    from playwright.sync_api import sync_playwright
+
+    out: list[tuple[str, str, float]] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        for role, (user, password) in USERS.items():
+            ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+            page = ctx.new_page()
+            page.set_default_timeout(60_000)
+            if not _sign_in(page, base, user, password):
+                print(f"{role:12} ({user}): cannot sign in, skipped")
+                ctx.close()
+                continue
+            nav = page.get_by_test_id("stSidebarNav")
+            titles = [t.strip() for t in nav.get_by_role("link").all_inner_texts()]
+            for title in titles:
+                t0 = time.monotonic()
+                nav.get_by_role("link", name=title).click()
+                try:
+                    settled(page)
+                    took = time.monotonic() - t0
+                except TimeoutError:
+                    took = float("inf")
+                out.append((role, title, took))
+                flag = "  SLOW" if took > LIMIT_S else ""
+                print(f"{role:12} {title:28} {took:6.2f} s{flag}", flush=True)
+                if shots is not None:
+                    shots.mkdir(parents=True, exist_ok=True)
+                    name = f"{user}-{title.lower().replace(' ', '_')}.png"
+                    page.screenshot(path=str(shots / name), full_page=True)
+            ctx.close()
+        browser.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0, help="default: a free port")
+    ap.add_argument(
+        "--shots", type=Path, default=None, help="save a screenshot per page here"
+    )
+    args = ap.parse_args()
+    if "DATABASE_URL" not in os.environ:
+        print("set DATABASE_URL to a national demo database", file=sys.stderr)
+        return 2
+    port = args.port or _free_port()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-pages-{port}.log"
+    proc = _server(port, log)
+    try:
+        rows = run(f"http://127.0.0.1:{port}", args.shots)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    slow = [r for r in rows if r[2] > LIMIT_S]
+    print(f"\n{len(rows)} pages, {len(slow)} above {LIMIT_S:.0f} s")
+    for role, title, took in sorted(slow, key=lambda r: -r[2]):
+        print(f"  {took:6.2f} s  {role} · {title}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
