@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 import streamlit_folium
 
+from dashboard.app_pages.loaner_forecast import render_forecast
 from dashboard.auth_ui import require_role
 from dashboard.components.basemap import base_map
 from dashboard.components.service_layers import escape_markdown, html_text
@@ -414,6 +415,7 @@ def render() -> None:
             "Transfer",
             "Cleaning & arrivals",
             "Loaners",
+            "Forecast",
         ]
     )
     with tabs[0]:
@@ -444,3 +446,5 @@ def render() -> None:
     with tabs[6]:
         rows = _loaners(url, user, scope, ())
         st.dataframe(loaner_records(rows), hide_index=True, width="stretch")
+    with tabs[7]:
+        render_forecast(user, scope)

@@ -23,7 +23,7 @@ from datetime import date
 
 from data.models import Site
 from dispatch.planning.builder import JobMeta
-from dispatch.planning.couriers import (
+from dispatch.planning.courier_jobs import (
     HOME_SERVICE_S,
     HUB_SERVICE_S,
     INBOUND,

@@ -55,16 +55,13 @@ def journey(session: Session, user: Principal, ticket_id: int) -> Journey:
         .where(TicketEvent.ticket_id == t.id)
         .order_by(TicketEvent.id)
     ):
-        move = (
-            f"{e.from_state} → {e.to_state}"
-            if e.from_state
-            else f"opened ({e.to_state})"
-        )
+        move = f"{e.from_state} → {e.to_state}" if e.from_state else "ticket opened"
+        why = "" if not e.from_state and e.why == "opened" else e.why
         steps.append(
             Step(
                 at=e.at,
                 kind="ticket",
-                what=f"{move}: {e.why}" if e.why else move,
+                what=f"{move}: {why}" if why else move,
                 who=e.actor,
             )
         )

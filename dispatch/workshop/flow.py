@@ -111,7 +111,7 @@ def send_to_workshop(
         t.id,
         _S.AWAITING_PICKUP,
         actor=actor,
-        why=f"workshop: courier swap on {day.isoformat()} ({', '.join(refs)})"
+        why=f"workshop: courier swap on {labels.day(day)} ({', '.join(refs)})"
         + (f", loaner {code}" if code else (f"; {note}" if note else "")),
         now=now,
     )

@@ -98,8 +98,8 @@ class DayForecast:
 
     ``expected`` is the most likely whole number on the shelves (each family's rounded
     mean, never negative); ``low``/``high`` the 80 % band around it (clamped at 0);
-    ``shortage`` is how many loaners are missing to reach ``safety`` on the expected
-    path (including demand no loaner would have met).
+    ``shortage`` is how many loaners are missing: to bring the shelf up to ``safety``,
+    plus the customers a family the site will not have would leave without one.
     """
 
     day: date

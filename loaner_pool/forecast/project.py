@@ -155,12 +155,12 @@ def project(snap: Snapshot, days: int = HORIZON_DAYS) -> tuple[SiteForecast, ...
         now = sum(snap.available.get((site.site_id, f), 0) for f in families)
         rows = []
         for k, day in enumerate(horizon):
-            mean = sum(s.mean[k] for s in fams.values())
             sd = math.sqrt(sum(s.var[k] for s in fams.values()))
             # Each family's shelf is a whole number, never negative (what one family cannot
             # lend does not empty the others): its most likely count, the rounded mean,
             # is the figure with the least absolute error.
             shelf = float(sum(max(0, round(s.mean[k])) for s in fams.values()))
+            unmet = sum(max(0, -round(s.mean[k])) for s in fams.values())
             rows.append(
                 DayForecast(
                     day=day,
@@ -168,7 +168,7 @@ def project(snap: Snapshot, days: int = HORIZON_DAYS) -> tuple[SiteForecast, ...
                     low=round(max(0.0, shelf - Z * sd), 2),
                     high=round(max(0.0, shelf + Z * sd), 2),
                     safety=safety,
-                    shortage=max(0, math.ceil(safety - mean - 1e-6)),
+                    shortage=max(0, math.ceil(safety - shelf - 1e-6)) + unmet,
                     out=round(sum(s.out[k] for s in fams.values()), 2),
                     back=round(sum(s.back[k] for s in fams.values()), 2),
                 )
