@@ -223,6 +223,20 @@ def _routes(
     st.dataframe(stops, hide_index=True, width="stretch")
 
 
+WHY = {
+    "priority": "higher-priority work",
+    "room": "fully booked",
+    "skill": "skill",
+    "window": "window",
+    "shift": "shift",
+    "break": "break",
+    "capacity": "capacity",
+    "pin": "pin",
+    "partner": "partner",
+}
+"""The constraint an unplaced job names, in the table's narrow first columns."""
+
+
 def _unassigned(
     ctx: Board, view: planning.PlanView, details: dict[str, board.StopDetail]
 ) -> None:
@@ -239,6 +253,7 @@ def _unassigned(
             {
                 "Customer": d.customer if d else "",
                 "Town": d.town if d else "",
+                "Why": WHY.get(u.constraint, u.constraint),
                 "Window": d.window if d else "",
                 "Reason": u.reason,
                 "Ticket": d.reference if d else "",
