@@ -508,12 +508,19 @@ def publish_round(
     *,
     first: time = time(9),
     every_min: int = 60,
+    region: str | None = None,
 ) -> int:
     """A published technician plan of ``day``: technician id -> ticket ids in order,
     one stop every ``every_min`` minutes from ``first``. Returns the plan id."""
     from dispatch.planning.publish import publish
 
-    plan = Plan(kind="technicians", plan_date=day, status="draft", created_by="test")
+    plan = Plan(
+        kind="technicians",
+        plan_date=day,
+        region=region,
+        status="draft",
+        created_by="test",
+    )
     s.add(plan)
     s.flush()
     for tech_id, tickets in rounds.items():
@@ -620,3 +627,41 @@ def make_user(
     s.add(user)
     s.flush()
     return user.id
+
+
+def publish_solved_day(s: Session, day: date, seconds: float = 2.0) -> int:
+    """Plan ``day`` with the engine (whole country), save and publish it; the plan id."""
+    from dispatch.planning import plans as planning
+
+    dp = planning.build_day(s, "technicians", day)
+    sol = planning.solve_day(dp, seconds)
+    plan_id = planning.save_plan(s, dp, sol, actor="test")
+    planning.publish(s, plan_id, actor="test")
+    s.flush()
+    return plan_id
+
+
+def report_as_planned(s: Session, plan_id: int, at: datetime) -> int:
+    """Field reports of a day that went as planned until ``at``: visits over by then are
+    done, the one under way is on site. Returns the number of visits reported."""
+    from dataclasses import dataclass
+
+    from dispatch.field.status import set_status
+    from dispatch.planning.saved import load_plan
+
+    @dataclass(frozen=True)
+    class _Dispatcher:
+        username: str = "dispatch"
+        role: str = "dispatcher"
+        store_id: int | None = None
+
+    who, n = _Dispatcher(), 0
+    for r in load_plan(s, plan_id).routes:
+        for st in r.stops:
+            if st.ticket_id is None or st.arrival_at > at:
+                continue
+            set_status(s, who, st.ticket_id, "arrived", at=st.arrival_at)
+            if st.departure_at <= at:
+                set_status(s, who, st.ticket_id, "done", at=st.departure_at)
+            n += 1
+    return n

@@ -44,7 +44,7 @@ from dashboard.app_pages.board_parts.plan import (
     _unassigned,
 )
 from dashboard.auth_ui import require_role
-from dashboard.components.live_status import live_section
+from dashboard.components.live_status import live_section, replan_outcome
 from dashboard.components.route_map import jobs_map
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import (
@@ -280,6 +280,7 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     day, region, seconds = _controls(ctx, user)
     _progress(ctx)
     _last_run_message(ctx)
+    replan_outcome()
     url = database_url()
     rows = _jobs(url, day, region, ctx.kind)
     with session_scope() as s:
@@ -297,7 +298,7 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     vehicles = _vehicles(url, ctx.kind)
     _plan_header(ctx, view, user)
     if ctx.kind == "technicians":
-        live_section(day, region)  # field reports: statuses, ETAs, re-plan
+        live_section(day, region, user)  # field reports: statuses, ETAs, re-plan
     _diff(ctx, view)
     _map(ctx, view, details, vehicles)
     left, right = st.columns([1.25, 1])

@@ -136,16 +136,17 @@ def _at_risk_by_region(user: SignedIn, now: datetime) -> None:
     data = pd.DataFrame(
         {"Region": list(counts), "Tickets at risk": list(counts.values())}
     )
-    chart = (
-        alt.Chart(data)
-        .mark_bar(color="#d9480f")
-        .encode(
-            x=alt.X("Tickets at risk:Q", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("Region:N", sort="-x", title=None),
-            tooltip=["Region", "Tickets at risk"],
-        )
-        .properties(height=28 * len(counts) + 30)
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "Tickets at risk:Q", axis=alt.Axis(tickMinStep=1), title="Tickets at risk"
+        ),
+        y=alt.Y("Region:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=["Region", "Tickets at risk"],
     )
+    chart = (
+        base.mark_bar(color="#d9480f", size=18)
+        + base.mark_text(align="left", dx=4).encode(text="Tickets at risk:Q")
+    ).properties(height=34 * len(counts) + 50)
     st.altair_chart(chart, width="stretch")
     st.page_link(
         page_of("sla"), label="Open the at-risk queue", icon=":material/timer:"

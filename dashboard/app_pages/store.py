@@ -297,8 +297,8 @@ def render() -> None:
         f"Tomorrow ({len(data.tomorrow)})",
         f"Waiting ({len(data.waiting)})",
         "Preparation sheet",
-        "Loaners",
         "Notices",
+        "Loaners",  # stays last
     ]
     # after an action (a rerun) the tab it was done in stays open
     tabs = st.tabs(labels, default=labels[int(ui.get("tab", 0))])
@@ -315,6 +315,6 @@ def render() -> None:
     with tabs[3]:
         _sheet(data)
     with tabs[4]:
-        _loaner_tab(user, store_id, today)
-    with tabs[5]:
         render_bag_notices(user, store_id)
+    with tabs[5]:
+        _loaner_tab(user, store_id, today)

@@ -74,6 +74,7 @@ def render_queue(
         value=sla_view.DEFAULT_WITHIN_H,
         step=0.5,
         key=ui.key("within"),
+        width=320,
     )
     try:
         rows = queue(url, user, user.username, now, float(within), region)
@@ -88,7 +89,12 @@ def render_queue(
         f"{len(rows)} tickets will miss their SLA unless someone acts: {late} planned "
         f"after their due time, {len(rows) - late} not planned and due soon."
     )
-    st.dataframe(records(rows), hide_index=True, width="stretch", height=260)
+    st.dataframe(
+        records(rows),
+        hide_index=True,
+        width="stretch",
+        height=min(36 * len(rows) + 40, 400),
+    )
     chosen = st.selectbox(
         "Act on a ticket",
         [r.ticket for r in rows],

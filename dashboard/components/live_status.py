@@ -15,8 +15,9 @@ import streamlit as st
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import database_url, session_scope
 from data.base import PARIS
+from dispatch.access.roles import Principal
 from dispatch.views import board as board_views
-from dispatch.views import live
+from dispatch.views import live, replan_action
 
 __all__ = ["live_section", "route_records", "stop_records"]
 
@@ -82,7 +83,7 @@ def stop_records(board: live.LiveBoard) -> list[dict[str, Any]]:
     ]
 
 
-def live_section(day: date, region: str | None) -> None:
+def live_section(day: date, region: str | None, user: Principal | None = None) -> None:
     """Metrics, flagged rounds and the stop table of the day's published technician plan."""
     with session_scope() as s:
         plan_id = board_views.published_plan_id(s, "technicians", day, region)
@@ -117,3 +118,56 @@ def live_section(day: date, region: str | None) -> None:
             )
         st.dataframe(route_records(board), hide_index=True, width="stretch")
         st.dataframe(stop_records(board), hide_index=True, width="stretch", height=300)
+        if user is not None:
+            _replan_form(board, user)
+
+
+CASES = {
+    "late": "A technician is running late",
+    "absent": "A technician is off sick",
+    "emergency": "An emergency to insert",
+    "rest": "Just re-plan from the reports",
+}
+
+
+def _replan_form(board: live.LiveBoard, user: Principal) -> None:
+    """One action per day-of-service case; the draft then shows as the board's plan."""
+    names = {r.name: r.technician_id for r in board.routes}
+    with st.form("live_replan", border=True):
+        st.markdown("**Re-plan the rest of the day**")
+        case = st.radio(
+            "What happened", list(CASES), format_func=CASES.__getitem__, horizontal=True
+        )
+        a, b, c = st.columns(3)
+        who = a.selectbox("Technician", sorted(names))
+        minutes = b.number_input("Minutes late", 5, 480, 45, step=5)
+        ticket = c.text_input("Emergency ticket", placeholder="R100123")
+        if not st.form_submit_button(
+            "Re-plan", type="primary", icon=":material/update:"
+        ):
+            return
+    with st.spinner("Re-planning the rest of the day…"):
+        try:
+            out = replan_action.replan_rest_of_day(
+                user,
+                day=board.day,
+                at=board.at,
+                case=case,
+                technician_id=names.get(who),
+                minutes=int(minutes),
+                ticket_ref=ticket,
+            )
+        except replan_action.REFUSALS as exc:
+            st.error(str(exc).splitlines()[0], icon=":material/block:")
+            return
+    st.session_state["live_replan_result"] = out
+    _board.clear()
+    st.rerun()
+
+
+def replan_outcome() -> None:
+    """The last re-plan's summary, once, after the rerun that shows its draft."""
+    out = st.session_state.pop("live_replan_result", None)
+    if out is None:
+        return
+    (st.warning if out.broken else st.success)(out.summary, icon=":material/update:")

@@ -165,7 +165,7 @@ def _preferences(g: Gen, rng: random.Random, members: dict[int, date]) -> None:
         # (no e-mail and no mobile: that customer's service notices are suppressed)
         preferred = "sms" if (email is None or rng.random() < 0.3) else "email"
         consent = cid in members and rng.random() < 0.7
-        night_owl = rng.random() < 0.1
+        early_night = rng.random() < 0.1  # no SMS from 20:00
         rows.append(
             dict(
                 customer_id=cid,
@@ -175,8 +175,8 @@ def _preferences(g: Gen, rng: random.Random, members: dict[int, date]) -> None:
                 club_consent=consent,
                 consent_changed_at=local(members[cid], 12) if cid in members else None,
                 unsubscribe_token=secrets.token_urlsafe(24),
-                quiet_from=(22 if night_owl else 21) * 60,
-                quiet_until=(8 if night_owl else 7) * 60,
+                quiet_from=(20 if early_night else 21) * 60,
+                quiet_until=7 * 60,
                 updated_at=g.now - timedelta(days=30),
             )
         )

@@ -76,8 +76,9 @@ class Visit(Base):
     """A technician's visit of a day: its status as reported from the field, its actual
     times and outcome (KPIs read from here; ``dispatch.field`` writes it).
 
-    ``status``: planned | on_my_way | arrived | done | failed. Rows written before
-    statuses existed are finished visits (server default ``done``).
+    ``status``: planned | on_my_way | arrived | done | failed. A row written without a
+    status is history, a finished visit (default ``done``); the field service writes
+    ``planned`` on a visit's first report.
     """
 
     __tablename__ = "visit"
@@ -96,7 +97,7 @@ class Visit(Base):
     fixed: Mapped[bool | None] = mapped_column(Boolean)
     km: Mapped[float | None] = mapped_column()
     status: Mapped[str] = mapped_column(
-        String(16), index=True, default="planned", server_default="done"
+        String(16), index=True, default="done", server_default="done"
     )
     on_my_way_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     eta_at: Mapped[datetime | None] = mapped_column(TZDateTime)  # told the customer

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "dispatch.cli.sla",  # sla show/recompute (ticket at-risk is under ticket)
     "dispatch.cli.horizon",  # tech hours/absent (plan --from is under plan)
     "dispatch.cli.visit",  # visit status (field reports)
+    "dispatch.cli.replan",  # replan the rest of a day
     "dispatch.cli.user",  # user add/set/deactivate/list
     "dispatch.cli.booking",  # visit slots/book (joins the visit group: after visit)
 ]

@@ -82,6 +82,8 @@ def _schedule_tickets(session: Session, view: PlanView, actor: str) -> None:
         .with_for_update()
     ).all()
     for t in tickets:
+        if t.id in owner and t.visit_on is not None and t.visit_on > view.day:
+            continue  # a visit kept by a re-plan that could not fix: booked later
         if t.id in owner:
             if t.status == TicketState.TRIAGED:
                 lifecycle.transition(

@@ -73,6 +73,8 @@ class AtRisk:
     def why(self) -> str:
         if self.reason == "planned late":
             return f"planned {self.late_minutes} min after its due time"
+        if self.hours_left <= 0:
+            return "not planned, due before business hours resume"
         return f"not planned, {self.hours_left:.1f} business hours left"
 
 

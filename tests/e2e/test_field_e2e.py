@@ -1,0 +1,149 @@
+"""The technician's day end to end, at a phone's size: a demo technician signs in, sees
+only their round, reports on my way -> arrived -> done on one visit and could not fix
+(part needed) on another; the dispatcher's board then shows both, the histories too."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import sessionmaker
+
+from data.base import PARIS
+from data.db import make_engine
+from data.models import RepairTicket, TicketEvent, Visit
+from tests.builders import DEMO_DATE, day_tickets, publish_round
+from tests.e2e.conftest import (
+    CHROMIUM_ARGS,
+    REPO,
+    _need_chromium,
+    _wait_healthy,
+    free_port,
+)
+
+PHONE = {"width": 390, "height": 844}
+REGION = "Auvergne-Rhône-Alpes"
+
+
+@pytest.fixture(scope="module")
+def field_day(
+    _sqlite_demo_template: Path, tmp_path_factory
+) -> Iterator[tuple[str, str, list[int], list[int]]]:
+    """A demo copy whose visits are wanted today, two rounds published, and its server."""
+    _need_chromium()
+    path = tmp_path_factory.mktemp("field_e2e") / "demo.db"
+    shutil.copy(_sqlite_demo_template, path)
+    url = f"sqlite:///{path}"
+    today = datetime.now(PARIS).date()
+    eng = make_engine(url)
+    with sessionmaker(bind=eng).begin() as s:
+        s.execute(
+            update(RepairTicket)
+            .where(RepairTicket.visit_on == DEMO_DATE)
+            .values(visit_on=today)
+        )
+        ids = day_tickets(s, today, 5)
+        publish_round(s, today, {1: ids[:3], 2: ids[3:]}, region=REGION)
+    eng.dispose()
+    port = free_port()
+    log = path.parent / "server.log"
+    env = {**os.environ, "DATABASE_URL": url, "TOURNEE_MAP_TILES": "offline"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+             "--server.headless=true", "--server.address=127.0.0.1",
+             f"--server.port={port}", "--browser.gatherUsageStats=false",
+             "--server.fileWatcherType=none"],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, proc, log)
+        yield base, url, ids[:3], ids[3:]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _sign_in(page, base: str, user: str, password: str) -> None:
+    page.goto(base)
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def test_technician_day_on_a_phone(field_day) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, url, mine, theirs = field_day
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        p = ctx.new_page()
+        p.set_default_timeout(30_000)
+        p.goto(base)
+        p.get_by_label("Username").fill("tec-001")
+        p.get_by_label("Password", exact=True).fill("tech-demo")
+        p.get_by_role("button", name="Sign in").click()
+        p.get_by_role("heading", name="My round").wait_for()
+        body = p.locator("body").inner_text()
+        assert "3 of 3 visits left" in body
+        p.get_by_role("button", name="On my way").first.click()
+        p.get_by_text("on the way at").wait_for()
+        p.get_by_role("button", name="Arrived").first.click()
+        p.get_by_text("on site at").wait_for()
+        p.get_by_text("Done — fixed").first.click()
+        p.get_by_label("Fix code").first.fill("PUMP-01")
+        p.get_by_role("button", name="Mark done").first.click()
+        p.get_by_text("done at").wait_for()
+        p.get_by_role("button", name="Arrived").first.click()
+        p.get_by_text("on site at").wait_for()
+        p.get_by_text("Could not fix").first.click()
+        p.get_by_text("Part needed").first.click()
+        p.get_by_role("button", name="Report").first.click()
+        p.get_by_text("second visit to book").wait_for()
+        p.screenshot(path="/tmp/tournee_field_phone.png")
+        ctx.close()
+
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+        p = ctx.new_page()
+        p.set_default_timeout(60_000)
+        _sign_in(p, base, "dispatch", "dispatch-demo")
+        p.get_by_test_id("stSidebarNav").get_by_role(
+            "link", name="Dispatch board"
+        ).click()
+        p.get_by_text("As reported from the field").wait_for()
+        metrics = {
+            m.get_by_test_id("stMetricLabel").inner_text(): m.get_by_test_id(
+                "stMetricValue"
+            ).inner_text()
+            for m in p.get_by_test_id("stMetric").all()
+        }
+        assert metrics.get("Done") == "1" and metrics.get("Could not fix") == "1", (
+            metrics
+        )
+        browser.close()
+    # the ticket histories show the moves, and the other round was never touched
+    eng = make_engine(url)
+    with sessionmaker(bind=eng)() as s:
+        status = dict(s.execute(select(Visit.ticket_id, Visit.status)).tuples().all())
+        assert status.get(mine[0]) == "done" and status.get(mine[1]) == "failed"
+        assert not set(theirs) & set(status)
+
+        def moves(t: int) -> list[str]:
+            q = select(TicketEvent.to_state).where(TicketEvent.ticket_id == t)
+            return list(s.scalars(q.order_by(TicketEvent.id)))
+
+        assert moves(mine[0])[-3:] == ["scheduled", "in progress", "resolved"]
+        assert moves(mine[1])[-2:] == ["in progress", "scheduled"]
+    eng.dispose()
