@@ -22,6 +22,7 @@ from data.enums import Role
 from dispatch import labels
 from dispatch.access.roles import AccessDenied
 from dispatch.loyalty.enrol import EnrolError, enrol
+from dispatch.notices.prefs import PreferenceError, set_preferences
 from dispatch.views import club as club_view
 
 ui = PageState("club")
@@ -70,8 +71,15 @@ def _card(user, c: club_view.ClubCard) -> None:  # type: ignore[no-untyped-def]
                             on=datetime.now(PARIS).date(),
                             club_consent=consent,
                         )
+                        set_preferences(
+                            s,
+                            user.username,
+                            k.customer_id,
+                            at=datetime.now(PARIS),
+                            club_consent=consent,
+                        )
                     ui.set("flash", f"{k.ref} is now a club member.")
-                except (EnrolError, AccessDenied) as exc:
+                except (EnrolError, PreferenceError, AccessDenied) as exc:
                     ui.set("flash", f"Not enrolled: {exc}")
                 st.rerun()
         nxt = k.cycle
@@ -80,6 +88,7 @@ def _card(user, c: club_view.ClubCard) -> None:  # type: ignore[no-untyped-def]
             f"({escape_markdown(nxt.next_perk.label)}), in {nxt.orders_to_next}. "
             f"Club reminders: **{'yes' if c.club_consent else 'no'}** · {c.preferred_channel} · {c.language}"
         )
+        _preferences(user, c)
         left, right = st.columns(2)
         with left:
             st.markdown("**Coffees bought regularly** (12 months)")
@@ -147,6 +156,36 @@ def _card(user, c: club_view.ClubCard) -> None:  # type: ignore[no-untyped-def]
                 )
             else:
                 st.caption("No notice yet.")
+
+
+def _preferences(user, c: club_view.ClubCard) -> None:  # type: ignore[no-untyped-def]
+    cid = c.card.customer_id
+    with (
+        st.expander("Contact preferences"),
+        st.form(ui.key(f"prefs_{cid}"), border=False),
+    ):
+        a, b, d = st.columns(3)
+        lang = a.selectbox("Language", ("fr", "en"), index=0 if c.language == "fr" else 1,
+                           format_func={"fr": "Français", "en": "English"}.get)  # fmt: skip
+        channel = b.selectbox("Preferred channel", ("email", "sms"),
+                              index=0 if c.preferred_channel == "email" else 1,
+                              format_func={"email": "E-mail", "sms": "SMS"}.get)  # fmt: skip
+        mobile = d.text_input("Mobile for SMS", placeholder="06 12 34 56 78")
+        consent = st.checkbox(
+            "Club reminders (capsules, descaling, points, perks)", value=c.club_consent
+        )
+        if st.form_submit_button("Save preferences"):
+            try:
+                with write_scope() as s:
+                    club_view.edit_preferences(
+                        s, user, cid, at=datetime.now(PARIS), language=lang,
+                        preferred_channel=channel, club_consent=consent,
+                        mobile=mobile or None,
+                    )  # fmt: skip
+                ui.set("flash", f"{c.card.ref}: preferences saved.")
+            except (PreferenceError, AccessDenied) as exc:
+                ui.set("flash", f"Not saved: {exc}")
+            st.rerun()
 
 
 def render() -> None:

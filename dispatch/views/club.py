@@ -179,3 +179,30 @@ def _club_card(session: Session, card: CustomerCard, on: date) -> ClubCard:
         preferred_channel=pref.preferred_channel if pref else "email",
         notices=notices,
     )
+
+
+def edit_preferences(
+    session: Session,
+    actor: Principal,
+    customer_id: int,
+    *,
+    at: datetime,
+    language: str,
+    preferred_channel: str,
+    club_consent: bool,
+    mobile: str | None = None,
+) -> None:
+    """Change a member's contact preferences from the counter (audited by ``prefs``)."""
+    from dispatch.notices.prefs import set_preferences
+
+    check_role(actor, *ROLES)
+    set_preferences(
+        session,
+        actor.username,
+        customer_id,
+        at=at,
+        mobile=mobile,
+        preferred_channel=preferred_channel,
+        language=language,
+        club_consent=club_consent,
+    )

@@ -148,3 +148,30 @@ def test_unsubscribe_link_withdraws_consent_without_sign_in(
     bad.query_params["unsubscribe"] = "not-a-token"
     bad.run()
     assert "not valid" in bad.error[0].value
+
+
+def test_club_card_edits_preferences(app: AppTest, app_db: str) -> None:
+    from data.models import ContactPreference
+
+    phone, ref = _capsule_member(app_db)
+    at = open_page(sign_in(app, "store staff"), "club")
+    at.text_input(key="club_q").input(phone)
+    at.button[0].click()
+    at = at.run()
+    lang = next(s for s in at.selectbox if s.label == "Language")
+    lang.set_value("en")
+    next(c for c in at.checkbox if c.label.startswith("Club reminders")).uncheck()
+    next(b for b in at.button if b.label == "Save preferences").click()
+    at = at.run()
+    assert not at.exception, at.exception
+    eng = make_engine(app_db)
+    with sessionmaker(bind=eng)() as s:
+        cid = s.scalar(select(Customer.id).where(Customer.ref == ref))
+        pref = s.get_one(ContactPreference, cid)
+        assert (pref.language, pref.club_consent) == ("en", False)
+        assert s.scalar(
+            select(AuditLog).where(
+                AuditLog.entity == "customer", AuditLog.action == "preferences"
+            )
+        )
+    eng.dispose()
