@@ -665,3 +665,12 @@ def report_as_planned(s: Session, plan_id: int, at: datetime) -> int:
                 set_status(s, who, st.ticket_id, "done", at=st.departure_at)
             n += 1
     return n
+
+
+def principal(role: str = "dispatcher", store_id: int | None = None):  # type: ignore[no-untyped-def]
+    """Someone acting with ``role`` (services check it), for calling services directly."""
+    from dispatch.access.auth import SignedIn
+
+    return SignedIn(
+        0, f"test-{role.replace(' ', '-')}", role.title(), role, store_id, None, None
+    )

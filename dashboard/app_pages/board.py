@@ -31,6 +31,7 @@ from dashboard.app_pages.board_parts.common import (
     _details,
     _jobs,
     _load,
+    _me,
     _start,
     _vehicles,
 )
@@ -66,7 +67,7 @@ from dispatch.views import board
 def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int]:
     today = datetime.now(PARIS).date()
     if ctx.ui.key("day") not in st.session_state:
-        st.session_state[ctx.ui.key("day")] = _default_day(database_url(), today)
+        st.session_state[ctx.ui.key("day")] = _default_day(database_url(), today, _me())
     choices = (WHOLE_COUNTRY, *regions())
     if ctx.ui.key("region") not in st.session_state:
         st.session_state[ctx.ui.key("region")] = (
@@ -150,7 +151,7 @@ def _progress(ctx: Board) -> None:
         icon=":material/stop:",
     ):
         with write_scope() as s:
-            jobs.cancel(s, run_id)
+            jobs.cancel(s, run_id, actor=_me())
         st.toast("Cancelling: the best plan found so far will be kept.")
         c3.info("Stopping; keeping the best plan so far…")
 
@@ -282,9 +283,9 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     _last_run_message(ctx)
     replan_outcome()
     url = database_url()
-    rows = _jobs(url, day, region, ctx.kind)
+    rows = _jobs(url, day, region, ctx.kind, _me())
     with session_scope() as s:
-        plan_id = board.current_plan_id(s, ctx.kind, day, region)
+        plan_id = board.current_plan_id(s, ctx.kind, day, region, actor=_me())
     if plan_id is None:
         st.info(
             f"No plan yet for {day:%A %d %B}{' in ' + escape_markdown(region) if region else ''}: "
@@ -294,8 +295,8 @@ def render_board(ctx: Board, user: SignedIn) -> None:
         _jobs_section(ctx, rows, region, with_map=True)
         return
     view = _load(plan_id)
-    details = _details(url, plan_id)
-    vehicles = _vehicles(url, ctx.kind)
+    details = _details(url, plan_id, _me())
+    vehicles = _vehicles(url, ctx.kind, _me())
     _plan_header(ctx, view, user)
     if ctx.kind == "technicians":
         live_section(day, region, user)  # field reports: statuses, ETAs, re-plan

@@ -26,10 +26,10 @@ Figure = tuple[str, int, str]  # label, value, help
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _counts(
-    url: str, day: date, now: datetime, store_id: int | None
+    url: str, day: date, now: datetime, store_id: int | None, actor: SignedIn
 ) -> kpis.TodayCounts:
     with session_scope() as s:
-        return kpis.today_counts(s, day=day, now=now, store_id=store_id)
+        return kpis.today_counts(s, day=day, now=now, store_id=store_id, actor=actor)
 
 
 def _figures(user: SignedIn, c: kpis.TodayCounts) -> tuple[str, list[Figure]]:
@@ -102,7 +102,7 @@ def render() -> None:
     today = datetime.now(PARIS).date()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     store_id = store_scope(user)  # store staff: their store only
-    counts = _counts(database_url(), today, now, store_id)
+    counts = _counts(database_url(), today, now, store_id, user)
     where = f" at {escape_markdown(user.store_name)}" if user.store_name else ""
     st.title(f"Today{where}")
     st.caption(f"{today:%A %d %B %Y} · {escape_markdown(user.display_name)}")

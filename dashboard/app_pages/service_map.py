@@ -14,6 +14,7 @@ from dashboard.resources import database_url, regions, session_scope
 from dashboard.state import PageState
 from data.base import PARIS as PARIS
 from data.enums import Role
+from dispatch.access.auth import SignedIn
 from dispatch.views import kpis
 
 WHOLE_COUNTRY = "Whole country"
@@ -24,10 +25,10 @@ ui = PageState("service_map")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _as_of(url: str, today: date) -> tuple[date, bool]:
+def _as_of(url: str, today: date, actor: SignedIn) -> tuple[date, bool]:
     """The day the figures run up to (excluded), and whether history stopped earlier."""
     with session_scope() as s:
-        end = kpis.history_end(s)
+        end = kpis.history_end(s, actor=actor)
     if end is not None and end < today - STALE_AFTER:
         return end + timedelta(days=1), True
     return today, False
@@ -35,10 +36,17 @@ def _as_of(url: str, today: date) -> tuple[date, bool]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _service_level(
-    url: str, as_of: date, weeks: int, region: str | None, now: datetime
+    url: str,
+    as_of: date,
+    weeks: int,
+    region: str | None,
+    now: datetime,
+    actor: SignedIn,
 ) -> kpis.ServiceLevel:
     with session_scope() as s:
-        return kpis.service_level(s, as_of=as_of, weeks=weeks, region=region, now=now)
+        return kpis.service_level(
+            s, as_of=as_of, weeks=weeks, region=region, now=now, actor=actor
+        )
 
 
 def _filters() -> tuple[str | None, int]:
@@ -137,18 +145,18 @@ def _worst_areas(data: kpis.ServiceLevel) -> None:
 
 
 def render() -> None:
-    require_role(Role.MANAGER)
+    user = require_role(Role.MANAGER)
     st.title("Service level")
     region, weeks = _filters()
     url = database_url()
     today = datetime.now(PARIS).date()
-    as_of, stale = _as_of(url, today)
+    as_of, stale = _as_of(url, today, user)
     now = (
         datetime.now(UTC).replace(second=0, microsecond=0)
         if not stale
         else datetime.combine(as_of, datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
     )
-    data = _service_level(url, as_of, weeks, region, now)
+    data = _service_level(url, as_of, weeks, region, now, user)
     p = data.period
     note = " (the history stops there)" if stale else ""
     st.caption(

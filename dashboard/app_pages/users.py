@@ -177,7 +177,7 @@ def _edit(user: object, rows: list[admin.UserRow]) -> None:
 def render() -> None:
     user = require_role(Role.ADMIN)
     st.title("Users")
-    flash = ui.get("flash", None)
+    flash: str = ui.get("flash", "")
     if flash:
         st.success(flash)
         ui.pop("flash")

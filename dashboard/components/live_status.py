@@ -12,9 +12,11 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard.auth_ui import require_role
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import database_url, session_scope
 from data.base import PARIS
+from data.enums import Role
 from dispatch.access.roles import Principal
 from dispatch.views import board as board_views
 from dispatch.views import live, replan_action
@@ -85,10 +87,13 @@ def stop_records(board: live.LiveBoard) -> list[dict[str, Any]]:
 
 def live_section(day: date, region: str | None, user: Principal | None = None) -> None:
     """Metrics, flagged rounds and the stop table of the day's published technician plan."""
+    me = require_role(Role.DISPATCHER)  # services check the role again
     with session_scope() as s:
-        plan_id = board_views.published_plan_id(s, "technicians", day, region)
+        plan_id = board_views.published_plan_id(s, "technicians", day, region, actor=me)
         if plan_id is None and region is not None:  # the national plan covers it
-            plan_id = board_views.published_plan_id(s, "technicians", day, None)
+            plan_id = board_views.published_plan_id(
+                s, "technicians", day, None, actor=me
+            )
     if plan_id is None:
         return
     minute = datetime.now(UTC).strftime("%Y%m%d%H%M")

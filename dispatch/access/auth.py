@@ -67,7 +67,8 @@ class Backoff:
     def wait(self, failures: int) -> timedelta | None:
         if failures < self.free:
             return None
-        return min(self.base * 2 ** min(failures - self.free, 20), self.cap)
+        wait: timedelta = self.base * 2 ** min(failures - self.free, 20)
+        return min(wait, self.cap)
 
 
 #: Per account name (known or not): five tries, then 30 s, 1 min, 2 min... up to 15 min.

@@ -14,6 +14,7 @@ from data.enums import Role
 __all__ = [
     "AccessDenied",
     "Principal",
+    "acting",
     "check_role",
     "check_store_access",
     "store_scope",
@@ -47,6 +48,19 @@ def check_role(user: Principal, *roles: str) -> None:
     if user.role != Role.ADMIN and user.role not in roles:
         allowed = " or ".join(str(r) for r in roles)
         raise AccessDenied(user.username, f"act as {allowed} (role is {user.role})")
+
+
+def acting(actor: Principal | str, *roles: str) -> str:
+    """The name the audit log records for ``actor``, once its role is checked.
+
+    Pages and the CLI pass a principal, checked against ``roles``. A plain string is a
+    name an earlier, checked call recorded (a worker executing a queued plan run) or an
+    in-process script: it is recorded as given.
+    """
+    if isinstance(actor, str):
+        return actor
+    check_role(actor, *roles)
+    return actor.username
 
 
 def check_store_access(user: Principal, store_id: int) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.db import migrate, sessions
-from dispatch.cli.common import CommandError, default_actor, read, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import CommandError, cli_user, read, write
 from dispatch.cli.horizon import plan_horizon_cli
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
@@ -101,11 +102,11 @@ def _plan(args: argparse.Namespace) -> int:
             day=args.date,
             region=args.region,
             seconds=seconds,
-            actor="cli",
+            actor=cli_user(),  # --as USER is checked; else the OS operator
             depot_id=args.depot,
             echo=_Ticker(args.quiet),
         )
-    except jobs.RunFailed as exc:
+    except (jobs.RunFailed, AccessDenied) as exc:
         raise CommandError(str(exc)) from exc
     except SQLAlchemyError as exc:  # before the run existed: nothing was written
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -153,10 +154,8 @@ def _publish(plan_id: int, supersede: bool) -> None:
     for w in check.warnings:
         print(f"  warning: {w}")
     write(
-        lambda s: planning.publish(
-            s, plan_id, actor=default_actor(), supersede=supersede
-        ),
-        refusals=(planning.PublishConflict, ValueError, LookupError),
+        lambda s: planning.publish(s, plan_id, actor=cli_user(), supersede=supersede),
+        refusals=(planning.PublishConflict, ValueError, LookupError, AccessDenied),
     )
     gone = ", ".join(str(o.plan_id) for o in check.overlaps)
     print(f"plan {plan_id} published" + (f"; superseded plan {gone}" if gone else ""))

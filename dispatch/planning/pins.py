@@ -17,8 +17,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.enums import Role
 from data.models import PlanPin, RepairTicket, Technician, TechnicianAbsence
 from dispatch import labels
+from dispatch.access.roles import Principal, acting
 from dispatch.planning.builder import (
     Variant,
     assemble,
@@ -109,10 +111,11 @@ def pin(
     courier_id: int | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
-    actor: str,
+    actor: Principal | str,
     kind: str = "technicians",
 ) -> None:
     """Pin a visit to a vehicle and/or a time, or refuse it (``PinRefused``) with the reason."""
+    actor = acting(actor, Role.DISPATCHER)
     if kind == "technicians":
         check_pin(
             session,
@@ -154,8 +157,14 @@ def pin(
 
 
 def unpin(
-    session: Session, day: date, job_ref: str, *, actor: str, kind: str = "technicians"
+    session: Session,
+    day: date,
+    job_ref: str,
+    *,
+    actor: Principal | str,
+    kind: str = "technicians",
 ) -> None:
+    actor = acting(actor, Role.DISPATCHER)
     session.execute(
         delete(PlanPin).where(
             PlanPin.plan_date == day, PlanPin.job_ref == job_ref, PlanPin.kind == kind

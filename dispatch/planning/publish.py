@@ -7,11 +7,12 @@ from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.base import utcnow
-from data.enums import PlanKind, PlanStatus
+from data.enums import PlanKind, PlanStatus, Role
 from data.models import (
     Plan,
     RepairTicket,
 )
+from dispatch.access.roles import Principal, acting
 from dispatch.planning.pins import PinRefused as PinRefused
 from dispatch.planning.pins import pin as pin
 from dispatch.planning.pins import pins as pins
@@ -26,7 +27,7 @@ from repairs.states import TicketState
 
 
 def publish(
-    session: Session, plan_id: int, *, actor: str, supersede: bool = False
+    session: Session, plan_id: int, *, actor: Principal | str, supersede: bool = False
 ) -> PlanView:
     """Make a draft the day's plan: its technicians' rounds are published, its visits scheduled.
 
@@ -34,6 +35,7 @@ def publish(
     superseded only with ``supersede=True``; otherwise ``PublishConflict`` says
     which (see ``dispatch.planning.rounds``). One transaction, the caller's.
     """
+    actor = acting(actor, Role.DISPATCHER)
     plan = session.get(Plan, plan_id, with_for_update=True)
     if plan is None:
         raise LookupError(f"plan {plan_id} does not exist")

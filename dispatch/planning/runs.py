@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 
 from data.base import PARIS, utcnow
 from data.db import REPO_ROOT, database_url, sessions, write_session
-from data.enums import RunStatus
+from data.enums import Role, RunStatus
 from data.errors import describe
 from data.models import PlanRun
+from dispatch.access.roles import Principal, acting
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
 from dispatch.planning.run_signals import (
@@ -152,7 +153,7 @@ def start_plan(
     day: date,
     region: str | None,
     seconds: float,
-    actor: str,
+    actor: Principal | str,
     variant: Variant | None = None,
     based_on: int | None = None,
     depot_id: int | None = None,
@@ -160,6 +161,7 @@ def start_plan(
     url: str | None = None,
 ) -> int:
     """Record a run and start its worker process; returns at once with the run id."""
+    actor = acting(actor, Role.DISPATCHER)
     url = url or database_url()
     with sessions(url, writer=True).begin() as s:
         run_id = create_run(
@@ -257,8 +259,9 @@ def recent_runs(
     return [_view(r, dead.get(r.id)) for r in rows]
 
 
-def cancel(session: Session, run_id: int) -> None:
+def cancel(session: Session, run_id: int, *, actor: Principal | str) -> None:
     """Ask the worker to stop; it keeps and saves the best plan found so far."""
+    acting(actor, Role.DISPATCHER)
     session.execute(
         update(PlanRun).where(PlanRun.id == run_id).values(cancel_requested=True)
     )
@@ -394,12 +397,13 @@ def run_inline(
     day: date,
     region: str | None,
     seconds: float,
-    actor: str,
+    actor: Principal | str,
     variant: Variant | None = None,
     depot_id: int | None = None,
     echo: Callable[[Progress], None] | None = None,
 ) -> int | None:
     """Record and execute a run in this process (the CLI and the tests)."""
+    actor = acting(actor, Role.DISPATCHER)
     with write_session() as s:
         run_id = create_run(
             s,

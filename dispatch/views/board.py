@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from data.enums import Role
 from data.models import (
     Courier,
     Customer,
@@ -24,6 +25,7 @@ from data.models import (
     Technician,
 )
 from dispatch import labels
+from dispatch.access.roles import Principal, check_role
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import (
     PARIS,
@@ -98,9 +100,10 @@ __all__ = [
 ]
 
 
-def default_day(session: Session, today: date) -> date:
+def default_day(session: Session, today: date, *, actor: Principal) -> date:
     """The day a dispatcher most likely wants: the first working day from ``today``
     with visits wanted, else the next working day."""
+    check_role(actor, Role.DISPATCHER)
     first = session.scalar(
         select(func.min(RepairTicket.visit_on)).where(
             RepairTicket.resolution_path == "onsite",
@@ -139,11 +142,17 @@ def _metas(session: Session, day: date, region: str | None, kind: str) -> list[J
 
 
 def job_rows(
-    session: Session, day: date, region: str | None = None, kind: str = "technicians"
+    session: Session,
+    day: date,
+    region: str | None = None,
+    kind: str = "technicians",
+    *,
+    actor: Principal,
 ) -> list[JobRow]:
     """The jobs to plan on ``day`` (one region or the whole country): on-site visits
     for ``technicians``, delivery stops for ``couriers``; with their priority score
     and its explanation, most urgent first."""
+    check_role(actor, Role.DISPATCHER)
     rows = []
     for m in _metas(session, day, region, kind):
         # a delivery has no SLA of its own: its promised window's end is its due time
@@ -208,10 +217,11 @@ def filter_jobs(
 
 
 def current_plan_id(
-    session: Session, kind: str, day: date, region: str | None
+    session: Session, kind: str, day: date, region: str | None, *, actor: Principal
 ) -> int | None:
     """The day's plan to show: the newest of the published plan and the main-line drafts
     (what-if variants, which carry a label, are only shown when compared)."""
+    check_role(actor, Role.DISPATCHER)
     q = (
         select(Plan.id)
         .where(
@@ -229,13 +239,16 @@ def current_plan_id(
     return session.scalars(q).first()
 
 
-def stop_details(session: Session, view: planning.PlanView) -> dict[str, StopDetail]:
+def stop_details(
+    session: Session, view: planning.PlanView, *, actor: Principal
+) -> dict[str, StopDetail]:
     """job ref -> customer, address, position... for every job of ``view`` (routed or not).
 
     A routed stop is drawn where the plan sent the vehicle (the coordinates and label the
     plan saved), not where the customer lives today; only what the plan did not keep
     (phone, address lines, unplaced jobs) is read from the current rows.
     """
+    check_role(actor, Role.DISPATCHER)
     planned = {s.job_ref: s for r in view.routes for s in r.stops if s.lat is not None}
     if view.kind != "technicians":
         out = {}
@@ -311,8 +324,11 @@ def _detail(m: JobMeta) -> StopDetail:
     )
 
 
-def vehicle_info(session: Session, kind: str = "technicians") -> dict[int, VehicleInfo]:
+def vehicle_info(
+    session: Session, kind: str = "technicians", *, actor: Principal
+) -> dict[int, VehicleInfo]:
     """Technician (or courier) id -> name, home/depot position and break length."""
+    check_role(actor, Role.DISPATCHER)
     if kind == "technicians":
         return {
             t.id: VehicleInfo(

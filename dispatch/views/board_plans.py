@@ -9,11 +9,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.enums import Role
 from data.models import (
     Plan,
     PlanPin,
     RepairTicket,
 )
+from dispatch.access.roles import Principal, acting, check_role
 from dispatch.planning import plans as planning
 from dispatch.views.board_types import StopDetail, next_working_day
 from repairs import lifecycle
@@ -99,7 +101,7 @@ def remove_from_day(
     day: date,
     job_ref: str,
     *,
-    actor: str,
+    actor: Principal | str,
     why: str = "removed from the day by the dispatcher",
 ) -> date:
     """Take a visit off ``day``: it is wanted on the next working day instead, back in
@@ -107,6 +109,7 @@ def remove_from_day(
 
     Raises LookupError for a job that is not a repair ticket of this database.
     """
+    actor = acting(actor, Role.DISPATCHER)
     if not job_ref.startswith("T") or not job_ref[1:].isdigit():
         raise LookupError(f"{job_ref!r} is not a repair visit")
     ticket = session.get(RepairTicket, int(job_ref[1:]))
@@ -163,9 +166,10 @@ class PlanChoice:
 
 
 def variant_plans(
-    session: Session, kind: str, day: date, region: str | None
+    session: Session, kind: str, day: date, region: str | None, *, actor: Principal
 ) -> list[PlanChoice]:
     """The what-if plans of a day (labelled drafts, and any published one), newest first."""
+    check_role(actor, Role.DISPATCHER)
     q = (
         select(Plan)
         .where(
@@ -190,12 +194,14 @@ def variant_plans(
 
 
 def published_plan_id(
-    session: Session, kind: str, day: date, region: str | None
+    session: Session, kind: str, day: date, region: str | None, *, actor: Principal
 ) -> int | None:
     """The day's published plan, if any."""
+    check_role(actor, Role.DISPATCHER)
     return planning.latest_plan_id(session, kind, day, region, status="published")
 
 
-def plan_status(session: Session, plan_id: int) -> str:
+def plan_status(session: Session, plan_id: int, *, actor: Principal) -> str:
     """``draft``, ``published``, ``superseded``, or ``missing``."""
+    check_role(actor, Role.DISPATCHER)
     return session.scalar(select(Plan.status).where(Plan.id == plan_id)) or "missing"

@@ -14,7 +14,10 @@ from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant
 from dispatch.views import board
+from tests.builders import principal
 from tests.conftest import DEMO_DAY
+
+DISPATCHER = principal("dispatcher")
 
 DAY = date.fromisoformat(DEMO_DAY)  # a Tuesday
 REGION = "Auvergne-Rhône-Alpes"
@@ -96,27 +99,27 @@ def test_filter_jobs_combines_every_filter() -> None:
 
 def test_job_rows_are_explained_and_most_urgent_first(demo_session: Session) -> None:
     """The demo day's 90 visits, each with a score and its explanation, sorted by score."""
-    rows = board.job_rows(demo_session, DAY, None)
+    rows = board.job_rows(demo_session, DAY, None, actor=DISPATCHER)
     assert len(rows) == 90
     assert all(r.explanation and r.score >= 1 for r in rows)
     assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
     assert {r.sla_status for r in rows} <= set(board.SLA_STATUSES)
     assert all(r.region == REGION for r in rows)
-    assert board.job_rows(demo_session, DAY, "Bretagne") == []
+    assert board.job_rows(demo_session, DAY, "Bretagne", actor=DISPATCHER) == []
     windowed = [r for r in rows if r.window]
     assert windowed and all(len(r.window) == 11 for r in windowed)  # "08:00-12:00"
 
 
 def test_default_day_is_the_first_day_with_visits(demo_session: Session) -> None:
     """From a weekend before the demo day, the demo's first day with visits wanted."""
-    assert board.default_day(demo_session, date(2026, 11, 22)) <= DAY
-    assert board.default_day(demo_session, DAY) == DAY
+    assert board.default_day(demo_session, date(2026, 11, 22), actor=DISPATCHER) <= DAY
+    assert board.default_day(demo_session, DAY, actor=DISPATCHER) == DAY
 
 
 def test_remove_from_day_moves_the_visit_and_drops_its_pin(demo_url: str) -> None:
     """The visit leaves the day's table, is wanted next working day, unpinned, audited."""
     with sessions(demo_url, writer=True).begin() as s:
-        ref = board.job_rows(s, DAY, None)[0].ref
+        ref = board.job_rows(s, DAY, None, actor=DISPATCHER)[0].ref
         planning.pin(
             s,
             DAY,
@@ -129,8 +132,12 @@ def test_remove_from_day_moves_the_visit_and_drops_its_pin(demo_url: str) -> Non
         new_day = board.remove_from_day(s, DAY, ref, actor="test")
     assert new_day == date(2026, 11, 25)
     with sessions(demo_url)() as s:
-        assert ref not in {r.ref for r in board.job_rows(s, DAY, None)}
-        assert ref in {r.ref for r in board.job_rows(s, new_day, None)}
+        assert ref not in {
+            r.ref for r in board.job_rows(s, DAY, None, actor=DISPATCHER)
+        }
+        assert ref in {
+            r.ref for r in board.job_rows(s, new_day, None, actor=DISPATCHER)
+        }
         t = s.get(RepairTicket, int(ref[1:]))
         assert t is not None and t.visit_on == new_day and t.status == "triaged"
         assert ref not in planning.pins(s, DAY)
@@ -166,15 +173,19 @@ def test_plan_views_for_the_board(
     )
     assert main_id and alt_id
     with sessions(demo_url)() as s:
-        assert board.current_plan_id(s, "technicians", DAY, None) == main_id
-        assert [c.id for c in board.variant_plans(s, "technicians", DAY, None)] == [
-            alt_id
-        ]
-        assert board.plan_status(s, main_id) == "draft"
-        assert board.plan_status(s, 10**9) == "missing"
+        assert (
+            board.current_plan_id(s, "technicians", DAY, None, actor=DISPATCHER)
+            == main_id
+        )
+        assert [
+            c.id
+            for c in board.variant_plans(s, "technicians", DAY, None, actor=DISPATCHER)
+        ] == [alt_id]
+        assert board.plan_status(s, main_id, actor=DISPATCHER) == "draft"
+        assert board.plan_status(s, 10**9, actor=DISPATCHER) == "missing"
         view, other = planning.load_plan(s, main_id), planning.load_plan(s, alt_id)
-        details = board.stop_details(s, view)
-        vehicles = board.vehicle_info(s)
+        details = board.stop_details(s, view, actor=DISPATCHER)
+        vehicles = board.vehicle_info(s, actor=DISPATCHER)
     refs = {st.job_ref for r in view.routes for st in r.stops} | {
         u.job_ref for u in view.unassigned
     }
@@ -193,7 +204,7 @@ def test_plan_views_for_the_board(
 
 def test_courier_rows_and_vehicles(demo_session: Session) -> None:
     """The deliveries page's job table and vans come from the courier problem."""
-    rows = board.job_rows(demo_session, DAY, None, kind="couriers")
+    rows = board.job_rows(demo_session, DAY, None, kind="couriers", actor=DISPATCHER)
     assert rows and all(r.ref[0] in "DSH" for r in rows)
-    vans = board.vehicle_info(demo_session, "couriers")
+    vans = board.vehicle_info(demo_session, "couriers", actor=DISPATCHER)
     assert vans and all(v.home_lat and v.region for v in vans.values())

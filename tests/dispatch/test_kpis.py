@@ -21,7 +21,10 @@ from data.models import (
 )
 from dispatch.access.roles import AccessDenied
 from dispatch.views import kpis
+from tests.builders import principal
 from tests.conftest import DEMO_DAY
+
+MANAGER = principal("manager")
 
 AS_OF = date(2026, 11, 16)  # a Monday
 NOW = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
@@ -267,8 +270,8 @@ def test_overdue_tickets_escaping_is_left_to_the_display(tiny):
 
 def test_today_counts_limited_to_a_store(tiny):
     """Store figures follow store_id; ticket figures are the network's."""
-    all_stores = kpis.today_counts(tiny, day=AS_OF, now=NOW)
-    other = kpis.today_counts(tiny, day=AS_OF, now=NOW, store_id=999)
+    all_stores = kpis.today_counts(tiny, day=AS_OF, now=NOW, actor=MANAGER)
+    other = kpis.today_counts(tiny, day=AS_OF, now=NOW, store_id=999, actor=MANAGER)
     assert all_stores.loans_overdue == 1 and other.loans_overdue == 0
     assert all_stores.open_tickets == other.open_tickets == 2
 
@@ -285,7 +288,7 @@ def test_departement_of_postcode(postcode, dep):
 def test_service_level_on_the_small_demo(demo_session):
     """The demo's history adds up: areas sum to the national visits, on both backends."""
     as_of = date.fromisoformat(DEMO_DAY)
-    sl = kpis.service_level(demo_session, as_of=as_of, weeks=2)
+    sl = kpis.service_level(demo_session, as_of=as_of, weeks=2, actor=MANAGER)
     n_visits = demo_session.scalar(
         select(func.count(Visit.id)).where(
             Visit.visit_on >= as_of - timedelta(weeks=2), Visit.visit_on < as_of
@@ -299,7 +302,7 @@ def test_service_level_on_the_small_demo(demo_session):
     assert len(sl.weeks) == 8 and sum(w.visits for w in sl.weeks) > 0
     assert sum(w.sla_breaches for w in sl.weeks) > 0  # exercises the per-day SQL
     region = kpis.service_level(
-        demo_session, as_of=as_of, weeks=2, region="Auvergne-Rhône-Alpes"
+        demo_session, as_of=as_of, weeks=2, region="Auvergne-Rhône-Alpes", actor=MANAGER
     )
     assert region.level == "hex"
     assert (

@@ -25,7 +25,10 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant, technician_day
+from tests.builders import principal
 from tests.conftest import DEMO_DAY
+
+DISPATCHER = principal("dispatcher")
 
 DAY = date.fromisoformat(DEMO_DAY)
 
@@ -304,7 +307,7 @@ def test_worker_process_reports_progress_and_cancels(demo_url: str) -> None:
         time.sleep(0.3)
     assert view.jobs_total == 90
     with Session(engine) as s, s.begin():
-        jobs.cancel(s, run_id)
+        jobs.cancel(s, run_id, actor=DISPATCHER)
     while not (view := poll()).finished:
         assert time.monotonic() < deadline, view
         time.sleep(0.3)

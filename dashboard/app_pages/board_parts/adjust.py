@@ -11,6 +11,7 @@ from dashboard.app_pages.board_parts.common import (
     _fleet,
     _forget_jobs,
     _load,
+    _me,
     _start,
     _vehicles,
 )
@@ -111,21 +112,23 @@ def _adjust(
                 st.rerun()
     if do_unpin:
         with write_scope() as s:
-            planning.unpin(s, day, ref, actor=user.username, kind=ctx.kind)
+            planning.unpin(s, day, ref, actor=user, kind=ctx.kind)
         _forget_jobs()
         st.toast(f"{shown(ref)} unpinned.")
         st.rerun()
     if do_remove:
         with write_scope() as s:
-            new_day = board.remove_from_day(s, day, ref, actor=user.username)
+            new_day = board.remove_from_day(s, day, ref, actor=user)
         _forget_jobs()
         st.toast(f"{shown(ref)} moved to {new_day:%a %d %b}. Re-plan to apply.")
         st.rerun()
     with session_scope() as s:
         current_pins = planning.pins(s, day, ctx.kind)
-        published = board.published_plan_id(s, ctx.kind, day, region)
+        published = board.published_plan_id(s, ctx.kind, day, region, actor=_me())
     if current_pins:
-        names = {v.id: v.name for v in _vehicles(database_url(), ctx.kind).values()}
+        names = {
+            v.id: v.name for v in _vehicles(database_url(), ctx.kind, _me()).values()
+        }
         st.dataframe(
             [
                 {
@@ -185,7 +188,7 @@ def _pin(
             courier_id=(tech or None) if ctx.kind == "couriers" else None,
             not_before=datetime.combine(day, nb, tzinfo=PARIS) if timed else None,
             not_after=datetime.combine(day, na, tzinfo=PARIS) if timed else None,
-            actor=user.username,
+            actor=user,
         )
 
 
@@ -240,7 +243,9 @@ def _what_if(
         _start(ctx, user, day, region, seconds, purpose="variant", variant=variant)
     with session_scope() as s:
         choices = [
-            c for c in board.variant_plans(s, ctx.kind, day, region) if c.id != view.id
+            c
+            for c in board.variant_plans(s, ctx.kind, day, region, actor=_me())
+            if c.id != view.id
         ]
     if view.label:
         st.info(

@@ -7,11 +7,13 @@ from datetime import date
 
 import streamlit as st
 
+from dashboard.auth_ui import require_role
 from dashboard.resources import (
     database_url,
     session_scope,
 )
 from dashboard.state import PageState
+from data.enums import Role
 from dispatch.access.auth import SignedIn
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
@@ -63,15 +65,17 @@ COURIERS = Board(
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _default_day(url: str, today: date) -> date:
+def _default_day(url: str, today: date, actor: SignedIn) -> date:
     with session_scope() as s:
-        return board.default_day(s, today)
+        return board.default_day(s, today, actor=actor)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _jobs(url: str, day: date, region: str | None, kind: str) -> list[board.JobRow]:
+def _jobs(
+    url: str, day: date, region: str | None, kind: str, actor: SignedIn
+) -> list[board.JobRow]:
     with session_scope() as s:
-        return board.job_rows(s, day, region, kind)
+        return board.job_rows(s, day, region, kind, actor=actor)
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
@@ -81,24 +85,29 @@ def _plan(url: str, plan_id: int, status: str) -> planning.PlanView:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _details(url: str, plan_id: int) -> dict[str, board.StopDetail]:
+def _details(url: str, plan_id: int, actor: SignedIn) -> dict[str, board.StopDetail]:
     with session_scope() as s:
-        return board.stop_details(s, planning.load_plan(s, plan_id))
+        return board.stop_details(s, planning.load_plan(s, plan_id), actor=actor)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def _vehicles(url: str, kind: str) -> dict[int, board.VehicleInfo]:
+def _vehicles(url: str, kind: str, actor: SignedIn) -> dict[int, board.VehicleInfo]:
     with session_scope() as s:
-        return board.vehicle_info(s, kind)
+        return board.vehicle_info(s, kind, actor=actor)
 
 
 def _plan_status(plan_id: int) -> str:
     with session_scope() as s:
-        return board.plan_status(s, plan_id)
+        return board.plan_status(s, plan_id, actor=_me())
 
 
 def _load(plan_id: int) -> planning.PlanView:
     return _plan(database_url(), plan_id, _plan_status(plan_id))
+
+
+def _me() -> SignedIn:
+    """The signed-in user, passed to every service (each checks the role again)."""
+    return require_role(Role.DISPATCHER)
 
 
 def _forget_jobs() -> None:
@@ -109,7 +118,7 @@ def _fleet(ctx: Board, region: str | None) -> dict[int, board.VehicleInfo]:
     """Active technicians (or vans) of the region, by id."""
     return {
         v.id: v
-        for v in _vehicles(database_url(), ctx.kind).values()
+        for v in _vehicles(database_url(), ctx.kind, _me()).values()
         if v.active and (region is None or v.region == region)
     }
 
@@ -131,7 +140,7 @@ def _start(
         day=day,
         region=region,
         seconds=seconds,
-        actor=user.username,
+        actor=user,
         variant=variant,
         based_on=based_on,
         replan=replan,

@@ -11,6 +11,7 @@ from dashboard.app_pages.board_parts.common import (
     _details,
     _forget_jobs,
     _load,
+    _me,
     _plan,
 )
 from dashboard.components.route_map import plan_map
@@ -94,7 +95,7 @@ def _publish(
             st.rerun()
     try:
         with write_scope() as s:
-            planning.publish(s, plan_id, actor=user.username, supersede=confirmed)
+            planning.publish(s, plan_id, actor=user, supersede=confirmed)
     except (ValueError, LookupError) as exc:
         st.error(escape_markdown(str(exc)))
         return
@@ -142,8 +143,8 @@ def _diff(ctx: Board, view: planning.PlanView) -> None:
             st.write(f"Every {ctx.job} stays with the same {ctx.vehicle}.")
         else:
             details = {
-                **_details(database_url(), old.id),
-                **_details(database_url(), view.id),
+                **_details(database_url(), old.id, _me()),
+                **_details(database_url(), view.id, _me()),
             }
             st.dataframe(board.diff_rows(d, details), hide_index=True, width="stretch")
 

@@ -12,8 +12,10 @@ from sqlalchemy import ColumnElement, Date, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS as PARIS
+from data.enums import Role
 from data.gazetteer import gazetteer
 from data.models import Customer, Visit
+from dispatch.access.roles import Principal, check_role
 from repairs.states import TERMINAL_STATES
 
 AreaLevel = Literal["departement", "hex"]
@@ -120,8 +122,9 @@ def departement_of_postcode(postcode: str) -> str:
     return postcode[:2]
 
 
-def history_end(session: Session) -> date | None:
+def history_end(session: Session, *, actor: Principal) -> date | None:
     """The last day with a recorded visit, if any."""
+    check_role(actor, Role.MANAGER, Role.DISPATCHER)
     value = session.scalar(select(func.max(Visit.visit_on)))
     return _as_date(value) if value is not None else None
 

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from data.enums import Role
+from dispatch.access.roles import Principal, check_role
 from dispatch.views.kpis.areas import (
     AreaService,
     OverdueTicket,
@@ -55,12 +57,14 @@ def service_level(
     now: datetime | None = None,
     hex_resolution: int = DEFAULT_HEX_RESOLUTION,
     level: AreaLevel | None = None,
+    actor: Principal,
 ) -> ServiceLevel:
     """All the manager's figures: areas, headline KPIs (and the period before), trends.
 
     ``level`` defaults to départements for the whole country and H3 cells for a region.
     ``now`` defaults to the start of ``as_of`` (Paris).
     """
+    check_role(actor, Role.MANAGER, Role.DISPATCHER)
     now = now or _utc(as_of)
     period = period_ending(as_of, weeks)
     level = level or ("hex" if region else "departement")

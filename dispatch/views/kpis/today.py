@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.enums import Role
 from data.models import DeliveryOrder, Loan, Loaner, RepairTicket
+from dispatch.access.roles import AccessDenied, Principal, check_role, store_scope
 from dispatch.views.kpis.common import (
     _OPEN_EXCLUDED,
     DONE_DELIVERY,
@@ -37,12 +39,21 @@ class TodayCounts:
 
 
 def today_counts(
-    session: Session, *, day: date, now: datetime, store_id: int | None = None
+    session: Session,
+    *,
+    day: date,
+    now: datetime,
+    store_id: int | None = None,
+    actor: Principal,
 ) -> TodayCounts:
     """Counts for the home page. ``store_id`` limits bags and loaners to one store.
 
     Callers pass ``dispatch.access.roles.store_scope(user)`` so store staff get their store's.
     """
+    check_role(actor, Role.DISPATCHER, Role.STORE_STAFF, Role.AGENT, Role.MANAGER)
+    own = store_scope(actor)  # store staff count their own store only
+    if own is not None and store_id != own:
+        raise AccessDenied(actor.username, f"count store {store_id}")
     final = DONE_DELIVERY + FAILED_DELIVERY + ("cancelled",)
     visits = session.scalar(
         select(func.count(RepairTicket.id)).where(
