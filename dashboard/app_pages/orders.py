@@ -169,7 +169,7 @@ def relay_map(fill: tuple[view.RelayFill, ...]) -> folium.Map:
         )
         folium.CircleMarker(
             location=(r.lat, r.lon),
-            radius=3 + 1.2 * r.capacity**0.5,
+            radius=(3 + 1.5 * r.load**0.5) if r.load else 2,
             color="#ffffff",
             weight=1,
             fill=True,
@@ -179,6 +179,13 @@ def relay_map(fill: tuple[view.RelayFill, ...]) -> folium.Map:
                 f"<b>{html_text(r.code)}</b> {html_text(r.name)}, {html_text(r.town)}<br>{r.load}/{r.capacity} orders"
             ),
         ).add_to(m)
+    if fill:
+        m.fit_bounds(
+            [
+                [min(r.lat for r in fill), min(r.lon for r in fill)],
+                [max(r.lat for r in fill), max(r.lon for r in fill)],
+            ]
+        )
     return m
 
 
@@ -215,6 +222,9 @@ def _relays(user: SignedIn, day: date) -> None:
     st.caption(
         "Relay points' fill for the drop day: green under 70 %, amber under 100 %, red full, grey empty."
     )
+    if not used:
+        st.caption(f"No relay-point order is due on {labels.day(day)}.")
+        return
     st.dataframe(
         [
             {

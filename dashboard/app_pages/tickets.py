@@ -23,6 +23,7 @@ from dispatch import labels
 from dispatch.access.auth import SignedIn
 from dispatch.access.roles import AccessDenied
 from dispatch.views import journey as journey_view
+from dispatch.views import sla as sla_view
 from dispatch.views import tickets as ticket_view
 from dispatch.views.vocabulary import (
     IllegalTransition,
@@ -299,10 +300,11 @@ def render() -> None:
     status, region, sla = _filters()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     url = database_url()
-    with st.expander(
-        "At risk of breaching their SLA", expanded=True, icon=":material/timer:"
-    ):
-        render_queue(user, url, now, page="tickets", region=region)
+    if sla_view.may_see(user):
+        with st.expander(
+            "At risk of breaching their SLA", expanded=True, icon=":material/timer:"
+        ):
+            render_queue(user, url, now, page="tickets", region=region)
     page = _list(url, user, now, status, region, sla)
     shown = len(page.lines)
     more = f", the first {shown} shown" if page.matching > shown else ""

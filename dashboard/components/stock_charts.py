@@ -15,7 +15,7 @@ def site_chart(rows: Sequence[Record], height: int = 260) -> Any:
     """Expected stock (line), 80 % band (area), safety level (dashed), shortage days (red)."""
     frame = pd.DataFrame(rows)
     base = alt.Chart(frame).encode(
-        x=alt.X("Day:T", title=None, axis=alt.Axis(format="%a %d %b", labelAngle=0))
+        x=alt.X("Day:T", title=None, axis=alt.Axis(format="%a %-d %b", labelAngle=0))
     )
     band = base.mark_area(opacity=0.25, color="#1565c0").encode(
         y=alt.Y("Low:Q", title="Loaners on the shelf"), y2="High:Q"
@@ -23,7 +23,7 @@ def site_chart(rows: Sequence[Record], height: int = 260) -> Any:
     line = base.mark_line(point=True, color="#1565c0", interpolate="step-after").encode(
         y="Expected:Q",
         tooltip=[
-            alt.Tooltip("Day:T", format="%a %d %b"),
+            alt.Tooltip("Day:T", format="%a %-d %b"),
             "Expected:Q",
             "Low:Q",
             "High:Q",

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(func=_demo)
 
-    from dispatch.intake import kinds
+    from dispatch.intake import registry
 
     p = sub.add_parser(
         "import",
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Check every row of FILE, then write all of them or none. "
         "`tournee import KIND --columns` prints the columns of KIND.",
     )
-    p.add_argument("kind", choices=kinds.names())
+    p.add_argument("kind", choices=registry.names())
     p.add_argument("file", nargs="?", help="the CSV file (not needed with --columns)")
     p.add_argument(
         "--columns", action="store_true", help="print every column of KIND and exit"
@@ -102,12 +102,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from dispatch.cli.common import default_actor
-    from dispatch.intake import kinds
+    from dispatch.intake import registry
     from dispatch.intake.columns import markdown_table, text_table
     from dispatch.intake.pipeline import ImportRejected, run_import
 
     if args.columns:
-        model = kinds.get(args.kind).row_model
+        model = registry.get(args.kind).row_model
         show = markdown_table if args.markdown else text_table
         print(show(args.kind, model))
         return 0

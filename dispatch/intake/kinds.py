@@ -9,8 +9,8 @@ A kind is a row model plus three steps the pipeline calls in order:
 - ``write(session, plan, actor, file)``: the writes, in bulk, with their audit rows.
 
 Add a kind (``purchases``, technician availability...) by subclassing :class:`Kind`
-in its own module, decorated with :func:`register`, and importing that module in
-:func:`_load_builtin`; ``tournee import``, ``--columns``,
+in its own module, decorated with :func:`register`, and listing that module in
+``dispatch.intake.registry``; ``tournee import``, ``--columns``,
 the README tables and the dashboard's import page pick it up.
 """
 
@@ -109,31 +109,6 @@ def register(kind: K) -> K:
     """Class decorator: make ``kind`` importable by its ``name``."""
     REGISTRY[kind.name] = kind
     return kind
-
-
-def get(name: str) -> Kind[Any]:
-    """A fresh importer of that kind (one per import: it holds the file's state)."""
-    _load_builtin()
-    try:
-        return REGISTRY[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown import kind {name!r}; expected one of {', '.join(names())}"
-        ) from None
-
-
-def names() -> tuple[str, ...]:
-    _load_builtin()
-    return tuple(REGISTRY)
-
-
-def _load_builtin() -> None:
-    from dispatch.intake import (  # noqa: F401 - registers
-        customers,
-        orders,
-        purchases,
-        tickets,
-    )
 
 
 # --- helpers every kind uses -----------------------------------------------------

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dispatch.intake import kinds
+from dispatch.intake import kinds, registry
 from dispatch.intake.columns import names, nearest
 from dispatch.intake.csvfile import FileProblem, RowError, open_table
 from dispatch.intake.kinds import Changed, Plan, WriteRefused
@@ -118,7 +118,7 @@ def prepare(
     progress: Progress | None = None,
 ) -> Prepared:
     """Read and check the whole file; raise ``ImportRejected`` on any problem."""
-    kind = kinds.get(kind_name)
+    kind = registry.get(kind_name)
     path = Path(path)
     known = names(kind.row_model)
     try:
@@ -233,7 +233,7 @@ def _row_errors(line: int, exc: ValidationError) -> list[RowError]:
 
 def commit(session: Session, prepared: Prepared, *, actor: str) -> ImportReport:
     """Write what ``prepare`` checked, in the caller's transaction."""
-    kind = kinds.get(prepared.kind)
+    kind = registry.get(prepared.kind)
     try:
         kind.write(session, prepared.plan, actor, prepared.path.name)
         session.flush()

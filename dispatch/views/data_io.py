@@ -35,7 +35,7 @@ from data.models import (
     Technician,
 )
 from dispatch.access.roles import Principal, check_role
-from dispatch.intake import kinds
+from dispatch.intake import registry
 from dispatch.intake.columns import ColumnDoc, columns
 from dispatch.intake.csvfile import RowError
 from dispatch.intake.pipeline import ImportRejected, ImportReport, commit, prepare
@@ -68,11 +68,11 @@ class UploadRefused(Exception):
 
 
 def kind_names() -> tuple[str, ...]:
-    return kinds.names()
+    return registry.names()
 
 
 def kind_columns(kind: str) -> tuple[ColumnDoc, ...]:
-    return columns(kinds.get(kind).row_model)
+    return columns(registry.get(kind).row_model)
 
 
 def check_upload(

@@ -42,6 +42,7 @@ __all__ = [
     "at_risk_json",
     "at_risk_tickets",
     "count_by_region",
+    "may_see",
     "policy_editions",
     "policy_table",
     "recompute_open",
@@ -120,6 +121,11 @@ def _placements(
         for tid, v in placed.items():
             out.setdefault(tid, v)
     return out
+
+
+def may_see(actor: Principal) -> bool:
+    """Whether the at-risk queue is for this user (pages hide it from others)."""
+    return actor.role in (Role.ADMIN, *SLA_ROLES)
 
 
 def at_risk_tickets(

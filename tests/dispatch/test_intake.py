@@ -21,7 +21,7 @@ from data.models import (
     TicketEvent,
 )
 from dispatch.cli.main import main
-from dispatch.intake import kinds
+from dispatch.intake import registry
 from dispatch.intake.columns import markdown_table
 from dispatch.intake.pipeline import ImportRejected, import_file
 from tests.builders import make_site
@@ -341,8 +341,8 @@ def test_columns_are_printed_and_documented_in_the_readme(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     readme = README.read_text(encoding="utf-8")
-    for name in kinds.names():
-        model = kinds.get(name).row_model
+    for name in registry.names():
+        model = registry.get(name).row_model
         assert main(["import", name, "--columns"]) == 0
         out = capsys.readouterr().out
         for column in model.model_fields:
