@@ -6,6 +6,10 @@ in the search), skills through ``VehicleVar(i).SetValues`` (the span-taking
 ``SetAllowedVehiclesForIndex`` is broken from Python), every visit optional with
 a priority-weighted penalty that dominates any travel saving, re-planning with
 ``CloseModelWithParameters`` before ``ReadAssignmentFromRoutes``.
+
+One file because it is the only place that speaks OR-Tools: the model's dimensions,
+the search run and the reading back share the index manager and the dimension handles,
+and keeping them together keeps that API out of every other module.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ The builder is where datetimes become seconds from the day's 00:00 (Paris time),
 priorities become solver weights, and technicians/tickets become string ids. A
 :class:`DayProblem` carries the :class:`JobMeta`/:class:`VehicleMeta` needed to
 persist and display the answer without asking the database again.
+
+One file because the technician day's vehicles and jobs and the conversions both the
+courier builder and the saved plans use (seconds, priorities, metas) are read together;
+it stays a little over 500 lines rather than split the conversions from their one user.
 """
 
 from __future__ import annotations

@@ -72,9 +72,6 @@ def _sources() -> list[Path]:
     )
 
 
-@pytest.mark.xfail(
-    reason="TEMPORARY while the large files are split (issue 12)", strict=False
-)
 def test_files_stay_readable() -> None:
     """Above MAX_LINES a file must say why in its docstring ("one file because ...")."""
     long = []
