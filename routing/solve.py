@@ -188,6 +188,8 @@ def solve(
         while len(results) + len(errors) < len(procs):
             if cancel is not None and cancel.is_cancelled():
                 stop.set()
+                if results:  # cancelled: the first answer will do
+                    break
             if time.monotonic() > deadline + 30 and not any(
                 p.is_alive() for p in procs
             ):

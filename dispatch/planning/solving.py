@@ -107,24 +107,37 @@ def solve_day(
 
 
 def never_worse(dp: DayProblem, initial: Solution, final: Solution) -> Solution:
-    """A re-plan never places fewer visits, nor serves less priority, than its start.
+    """A re-plan never serves less than its start, in the planner's own order.
 
     The starting plan is replayed under today's constraints (``routing.strict.retime``):
     what no longer fits there was forced out by a pin or a change, and is named.
-    If the search's answer places fewer visits or less priority than that
-    replay (with its gaps filled), the replay wins.
+    If the search's answer is worse than that replay (with its gaps filled):
+    fewer visits of the highest priority class, then of the next..., then fewer
+    visits in all, then less priority, the replay wins.
     """
     name = namer(dp)
     routes = {r.vehicle_id: list(r.job_ids) for r in initial.routes}
     replay, lost = retime(dp.problem, routes)
     start = enforce(dp.problem, replay, name=name)
 
-    def figures(sol: Solution) -> tuple[int, int]:
+    cls = {j.id: j.priority_class for j in dp.problem.jobs}
+    top = max(cls.values(), default=0)
+
+    def figures(sol: Solution) -> tuple[int, ...]:
+        """Placed visits per priority class (highest first), then in all, then score.
+
+        Compared as a tuple: the planner's own order, so an emergency that
+        displaces two lower-class visits is better, not worse."""
         placed = [s.job_id for r in sol.routes for s in r.stops]
-        return len(placed), sum(dp.jobs[j].score for j in placed if j in dp.jobs)
+        per = [0] * (top + 1)
+        for j in placed:
+            per[top - cls.get(j, 0)] += 1
+        score = sum(dp.jobs[j].score for j in placed if j in dp.jobs)
+        return (*per, len(placed), score)
 
     was = sum(len(r.stops) for r in initial.routes)
-    (n_new, p_new), (n_start, p_start) = figures(final), figures(start)
+    new, old = figures(final), figures(start)
+    n_new, n_start = new[-2], old[-2]
     forced = ", ".join(name(j) for j in lost[:8]) + (
         f" and {len(lost) - 8} more" if len(lost) > 8 else ""
     )
@@ -132,7 +145,7 @@ def never_worse(dp: DayProblem, initial: Solution, final: Solution) -> Solution:
     if lost:
         note += f"; forced out by pins or changes: {forced}"
     best = final
-    if n_new < n_start or p_new < p_start:
+    if new < old:
         best = start
         note += (
             f"; the search found {n_new} placed, so the starting rounds were kept "

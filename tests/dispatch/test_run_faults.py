@@ -86,10 +86,10 @@ def test_losing_the_database_mid_run_is_one_line_and_no_plan(
 
     threading.Thread(target=cut, daemon=True).start()
     t0 = clock.monotonic()
-    code = main(["plan", "--date", DEMO_DAY, "--seconds", "8", "--quiet"])
+    code = main(["plan", "--date", DEMO_DAY, "--seconds", "30", "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and "database" in err[0]
     assert "Traceback" not in err[0]
-    assert clock.monotonic() - t0 < 8
+    assert clock.monotonic() - t0 < 20  # stopped long before its 30 s
     with sessions(db_url)() as s:
         assert s.scalar(select(func.count(Plan.id))) == 0
