@@ -151,3 +151,46 @@ def demo_session(demo_url: str) -> Iterator[Session]:
     with sessionmaker(bind=eng, expire_on_commit=False)() as s:
         yield s
     eng.dispose()
+
+
+# --- the demo with its morning played (dispatch.demo_morning) --------------------
+
+
+def _play_morning(url: str) -> None:
+    from datetime import date
+
+    from sqlalchemy.orm import sessionmaker
+
+    from data.db import make_engine
+    from dispatch.demo_morning import play_morning
+
+    eng = make_engine(url)
+    with sessionmaker(bind=eng).begin() as s:
+        play_morning(s, date.fromisoformat(DEMO_DAY))
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_morning_template(
+    _sqlite_demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    path = tmp_path_factory.mktemp("morning") / "morning.db"
+    shutil.copy(_sqlite_demo_template, path)
+    _play_morning(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def morning_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The small demo as ``tournee demo`` leaves it: its morning played at 07:00."""
+    if request.param == "sqlite":
+        path = tmp_path / "morning.db"
+        shutil.copy(request.getfixturevalue("_sqlite_morning_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        for url in _pg_schema_url():
+            seed_small_demo(url)
+            _play_morning(url)
+            yield url
