@@ -33,7 +33,6 @@ from data.base import PARIS
 from data.models import (
     Customer,
     CustomerMachine,
-    Plan,
     PlanRoute,
     PlanStop,
     RepairTicket,
@@ -220,7 +219,7 @@ def _next_day_tickets(
 def _set_off(session: Session, plan_id: int, day: date, at: datetime) -> str:
     """The first stop of the earliest round of a technician who has a sign-in: on my way."""
     row = session.execute(
-        select(User.username, PlanStop.ticket_id, RepairTicket.ref)
+        select(User.username, RepairTicket.id, RepairTicket.ref)
         .join(PlanRoute, PlanRoute.technician_id == User.technician_id)
         .join(PlanStop, PlanStop.route_id == PlanRoute.id)
         .join(RepairTicket, RepairTicket.id == PlanStop.ticket_id)
@@ -228,7 +227,7 @@ def _set_off(session: Session, plan_id: int, day: date, at: datetime) -> str:
         .order_by(PlanStop.arrival_at, PlanStop.id)
         .limit(1)
     ).first()
-    if row is None or not session.get(Plan, plan_id):
+    if row is None:
         return ""
     username, ticket_id, ref = row
     set_status(session, _Reporter(username), ticket_id, "on_my_way", at=at, day=day)
