@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"  {line} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
 
-    def run(s: Session) -> dict[str, object]:
+    def run(s: Session) -> dict[str, Any]:
         h = plan_horizon(
             s,
             args.start,
@@ -60,7 +61,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
             sum(d["overtime_minutes"].values()),
             "kept" if d["kept_published"] else "draft",
         ]
-        for d in out["days"]  # type: ignore[union-attr]
+        for d in out["days"]
     ]
     print(table(["day", "placed", "unplaced", "overtime min", "plan"], rows))
     print(f"horizon from {out['from']}: {time.monotonic() - t0:.1f} s wall")

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from data.audit import record_many
-from data.base import utcnow
+from data.base import table, utcnow
 from data.gazetteer import Place, distance_km, gazetteer
 from data.gazetteer.geocode import GeoPoint, OfflineGeocoder, default_geocoder
 from data.geocache import cache_key
@@ -31,7 +31,6 @@ from dispatch.intake.kinds import (
     ids_of,
     lookup,
     register,
-    table,
     unique_in_file,
 )
 from dispatch.intake.rows import CustomerRow

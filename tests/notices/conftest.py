@@ -107,3 +107,19 @@ def sms_sink() -> Iterator[SmsSink]:
     yield SmsSink(f"http://127.0.0.1:{httpd.server_address[1]}/sms", received)
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def morning_url(demo_url: str) -> str:
+    """The small demo as ``tournee demo`` leaves it: its morning played up to 07:00."""
+    from sqlalchemy.orm import sessionmaker
+
+    from data.db import make_engine
+    from dispatch.demo_morning import play_morning
+    from tests.builders import DEMO_DATE
+
+    eng = make_engine(demo_url)
+    with sessionmaker(bind=eng).begin() as s:
+        play_morning(s, DEMO_DATE)
+    eng.dispose()
+    return demo_url
