@@ -1,6 +1,6 @@
 """Re-planning the rest of the national demo day at 11:00: an emergency, a technician off sick.
 
-Seeds the national demo into ``--db`` (once: ``tournee demo --scale national``, then
+Seeds the national demo into ``--db`` (once: ``tournee demo --scale national --no-morning``, then
 ``tournee plan --publish``), reports the morning as planned until ``--at`` (visits
 over: done; the one under way: on site; the one driven to: on my way), then, each
 case on a fresh copy of that database:
@@ -80,7 +80,8 @@ def seed(db: Path, day: date, plan_seconds: float) -> None:
     t0 = time.monotonic()
     d = day.isoformat()
     plan = ("plan", "--date", d, "--seconds", str(plan_seconds), "--publish", "--quiet")
-    for args in (("demo", "--scale", "national", "--date", d), plan):
+    demo = ("demo", "--scale", "national", "--date", d, "--no-morning")
+    for args in (demo, plan):
         done = tournee(url, *args)
         if done.returncode:
             raise SystemExit(f"tournee {' '.join(args)} failed:\n{done.stderr}")
