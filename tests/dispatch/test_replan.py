@@ -37,19 +37,28 @@ def test_off_sick_and_late(demo_session: Session) -> None:
     heads = {
         x.job_ref: rt.vehicle_ref for rt in new.routes for x in rt.stops if x.pinned
     }
+    assert {x.job_ref for rt in old.routes for x in rt.stops if x.arrival_at <= AT} <= (
+        set(r.frozen)
+    )
     for rt in old.routes:
         for x in rt.stops:
-            if x.arrival_at <= AT:
+            if x.job_ref in r.frozen:
                 assert heads.get(x.job_ref) == rt.vehicle_ref, x.job_ref
-    # the sick technician keeps only what they had done or started
+    # the sick technician keeps only what they had done or started (or set off to)
     sick_new = next(
         (rt for rt in new.routes if rt.vehicle_ref == sick.vehicle_ref), None
     )
-    assert sick_new is None or all(x.arrival_at <= AT for x in sick_new.stops)
-    off = {x.job_ref for x in sick.stops if x.arrival_at > AT}
+    assert sick_new is None or all(x.job_ref in r.frozen for x in sick_new.stops)
+    off = {x.job_ref for x in sick.stops if x.job_ref not in r.frozen}
+    assert off
     moved_refs = {m.job for m in r.moved if m.from_name != m.to_name}
     assert {m.job for m in r.moved if m.why == "technician off sick"} <= off
     assert moved_refs - off or True  # others move only when they must
+    # minimal change by construction: only the neighbourhood is re-solved, every
+    # other technician keeps their remaining round in its order
+    assert sick.vehicle_ref not in r.neighbourhood and r.neighbourhood
+    assert r.neighbourhood_jobs >= len(off)
+    _outside_kept(old, new, set(r.neighbourhood) | {sick.vehicle_ref})
     assert s.scalar(
         select(TechnicianAbsence.id).where(
             TechnicianAbsence.technician_id == sick.vehicle_id
@@ -98,7 +107,21 @@ def test_emergency_is_inserted(demo_session: Session) -> None:
     assert r.violations == 0, r.notes
     placed = {x.job_ref for rt in load_plan(s, r.plan_id).routes for x in rt.stops}
     assert f"T{t.id}" in placed
+    assert 0 < len(r.neighbourhood) <= 5  # the few technicians nearest to it
+    _outside_kept(load_plan(s, r.based_on), load_plan(s, r.plan_id), r.neighbourhood)
     assert s.get_one(RepairTicket, t.id).visit_on == DEMO_DATE
+
+
+def _outside_kept(old, new, inside) -> None:  # type: ignore[no-untyped-def]
+    """Technicians outside ``inside`` still have every visit of their round, in order
+    (strict priority may only add a visit into a free gap)."""
+    after = {rt.vehicle_ref: [x.job_ref for x in rt.stops] for rt in new.routes}
+    for rt in old.routes:
+        if rt.vehicle_ref in inside:
+            continue
+        mine = [x.job_ref for x in rt.stops]
+        theirs = [j for j in after.get(rt.vehicle_ref, []) if j in set(mine)]
+        assert theirs == mine, rt.vehicle_ref
 
 
 def test_moved_counts_changes_of_technician_and_order_only() -> None:
