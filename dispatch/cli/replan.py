@@ -14,7 +14,14 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from data.base import PARIS
-from dispatch.cli.common import CommandError, default_actor, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import (
+    CommandError,
+    act_as,
+    acting_username,
+    cli_user,
+    write,
+)
 from dispatch.planning.publish import publish
 from dispatch.planning.replan import DEFAULT_SECONDS, ReplanError, replan, replan_json
 
@@ -45,7 +52,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--publish", action="store_true", help="publish the re-plan")
-    p.add_argument("--actor", default=default_actor())
+    p.add_argument(
+        "--actor",
+        default=None,
+        metavar="USER",
+        help="the Tournée user to act as, like `tournee --as USER`",
+    )
     p.set_defaults(func=_replan)
 
 
@@ -67,23 +79,29 @@ def _late(text: str) -> tuple[str, int]:
 
 def _replan(args: argparse.Namespace) -> int:
     at = datetime.combine(args.date, args.at, tzinfo=PARIS)
+    given = acting_username()
+    if args.actor and given and given.lower() != args.actor.strip().lower():
+        raise CommandError(f"--actor {args.actor} and --as {given}: name one user")
+    if args.actor:
+        act_as(args.actor)
+    actor = cli_user()  # --as USER: checked as a dispatcher; else the OS operator
 
     def run(s):  # type: ignore[no-untyped-def]
         r = replan(
             s,
             day=args.date,
             at=at,
-            actor=args.actor,
+            actor=actor,
             emergency=args.emergency,
             absent=args.absent,
             late=dict(args.late),
             seconds=args.seconds,
         )
         if args.publish and r.violations == 0:
-            publish(s, r.plan_id, actor=args.actor, supersede=True)
+            publish(s, r.plan_id, actor=actor, supersede=True)
         return r, replan_json(s, r)
 
-    result, doc = write(run, refusals=(ReplanError, LookupError))
+    result, doc = write(run, refusals=(ReplanError, LookupError, AccessDenied))
     st = doc["stats"]
     print(
         f"plan {result.plan_id} (re-plan of {result.based_on} from {args.at:%H:%M}): "

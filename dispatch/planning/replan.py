@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.base import PARIS
+from data.enums import Role
 from data.models import (
     PlanRoute,
     PlanStop,
@@ -44,6 +45,7 @@ from data.models import (
     Technician,
     TechnicianAbsence,
 )
+from dispatch.access.roles import Principal, acting
 from dispatch.planning.builder import DayProblem
 from dispatch.planning.minimal import from_scratch, minimal_change
 from dispatch.planning.rest_of_day import (
@@ -265,7 +267,7 @@ def replan(
     *,
     day: date,
     at: datetime,
-    actor: str,
+    actor: Principal,
     emergency: str | None = None,
     absent: str | None = None,
     late: Mapping[str, int] | None = None,
@@ -275,11 +277,17 @@ def replan(
 
     ``emergency``: a ticket reference to insert today; ``absent``: a technician code off
     sick from now; ``late``: technician code -> minutes they are behind; ``seconds``:
-    the time budget of the whole re-plan (the searches get most of it).
+    the time budget of the whole re-plan (the searches get most of it). ``actor``: the
+    acting user, a dispatcher (``AccessDenied`` otherwise, before anything is read
+    or written).
     """
+    actor_name = acting(actor, Role.DISPATCHER)
+
     t0 = time.monotonic()
-    emergency_id = _emergency(session, emergency, day, actor) if emergency else None
-    absent_ids = [_absent(session, absent, day, actor)] if absent else []
+    emergency_id = (
+        _emergency(session, emergency, day, actor_name) if emergency else None
+    )
+    absent_ids = [_absent(session, absent, day, actor_name)] if absent else []
     late_ids = {
         _technician_by_ref(session, k).id: int(v) for k, v in (late or {}).items()
     }
@@ -314,7 +322,7 @@ def replan(
         session,
         dp,
         sol,
-        actor=actor,
+        actor=actor_name,
         label="",
         params={
             "replan": {
@@ -345,7 +353,7 @@ def replan(
     )
     broken = _broken(dp, published, sol, frozen_jobs)
     record(
-        session, actor, "plan", plan_id, "replan", based_on=published.id, at=at,
+        session, actor_name, "plan", plan_id, "replan", based_on=published.id, at=at,
         what=label, moved=len(moved), dropped=len(dropped), broken=len(broken),
     )  # fmt: skip
     return ReplanResult(
