@@ -12,11 +12,21 @@ import argparse
 import json
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from data.base import PARIS
 from dispatch.cli.common import CommandError, default_actor, write
 from dispatch.planning.publish import publish
-from dispatch.planning.replan import DEFAULT_SECONDS, ReplanError, replan, replan_json
+from dispatch.planning.replan import (
+    DEFAULT_SECONDS,
+    ReplanError,
+    ReplanResult,
+    replan,
+    replan_json,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,7 +73,7 @@ def _late(text: str) -> tuple[str, int]:
 def _replan(args: argparse.Namespace) -> int:
     at = datetime.combine(args.date, args.at, tzinfo=PARIS)
 
-    def run(s):  # type: ignore[no-untyped-def]
+    def run(s: Session) -> tuple[ReplanResult, dict[str, Any]]:
         r = replan(
             s,
             day=args.date,

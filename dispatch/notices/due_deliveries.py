@@ -25,8 +25,9 @@ def _address(site: Site) -> str:
 def deliveries(session: Session, now: datetime) -> list[Due]:
     today = now.astimezone(PARIS).date()
     expiring_days = int(CONFIG["deliveries"]["bag_expiring_days"])
-    planned: dict[int, datetime] = dict(
-        session.execute(  # type: ignore[arg-type]
+    planned = {
+        did: at
+        for did, at in session.execute(
             select(PlanStop.delivery_id, PlanStop.arrival_at)
             .join(PlanRoute, PlanRoute.id == PlanStop.route_id)
             .join(Plan, Plan.id == PlanRoute.plan_id)
@@ -36,8 +37,9 @@ def deliveries(session: Session, now: datetime) -> list[Due]:
                 Plan.plan_date == today,
                 PlanStop.delivery_id.is_not(None),
             )
-        ).all()
-    )
+        )
+        if did is not None  # always: the query keeps delivery stops only
+    }
     orders = session.scalars(
         select(DeliveryOrder).where(
             DeliveryOrder.kind == "order",
