@@ -67,6 +67,7 @@ def main() -> int:
                 args.scale,
                 "--date",
                 DAY.isoformat(),
+                "--no-morning",
             ],
             check=True,
             env=env,

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data.base import PARIS
-from dispatch.cli.common import CommandError, default_actor, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import (
+    CommandError,
+    act_as,
+    acting_username,
+    cli_user,
+    write,
+)
 from dispatch.planning.publish import publish
 from dispatch.planning.replan import (
     DEFAULT_SECONDS,
@@ -47,10 +54,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_late,
         help="a technician running late by MINUTES (repeatable)",
     )
-    p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=DEFAULT_SECONDS,
+        help="time budget of the whole re-plan (default %(default)s)",
+    )
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--publish", action="store_true", help="publish the re-plan")
-    p.add_argument("--actor", default=default_actor())
+    p.add_argument(
+        "--actor",
+        default=None,
+        metavar="USER",
+        help="the Tournée user to act as, like `tournee --as USER`",
+    )
     p.set_defaults(func=_replan)
 
 
@@ -72,23 +89,29 @@ def _late(text: str) -> tuple[str, int]:
 
 def _replan(args: argparse.Namespace) -> int:
     at = datetime.combine(args.date, args.at, tzinfo=PARIS)
+    given = acting_username()
+    if args.actor and given and given.lower() != args.actor.strip().lower():
+        raise CommandError(f"--actor {args.actor} and --as {given}: name one user")
+    if args.actor:
+        act_as(args.actor)
+    actor = cli_user()  # --as USER: checked as a dispatcher; else the OS operator
 
     def run(s: Session) -> tuple[ReplanResult, dict[str, Any]]:
         r = replan(
             s,
             day=args.date,
             at=at,
-            actor=args.actor,
+            actor=actor,
             emergency=args.emergency,
             absent=args.absent,
             late=dict(args.late),
             seconds=args.seconds,
         )
         if args.publish and r.violations == 0:
-            publish(s, r.plan_id, actor=args.actor, supersede=True)
+            publish(s, r.plan_id, actor=actor, supersede=True)
         return r, replan_json(s, r)
 
-    result, doc = write(run, refusals=(ReplanError, LookupError))
+    result, doc = write(run, refusals=(ReplanError, LookupError, AccessDenied))
     st = doc["stats"]
     print(
         f"plan {result.plan_id} (re-plan of {result.based_on} from {args.at:%H:%M}): "
@@ -97,6 +120,10 @@ def _replan(args: argparse.Namespace) -> int:
         f"{len(result.dropped)} left out, {len(result.added)} added, "
         f"violations {result.violations}, {result.seconds:.1f} s"
         + (" — published" if args.publish and result.violations == 0 else "")
+    )
+    print(
+        f"  re-solved {len(result.neighbourhood)} technician(s) near the change "
+        f"({result.neighbourhood_jobs} visits), every other round kept"
     )
     for m in result.moved:
         print(f"  moved {m.job}: {m.from_name} -> {m.to_name} ({m.why})")
