@@ -8,9 +8,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
-from data.models import DeliveryOrder, Plan, PlanRoute, PlanStop, Site
+from data.enums import PlanKind
+from data.models import DeliveryOrder, PlanStop, Site
 from dispatch.notices.config import CONFIG
 from dispatch.notices.kinds import Due, Kind
+from dispatch.notices.published import published_stops
 
 OUT = "out for delivery"
 FAILED = "failed attempt"
@@ -28,15 +30,11 @@ def deliveries(session: Session, now: datetime) -> list[Due]:
     planned = {
         did: at
         for did, at in session.execute(
-            select(PlanStop.delivery_id, PlanStop.arrival_at)
-            .join(PlanRoute, PlanRoute.id == PlanStop.route_id)
-            .join(Plan, Plan.id == PlanRoute.plan_id)
-            .where(
-                Plan.kind == "couriers",
-                Plan.status == "published",
-                Plan.plan_date == today,
-                PlanStop.delivery_id.is_not(None),
-            )
+            published_stops(
+                select(PlanStop.delivery_id, PlanStop.arrival_at),
+                PlanKind.COURIERS,
+                today,
+            ).where(PlanStop.delivery_id.is_not(None))
         )
         if did is not None  # always: the query keeps delivery stops only
     }
