@@ -430,6 +430,31 @@ def add_ready_bag(
     return o
 
 
+def rennes_member(
+    s: Session,
+    ref: str,
+    name: str,
+    lat: float,
+    lon: float,
+    tier: str,
+    enrolled_on: date = date(2025, 1, 1),
+) -> Customer:
+    """A customer in Rennes (Bretagne, the scarce days' region), a club member of ``tier``."""
+    c = Customer(
+        ref=ref,
+        name=name,
+        postcode="35000",
+        town="Rennes",
+        region="Bretagne",
+        lat=lat,
+        lon=lon,
+    )
+    s.add(c)
+    s.flush()
+    s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=enrolled_on, tier=tier))
+    return c
+
+
 def scarce_day(
     s: Session, day: date, *, techs: int = 2, tickets: int = 24, seed: int = 0
 ) -> list[int]:
@@ -461,21 +486,13 @@ def scarce_day(
     severities = ["low", "normal", "high", "critical"]
     ids = []
     for i in range(tickets):
-        c = Customer(
-            ref=f"SC{seed}C{i}",
-            name=f"Client {i}",
-            postcode="35000",
-            town="Rennes",
-            region="Bretagne",
-            lat=48.11 + rng.uniform(-0.08, 0.08),
-            lon=-1.68 + rng.uniform(-0.12, 0.12),
-        )
-        s.add(c)
-        s.flush()
-        s.add(
-            LoyaltyAccount(
-                customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=rng.choice(tiers)
-            )
+        c = rennes_member(
+            s,
+            f"SC{seed}C{i}",
+            f"Client {i}",
+            48.11 + rng.uniform(-0.08, 0.08),
+            -1.68 + rng.uniform(-0.12, 0.12),
+            rng.choice(tiers),
         )
         win = None
         if i % 4 == 0:

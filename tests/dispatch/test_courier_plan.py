@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.db import sessions, write_session
-from data.models import Courier, Customer, DeliveryOrder, LoyaltyAccount, Site
+from data.models import Courier, DeliveryOrder, Site
 from dispatch.cli.main import main
 from dispatch.planning.builder import PARIS
 from dispatch.planning.left_out import left_out_orders
-from tests.builders import add_swap, plan_inline
+from tests.builders import add_swap, plan_inline, rennes_member
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -158,20 +158,10 @@ def _scarce(session: Session) -> dict[str, int]:
     )
     ids = {}
     for k, tier in enumerate(("Member", "Silver", "Gold", "Platinum", "Member")):
-        c = Customer(
-            ref=f"C-T{k}",
-            name=f"Client {k}",
-            postcode="35000",
-            town="Rennes",
-            region="Bretagne",
-            lat=48.11 + 0.01 * k,
-            lon=-1.68,
-        )
-        session.add(c)
-        session.flush()
-        session.add(
-            LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier)
-        )
+        c = rennes_member(
+            session, f"C-T{k}", f"Client {k}", 48.11 + 0.01 * k, -1.68, tier,
+            enrolled_on=date(2024, 1, 1),
+        )  # fmt: skip
         o = DeliveryOrder(
             ref=f"O-T{k}",
             customer_id=c.id,

@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from data.db import make_engine, sessions
 from data.models import (
     AuditLog,
-    Customer,
-    LoyaltyAccount,
     PlanRun,
     RepairTicket,
     Technician,
@@ -25,7 +23,7 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant, technician_day
-from tests.builders import plan_inline, principal
+from tests.builders import plan_inline, principal, rennes_member
 from tests.conftest import DEMO_DAY
 
 DISPATCHER = principal("dispatcher")
@@ -140,19 +138,8 @@ def _scarce_scenario(session: Session) -> dict[str, int]:
         ("Gold", "normal", 30),
     ]
     for i, (tier, severity, due_h) in enumerate(specs):
-        c = Customer(
-            ref=f"C{i}",
-            name=f"Customer {i}",
-            postcode="35000",
-            town="Rennes",
-            region="Bretagne",
-            lat=48.11 + i * 0.001,
-            lon=-1.68,
-        )
-        session.add(c)
-        session.flush()
-        session.add(
-            LoyaltyAccount(customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=tier)
+        c = rennes_member(
+            session, f"C{i}", f"Customer {i}", 48.11 + i * 0.001, -1.68, tier
         )
         t = RepairTicket(
             ref=f"R{i}",
