@@ -127,6 +127,7 @@ def _meta_at(
     delivery_ids: tuple[int, ...] = (),
     site_id: int | None = None,
     score: int | None = None,
+    priority_class: int = 0,
     explanation: str | None = None,
 ) -> JobMeta:
     """What the dispatcher sees of a courier stop at ``place``: its address, and the tier,
@@ -146,6 +147,7 @@ def _meta_at(
         window=window,
         tier=x.tier,
         score=x.p.score if score is None else score,
+        priority_class=priority_class,
         explanation=x.p.explanation if explanation is None else explanation,
     )
 
@@ -160,6 +162,7 @@ def _site_stop(
     *,
     demand: int = 0,
     pickup_of: str | None = None,
+    priority_class: int = 0,
 ) -> tuple[Job, JobMeta]:
     """The site end of a repair leg (``verb``: "load at", "unload at")."""
     windows, win = _site_window(day, hub, depot, HUB_SERVICE_S)
@@ -170,12 +173,19 @@ def _site_stop(
         windows=windows,
         demand=demand,
         priority=x.weight,
+        priority_class=priority_class,
         skills=_from(depot),
         pickup_of=pickup_of,
     )
-    label = f"{x.o.kind}: {verb} {hub.code} · {x.o.ref}"
     meta = _meta_at(
-        hub, ref, x, label=label, service_s=HUB_SERVICE_S, window=win, site_id=hub.id
+        hub,
+        ref,
+        x,
+        label=f"{x.o.kind}: {verb} {hub.code} · {x.o.ref}",
+        service_s=HUB_SERVICE_S,
+        window=win,
+        site_id=hub.id,
+        priority_class=priority_class,
     )
     return job, meta
 
@@ -195,6 +205,7 @@ def _pair(
         windows=windows,
         demand=0 if outbound else o.parcels,
         priority=x.weight,
+        priority_class=x.p.priority_class,
         skills=_from(depot),
         pickup_of=hub_ref if outbound else None,
     )
@@ -207,6 +218,7 @@ def _pair(
         "load at" if outbound else "unload at",
         demand=o.parcels if outbound else 0,
         pickup_of=None if outbound else cust_ref,
+        priority_class=x.p.priority_class,
     )
     verb = "deliver" if outbound else "collect"
     cust = (
@@ -218,6 +230,7 @@ def _pair(
             label=f"{o.kind}: {verb} · {o.ref} · {o.items}"[:200],
             service_s=cust_job.service_s,
             window=win,
+            priority_class=x.p.priority_class,
         ),
     )
     return [hub, cust] if outbound else [cust, hub]

@@ -318,6 +318,7 @@ def _home(day: date, x: _Order, depot: Site) -> tuple[Job, JobMeta]:
         windows=windows,
         demand=o.parcels,
         priority=x.weight,
+        priority_class=x.p.priority_class,
         skills=_from(depot),
     )
     meta = _meta_at(
@@ -327,6 +328,7 @@ def _home(day: date, x: _Order, depot: Site) -> tuple[Job, JobMeta]:
         label=f"{o.ref} · {o.parcels} parcel(s) · {o.items}"[:200],
         service_s=service,
         window=win,
+        priority_class=x.p.priority_class,
     )
     return job, meta
 
@@ -374,6 +376,7 @@ def _consolidated(
             windows=(window,),
             demand=parcels,
             priority=sum(m.weight for m in chunk),
+            priority_class=max(m.p.priority_class for m in chunk),
             skills=_from(depot),
         )
         kind = "Store bags" if store else "Relay drop"
@@ -387,6 +390,7 @@ def _consolidated(
             window=(_at(day, window.start_s), _at(day, window.end_s)),
             delivery_ids=tuple(sorted(m.o.id for m in chunk)),
             site_id=site.id,
+            priority_class=max(m.p.priority_class for m in chunk),
             explanation=closed or explanation,
         )
         out.append((job, meta))
