@@ -12,6 +12,7 @@ import argparse
 import json
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from data.base import PARIS
 from dispatch.access.roles import AccessDenied
@@ -23,7 +24,16 @@ from dispatch.cli.common import (
     write,
 )
 from dispatch.planning.publish import publish
-from dispatch.planning.replan import DEFAULT_SECONDS, ReplanError, replan, replan_json
+from dispatch.planning.replan import (
+    DEFAULT_SECONDS,
+    ReplanError,
+    ReplanResult,
+    replan,
+    replan_json,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,7 +96,7 @@ def _replan(args: argparse.Namespace) -> int:
         act_as(args.actor)
     actor = cli_user()  # --as USER: checked as a dispatcher; else the OS operator
 
-    def run(s):  # type: ignore[no-untyped-def]
+    def run(s: Session) -> tuple[ReplanResult, dict[str, Any]]:
         r = replan(
             s,
             day=args.date,

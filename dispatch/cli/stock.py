@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from data.enums import Role
 from dispatch.access.roles import AccessDenied
@@ -20,6 +21,9 @@ from dispatch.cli.common import default_actor, read, table, write
 from dispatch.stock import proposals as props
 from dispatch.stock.service import StockForecast, forecast_stock, to_json
 from loaner_pool.forecast.model import HORIZON_DAYS
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 REFUSALS: tuple[type[BaseException], ...] = (
     AccessDenied,
@@ -117,7 +121,7 @@ def _forecast(args: argparse.Namespace) -> int:
     user = _user(args)
     if args.propose:
 
-        def run(s):  # type: ignore[no-untyped-def]
+        def run(s: Session) -> tuple[StockForecast, tuple[props.ProposalView, ...]]:
             fc = forecast_stock(
                 s, user, site=args.site, days=args.days, today=args.date
             )
