@@ -72,6 +72,9 @@ class Vehicle:
     cost_per_km: float = 1.0
     cost_per_hour: float = 0.0
     max_visits: int | None = None
+    group: str = ""
+    """Vehicles of one group (a region) have their working time evened by workload
+    balance (``SolveParams.balance_per_hour``, ``routing.balance``)."""
 
     def __post_init__(self) -> None:
         if not self.id:

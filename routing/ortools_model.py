@@ -18,12 +18,13 @@ import itertools
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from routing import balance as workload
 from routing.matrix import COST_SCALE, Matrix, arc_costs
 from routing.model import (
     Job,
@@ -101,8 +102,17 @@ def _allowed(problem: Problem, job: Job, matrix: Matrix) -> list[int]:
     ]
 
 
-def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
-    """Build the model for every job not in ``excluded`` (structurally impossible ones)."""
+def build(
+    problem: Problem,
+    matrix: Matrix,
+    excluded: set[str],
+    balance: tuple[dict[int, int], float] | None = None,
+) -> _Built:
+    """Build the model for every job not in ``excluded`` (structurally impossible ones).
+
+    ``balance``: (vehicle number -> return target, cost per hour beyond it), a soft
+    upper bound on each such vehicle's return (``routing.balance``).
+    """
     jobs = [j for j in problem.jobs if j.id not in excluded]
     vehicles = problem.vehicles
     depots = sorted({v.start for v in vehicles} | {v.end for v in vehicles})
@@ -154,6 +164,15 @@ def build(problem: Problem, matrix: Matrix, excluded: set[str]) -> _Built:
             allowed[j.id] = allowed[j.pickup_of] = both
 
     penalties = drop_penalties(jobs, penalty_unit)
+    if balance is not None and jobs:
+        goal, per_hour = balance
+        longest = max(v.shift.end_s - v.shift.start_s for v in vehicles)
+        coef = workload.coefficient(per_hour, COST_SCALE, penalties, longest)
+        for k, target in goal.items() if coef > 0 else ():
+            tdim.SetCumulVarSoftUpperBound(routing.End(k), target, coef)
+            # the cumul optimiser sets times by cost: one unit a second keeps each
+            # return as early (and each departure as late) as the finalisers would
+            tdim.SetSpanCostCoefficientForVehicle(1, k)
     for i, j in enumerate(jobs):
         idx = manager.NodeToIndex(i)
         routing.AddDisjunction([idx], penalties[i])
@@ -305,14 +324,42 @@ def run(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     initial: Sequence[Sequence[str]] | None = None,
+    _targets: dict[int, int] | None = None,
 ) -> Solution:
     """Build, search until ``deadline`` (``time.monotonic()``) and convert the best solution.
 
     ``initial`` is a job-id list per vehicle (in ``problem.vehicles`` order) to
     start from; unknown or excluded ids are skipped. With no time left, the
-    initial routes are returned as read.
+    initial routes are returned as read. With ``params.balance_per_hour``, a first
+    search sets each group's target and a second one goes on from it with the
+    balance term (``routing.balance``); it never returns fewer visits than the first.
     """
     t0 = time.monotonic()
+    if params.balance_per_hour > 0 and _targets is None and len(problem.vehicles) > 1:
+        plain_params = replace(params, balance_per_hour=0.0)
+        first = run(
+            problem, matrix, plain_params, config,
+            deadline=t0 + workload.FIRST_SHARE * max(0.0, deadline - t0),
+            progress=progress, cancel=cancel, initial=initial,
+        )  # fmt: skip
+        goal = workload.targets(problem, first)
+        if not goal or (cancel is not None and cancel.is_cancelled()):
+            return first
+        by_id = {r.vehicle_id: r.job_ids for r in first.routes}
+        second = run(
+            problem, matrix, params, config, deadline=deadline, progress=progress,
+            cancel=cancel, initial=[by_id.get(v.id, ()) for v in problem.vehicles],
+            _targets=goal,
+        )  # fmt: skip
+        if second.objective.penalty > first.objective.penalty:
+            return first  # balance never leaves a visit out
+        return replace(
+            second,
+            details={
+                **second.details,
+                "balance": _balance_note(problem, first, second),
+            },
+        )
     structural = structural_reasons(problem, matrix)
     if not problem.vehicles:
         return Solution(
@@ -326,7 +373,12 @@ def run(
             status="NO_VEHICLE",
             elapsed_s=0.0,
         )  # fmt: skip
-    b = build(problem, matrix, set(structural))
+    b = build(
+        problem,
+        matrix,
+        set(structural),
+        None if _targets is None else (_targets, params.balance_per_hour),
+    )
     routing, manager = b.routing, b.manager
     n_jobs = len(b.jobs)
     total = len(problem.jobs)
@@ -364,9 +416,13 @@ def run(
 
     routing.AddAtSolutionCallback(on_solution)
     notes: dict[str, str] = {}
-    loop_on = config.ruin_recreate and (
-        params.search == "ruin_recreate"
-        or (params.search == "auto" and plain(problem, b.jobs))
+    loop_on = (
+        config.ruin_recreate
+        and _targets is None
+        and (
+            params.search == "ruin_recreate"
+            or (params.search == "auto" and plain(problem, b.jobs))
+        )
     )
     if (
         initial is None
@@ -420,6 +476,13 @@ def run(
     if cancel is not None and cancel.is_cancelled():
         status = "CANCELLED"
     return to_solution(b, assignment, structural, status, time.monotonic() - t0, notes)
+
+
+def _balance_note(problem: Problem, before: Solution, after: Solution) -> str:
+    a, b = workload.spread_hours(problem, before), workload.spread_hours(problem, after)
+    return "spread of hours " + ", ".join(
+        f"{g or 'all'}: {a[g]:.2f} -> {b[g]:.2f}" for g in sorted(b)
+    )
 
 
 SLOW_POLISH_SHARE = 0.6

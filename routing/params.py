@@ -45,6 +45,10 @@ class SolveParams:
     search alone) or ``auto``: the loop where its O(1) checks hold (one window per
     visit, no breaks, no negative loads, no visit caps: VRPTW, the courier day),
     guided local search elsewhere (better on the technicians' day with breaks)."""
+    balance_per_hour: float = 0.0
+    """Workload balance (``routing.balance``): cost per hour a vehicle works beyond its
+    group's average (0: off). Applies on OR-Tools' search: with balance on, ``auto``
+    means guided local search and ``ruin_recreate`` is refused."""
 
     def __post_init__(self) -> None:
         if self.time_limit_s < 0:
@@ -54,6 +58,15 @@ class SolveParams:
         if self.search not in ("auto", "ruin_recreate", "gls"):
             raise ValueError(
                 f"search must be auto, ruin_recreate or gls, got {self.search!r}"
+            )
+        if self.balance_per_hour < 0:
+            raise ValueError(
+                f"balance_per_hour must be >= 0, got {self.balance_per_hour}"
+            )
+        if self.balance_per_hour > 0 and self.search == "ruin_recreate":
+            raise ValueError(
+                "balance_per_hour applies to OR-Tools' search: use search 'auto' or "
+                "'gls', not 'ruin_recreate'"
             )
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError(f"solution_limit must be >= 1, got {self.solution_limit}")

@@ -26,6 +26,8 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
         raise CommandError(
             "a horizon plans technicians only (couriers: one --date at a time)"
         )
+    if args.balance < 0:
+        raise CommandError(f"--balance must be 0 or more, got {args.balance:g}")
     if not 1 <= args.days <= 14:
         raise CommandError(f"--days must be between 1 and 14, got {args.days}")
     seconds = args.seconds or planning.DEFAULT_SECONDS["technicians"] * args.days
@@ -46,6 +48,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
             overtime_minutes=args.overtime,
             replan_published=args.replan_published,
             progress=say,
+            balance_per_hour=args.balance,
         )
         return horizon_json(s, h)
 

@@ -43,6 +43,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="with --from: overtime allowed per technician and day when due work is left out",
     )
     p.add_argument(
+        "--balance",
+        type=float,
+        default=0.0,
+        metavar="PER_HOUR",
+        help="with --from: workload balance, the cost of each hour a technician works "
+        "beyond their region's average (0: off; e.g. 100, see docs)",
+    )
+    p.add_argument(
         "--replan-published",
         action="store_true",
         help="with --from: re-plan days already published (kept by default)",

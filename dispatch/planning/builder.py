@@ -322,6 +322,7 @@ def _checked_vehicle(
         cost_per_km=t.cost_per_km,
         cost_per_hour=t.cost_per_hour,
         max_visits=t.max_visits,
+        group=t.region,  # workload balance evens hours within a region
     )
     meta = VehicleMeta(
         ref=ref,

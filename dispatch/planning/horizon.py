@@ -191,6 +191,7 @@ def plan_horizon(
     overtime_minutes: int = DEFAULT_OVERTIME_MIN,
     replan_published: bool = False,
     progress: Callable[[str], None] | None = None,
+    balance_per_hour: float = 0.0,
 ) -> Horizon:
     """Plan ``days`` days from ``start`` and save them; the caller owns the transaction."""
     draft = solve_horizon(
@@ -202,6 +203,7 @@ def plan_horizon(
         overtime_minutes=overtime_minutes,
         replan_published=replan_published,
         progress=progress,
+        balance_per_hour=balance_per_hour,
     )
     return save_horizon(session, draft, actor=actor)
 
@@ -218,9 +220,13 @@ def solve_horizon(
     progress: Callable[[str], None] | None = None,
     solve_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    balance_per_hour: float = 0.0,
 ) -> HorizonDraft:
     """Solve ``days`` days from ``start`` reading only (a plan run does this outside any
-    write transaction, then saves with :func:`save_horizon` in one short one)."""
+    write transaction, then saves with :func:`save_horizon` in one short one).
+
+    ``balance_per_hour`` > 0 evens technicians' hours within each region
+    (``routing.balance``; the spread is reported either way)."""
     if days < 1:
         raise ValueError("a horizon has at least one day")
     per_day = max(1.0, seconds / days)
@@ -290,7 +296,13 @@ def solve_horizon(
             return min(shift.end_s + extra_s, shift.start_s + int(left_h * 3600))
 
         base = _with_shifts(dp, end_of)
-        sol = solve_day(base, per_day, progress=solve_progress, cancel=cancel)
+        sol = solve_day(
+            base,
+            per_day,
+            progress=solve_progress,
+            cancel=cancel,
+            balance_per_hour=balance_per_hour,
+        )
         chosen, nominal_ends = (
             base,
             {v.id: v.shift.end_s for v in base.problem.vehicles},
@@ -304,7 +316,11 @@ def solve_horizon(
                 dp, lambda vid, sh: end_of(vid, sh, overtime_minutes * 60)
             )
             sol_ot = solve_day(
-                extended, per_day, progress=solve_progress, cancel=cancel
+                extended,
+                per_day,
+                progress=solve_progress,
+                cancel=cancel,
+                balance_per_hour=balance_per_hour,
             )
             if len(sol_ot.unassigned) < len(sol.unassigned):
                 chosen, sol = extended, sol_ot

@@ -70,6 +70,7 @@ def solve_day(
     initial: Solution | None = None,
     seed: int = 0,
     workers: int = 2,
+    balance_per_hour: float = 0.0,
 ) -> Solution:
     """Small days: one model, a portfolio on ``workers`` cores (1: in this process,
     no process started). National days: by region, in parallel.
@@ -88,7 +89,12 @@ def solve_day(
         with partition_pool() as pool:
             sol = solve_partitioned(
                 dp.problem,
-                SolveParams(time_limit_s=seconds, seed=seed, strategy=STRATEGY),
+                SolveParams(
+                    time_limit_s=seconds,
+                    seed=seed,
+                    strategy=STRATEGY,
+                    balance_per_hour=balance_per_hour,
+                ),
                 executor=pool.executor,
                 channel=pool.channel(),
                 labels=labels,
@@ -99,7 +105,11 @@ def solve_day(
         sol = solve(
             dp.problem,
             SolveParams(
-                time_limit_s=seconds, workers=workers, seed=seed, strategy=STRATEGY
+                time_limit_s=seconds,
+                workers=workers,
+                seed=seed,
+                strategy=STRATEGY,
+                balance_per_hour=balance_per_hour,
             ),
             progress=progress,
             cancel=cancel,

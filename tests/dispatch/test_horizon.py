@@ -75,6 +75,8 @@ def test_horizon_honours_leave_and_weekly_limits(
         "--seconds",
         "4",
         "--quiet",
+        "--balance",
+        "100",  # workload balance on: every constraint still holds
     ]
     assert main([*argv, "--json", str(out)]) == 0
     h = json.loads(out.read_text())
