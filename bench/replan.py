@@ -29,6 +29,7 @@ from sqlalchemy.orm import sessionmaker
 from data.base import PARIS
 from data.db import make_engine, migrate
 from data.models import Plan, RepairTicket
+from dispatch.cli.common import CliUser
 from dispatch.field.status import set_status
 from dispatch.planning import plans as planning
 from dispatch.planning.replan import from_scratch, moved_jobs, replan, rest_of_day
@@ -53,7 +54,7 @@ def prepare(url: str, day: date, at: datetime) -> int:
                 .where(Plan.kind == "technicians", Plan.plan_date == day)
                 .order_by(Plan.id.desc())
             )
-            planning.publish(s, pid, actor="bench")
+            planning.publish(s, pid, actor=CliUser("bench"))
         n = 0
         for r in planning.load_plan(s, pid).routes:
             for st in r.stops:
@@ -102,7 +103,7 @@ def case(url: str, day: date, at: datetime, seconds: float, **kw: str) -> None:
     eng = make_engine(url)
     with sessionmaker(bind=eng)() as s:
         t0 = time.monotonic()
-        r = replan(s, day=day, at=at, actor="bench", seconds=seconds, **kw)  # type: ignore[arg-type]
+        r = replan(s, day=day, at=at, actor=CliUser("bench"), seconds=seconds, **kw)  # type: ignore[arg-type]
         took = time.monotonic() - t0
         view = planning.load_plan(s, r.plan_id)
         kept = {

@@ -50,15 +50,18 @@ def check_role(user: Principal, *roles: str) -> None:
         raise AccessDenied(user.username, f"act as {allowed} (role is {user.role})")
 
 
-def acting(actor: Principal | str, *roles: str) -> str:
-    """The name the audit log records for ``actor``, once its role is checked.
+def acting(actor: Principal, *roles: str) -> str:
+    """Check ``actor`` has one of ``roles`` and answer the name the audit log records.
 
-    Pages and the CLI pass a principal, checked against ``roles``. A plain string is a
-    name an earlier, checked call recorded (a worker executing a queued plan run) or an
-    in-process script: it is recorded as given.
+    Only a principal passes: a plain name (``"cli"``, ``"test"``) is refused with
+    ``TypeError``, so no caller can skip the check by naming someone. What runs after a
+    checked call (a worker executing a queued plan run, a relay re-chosen inside an
+    order change) records the name that call checked.
     """
-    if isinstance(actor, str):
-        return actor
+    if isinstance(actor, str) or not hasattr(actor, "role"):
+        raise TypeError(
+            f"actor {actor!r}: pass the acting user (a Principal), not a name"
+        )
     check_role(actor, *roles)
     return actor.username
 

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.audit import record
+from data.enums import Role
 from data.models import Technician, TechnicianAbsence
-from dispatch.cli.common import CommandError, default_actor, table, write
+from dispatch.access.roles import AccessDenied, check_role
+from dispatch.cli.common import CommandError, cli_user, table, write
 from dispatch.planning import plans as planning
 from dispatch.planning.availability import parse_pattern
 from dispatch.planning.horizon import horizon_json, plan_horizon
@@ -37,13 +39,15 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"  {line} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
 
+    actor = cli_user()  # --as USER: a dispatcher; else the OS operator
+
     def run(s: Session) -> dict[str, object]:
         h = plan_horizon(
             s,
             args.start,
             args.days,
             seconds=seconds,
-            actor=default_actor(),
+            actor=actor,
             region=args.region,
             overtime_minutes=args.overtime,
             replan_published=args.replan_published,
@@ -51,7 +55,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
         )
         return horizon_json(s, h)
 
-    out = write(run, (ValueError, LookupError))
+    out = write(run, (ValueError, LookupError, AccessDenied))
     rows = [
         [
             d["date"],
@@ -106,7 +110,19 @@ def _tech(s: Session, code: str) -> Technician:
     return t
 
 
+def _dispatcher() -> str:
+    """The acting user's name once checked a dispatcher (availability is theirs to set)."""
+    who = cli_user()
+    try:
+        check_role(who, Role.DISPATCHER)
+    except AccessDenied as exc:
+        raise CommandError(str(exc)) from exc
+    return str(who.username)
+
+
 def _hours(args: argparse.Namespace) -> int:
+    actor = _dispatcher()
+
     def run(s: Session) -> str:
         t = _tech(s, args.technician)
         change: dict[str, object] = {}
@@ -124,7 +140,7 @@ def _hours(args: argparse.Namespace) -> int:
                     )
                 setattr(t, attr, value)
                 change[attr] = value
-        record(s, default_actor(), "technician", t.code, "availability", **change)
+        record(s, actor, "technician", t.code, "availability", **change)
         return t.name
 
     name = write(run, (ValueError, LookupError))
@@ -133,6 +149,7 @@ def _hours(args: argparse.Namespace) -> int:
 
 
 def _absent(args: argparse.Namespace) -> int:
+    actor = _dispatcher()
     end = args.end or args.start
     if end < args.start:
         raise CommandError(f"--to {end} is before --from {args.start}")
@@ -162,7 +179,7 @@ def _absent(args: argparse.Namespace) -> int:
             day += timedelta(days=1)
         record(
             s,
-            default_actor(),
+            actor,
             "technician",
             t.code,
             "absent",

@@ -14,7 +14,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from data.base import PARIS
-from dispatch.cli.common import CommandError, default_actor, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, write
 from dispatch.planning.publish import publish
 from dispatch.planning.replan import DEFAULT_SECONDS, ReplanError, replan, replan_json
 
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--publish", action="store_true", help="publish the re-plan")
-    p.add_argument("--actor", default=default_actor())
+    p.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     p.set_defaults(func=_replan)
 
 
@@ -62,23 +63,24 @@ def _late(text: str) -> tuple[str, int]:
 
 def _replan(args: argparse.Namespace) -> int:
     at = datetime.combine(args.date, args.at, tzinfo=PARIS)
+    actor = command_user(args)  # --as USER: a dispatcher; else the OS operator
 
     def run(s):  # type: ignore[no-untyped-def]
         r = replan(
             s,
             day=args.date,
             at=at,
-            actor=args.actor,
+            actor=actor,
             emergency=args.emergency,
             absent=args.absent,
             late=dict(args.late),
             seconds=args.seconds,
         )
         if args.publish and r.violations == 0:
-            publish(s, r.plan_id, actor=args.actor, supersede=True)
+            publish(s, r.plan_id, actor=actor, supersede=True)
         return r, replan_json(s, r)
 
-    result, doc = write(run, refusals=(ReplanError, LookupError))
+    result, doc = write(run, refusals=(ReplanError, LookupError, AccessDenied))
     st = doc["stats"]
     print(
         f"plan {result.plan_id} (re-plan of {result.based_on} from {args.at:%H:%M}): "

@@ -24,8 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
-from data.enums import PlanKind, PlanStatus
+from data.enums import PlanKind, PlanStatus, Role
 from data.models import Plan, Technician
+from dispatch.access.roles import Principal, acting
 from dispatch.planning.availability import DEFAULT_MAX_WEEK_H, week_of
 from dispatch.planning.builder import DayProblem, technician_day
 from dispatch.planning.saved import latest_plan_id, load_plan, plan_json, save_plan
@@ -127,13 +128,14 @@ def plan_horizon(
     days: int,
     *,
     seconds: float,
-    actor: str,
+    actor: Principal,
     region: str | None = None,
     overtime_minutes: int = DEFAULT_OVERTIME_MIN,
     replan_published: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Horizon:
-    """Plan ``days`` days from ``start``; the caller owns the transaction."""
+    """Plan ``days`` days from ``start`` (a dispatcher); the caller owns the transaction."""
+    actor_name = acting(actor, Role.DISPATCHER)
     if days < 1:
         raise ValueError("a horizon has at least one day")
     per_day = max(1.0, seconds / days)
@@ -214,7 +216,7 @@ def plan_horizon(
             session,
             chosen,
             sol,
-            actor=actor,
+            actor=actor_name,
             params={"horizon": {"from": start.isoformat(), "days": days, "day": k + 1}},
         )
         ot: dict[str, int] = {}

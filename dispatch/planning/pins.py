@@ -111,7 +111,7 @@ def pin(
     courier_id: int | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
-    actor: Principal | str,
+    actor: Principal,
     kind: str = "technicians",
 ) -> None:
     """Pin a visit to a vehicle and/or a time, or refuse it (``PinRefused``) with the reason."""
@@ -161,7 +161,7 @@ def unpin(
     day: date,
     job_ref: str,
     *,
-    actor: Principal | str,
+    actor: Principal,
     kind: str = "technicians",
 ) -> None:
     actor = acting(actor, Role.DISPATCHER)

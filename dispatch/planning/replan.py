@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.base import PARIS
+from data.enums import Role
 from data.models import (
     PlanRoute,
     PlanStop,
@@ -38,6 +39,7 @@ from data.models import (
     Technician,
     TechnicianAbsence,
 )
+from dispatch.access.roles import Principal, acting
 from dispatch.planning.builder import DayProblem
 from dispatch.planning.rest_of_day import ReplanError, _Frozen, _initial, rest_of_day
 from dispatch.planning.saved import PlanView, load_plan, local_iso, plan_json, save_plan
@@ -289,7 +291,7 @@ def replan(
     *,
     day: date,
     at: datetime,
-    actor: str,
+    actor: Principal,
     emergency: str | None = None,
     absent: str | None = None,
     late: Mapping[str, int] | None = None,
@@ -298,13 +300,18 @@ def replan(
     """Re-plan the rest of ``day`` from ``at``; saves a draft based on the published plan.
 
     ``emergency``: a ticket reference to insert today; ``absent``: a technician code off
-    sick from now; ``late``: technician code -> minutes they are behind.
+    sick from now; ``late``: technician code -> minutes they are behind. ``actor``: the
+    acting user, a dispatcher (``AccessDenied`` otherwise).
     """
     import time as _time
 
+    actor_name = acting(actor, Role.DISPATCHER)
+
     t0 = _time.monotonic()
-    emergency_id = _emergency(session, emergency, day, actor) if emergency else None
-    absent_ids = [_absent(session, absent, day, actor)] if absent else []
+    emergency_id = (
+        _emergency(session, emergency, day, actor_name) if emergency else None
+    )
+    absent_ids = [_absent(session, absent, day, actor_name)] if absent else []
     late_ids = {
         _technician_by_ref(session, k).id: int(v) for k, v in (late or {}).items()
     }
@@ -321,7 +328,7 @@ def replan(
         session,
         dp,
         sol,
-        actor=actor,
+        actor=actor_name,
         label="",
         params={
             "replan": {
@@ -355,7 +362,7 @@ def replan(
     )
     broken = _broken(dp, published, sol, frozen_jobs)
     record(
-        session, actor, "plan", plan_id, "replan", based_on=published.id, at=at,
+        session, actor_name, "plan", plan_id, "replan", based_on=published.id, at=at,
         what=label, moved=len(moved), dropped=len(dropped), broken=len(broken),
     )  # fmt: skip
     return ReplanResult(

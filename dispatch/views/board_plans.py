@@ -101,7 +101,7 @@ def remove_from_day(
     day: date,
     job_ref: str,
     *,
-    actor: Principal | str,
+    actor: Principal,
     why: str = "removed from the day by the dispatcher",
 ) -> date:
     """Take a visit off ``day``: it is wanted on the next working day instead, back in

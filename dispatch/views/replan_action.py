@@ -55,7 +55,7 @@ def replan_rest_of_day(
             s,
             day=day,
             at=at,
-            actor=actor.username,
+            actor=actor,
             emergency=ticket_ref.strip() if case == "emergency" else None,
             absent=code if case == "absent" else None,
             late={code: minutes} if case == "late" and code else None,

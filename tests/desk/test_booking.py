@@ -17,7 +17,7 @@ from dispatch.booking.offers import BookingError, offers_for
 from dispatch.booking.rules import BookingRules
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
-from tests.builders import make_technician, open_for
+from tests.builders import dispatcher, make_technician, open_for
 
 #: Monday 23 Nov 2026 07:00 Paris: Tuesday 24 is tomorrow, Wednesday 25 after that.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -123,7 +123,11 @@ def test_next_plan_keeps_the_booked_window(demo_url, monkeypatch) -> None:
     eng.dispose()
     monkeypatch.setenv("DATABASE_URL", demo_url)
     plan_id = jobs.run_inline(
-        kind="technicians", day=offer.slot.day, region=None, seconds=2.0, actor="test"
+        kind="technicians",
+        day=offer.slot.day,
+        region=None,
+        seconds=2.0,
+        actor=dispatcher("test"),
     )
     with sessions(demo_url)() as s:
         view = planning.load_plan(s, plan_id)

@@ -18,7 +18,7 @@ from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS
 from dispatch.planning.left_out import left_out_orders
-from tests.builders import add_swap
+from tests.builders import add_swap, dispatcher
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -29,7 +29,12 @@ def _plan(
 ) -> planning.PlanView:
     monkeypatch.setenv("DATABASE_URL", url)
     plan_id = jobs.run_inline(
-        kind="couriers", day=DAY, region=None, seconds=seconds, actor="test", **kw
+        kind="couriers",
+        day=DAY,
+        region=None,
+        seconds=seconds,
+        actor=dispatcher("test"),
+        **kw,
     )  # type: ignore[arg-type]
     assert plan_id is not None
     with sessions(url)() as s:
@@ -272,7 +277,7 @@ def test_loading_a_plan_sends_its_orders_out(
     view = _plan(demo_url, monkeypatch, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     with write_session(demo_url) as s:
-        changes = load_plan_orders(s, view.id, actor="depot")
+        changes = load_plan_orders(s, view.id, actor=dispatcher("depot"))
     with sessions(demo_url)() as s:
         rows = {
             o.id: o
@@ -302,7 +307,7 @@ def test_publishing_a_courier_plan_sends_its_orders_out(
     view = _plan(demo_url, monkeypatch, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     with write_session(demo_url) as s:
-        publish(s, view.id, actor="dispatch")
+        publish(s, view.id, actor=dispatcher("dispatch"))
     with sessions(demo_url)() as s:
         states = {
             o.mode: o.status

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 from data.models import RepairTicket, TechnicianAbsence
 from dispatch.planning.replan import moved_jobs, replan, replan_json
 from dispatch.planning.saved import load_plan
-from tests.builders import DEMO_DATE, paris, publish_solved_day, report_as_planned
+from tests.builders import (
+    DEMO_DATE,
+    dispatcher,
+    paris,
+    publish_solved_day,
+    report_as_planned,
+)
 
 AT = paris(2026, 11, 24, 11, 0)
 
@@ -29,7 +35,9 @@ def test_off_sick_and_late(demo_session: Session) -> None:
     old = load_plan(s, published)
     sick = max(old.routes, key=lambda r: sum(1 for x in r.stops if x.arrival_at > AT))
     code = f"TEC-{sick.vehicle_id:03d}"
-    r = replan(s, day=DEMO_DATE, at=AT, actor="test", absent=code, seconds=2.0)
+    r = replan(
+        s, day=DEMO_DATE, at=AT, actor=dispatcher("test"), absent=code, seconds=2.0
+    )
     assert r.violations == 0, r.notes
     new = load_plan(s, r.plan_id)
     assert new.based_on == published and new.status == "draft"
@@ -71,7 +79,7 @@ def test_off_sick_and_late(demo_session: Session) -> None:
         if rt.vehicle_ref != sick.vehicle_ref and len(rt.stops) > 3
     )
     late = replan(
-        s, day=DEMO_DATE, at=AT, actor="test",
+        s, day=DEMO_DATE, at=AT, actor=dispatcher("test"),
         late={f"TEC-{other.vehicle_id:03d}": 60}, seconds=2.0,
     )  # fmt: skip
     assert late.violations == 0, late.notes
@@ -94,7 +102,9 @@ def test_emergency_is_inserted(demo_session: Session) -> None:
     assert t is not None
     t.severity, t.visit_on = "critical", date(2026, 11, 27)
     s.commit()
-    r = replan(s, day=DEMO_DATE, at=AT, actor="test", emergency=t.ref, seconds=2.0)
+    r = replan(
+        s, day=DEMO_DATE, at=AT, actor=dispatcher("test"), emergency=t.ref, seconds=2.0
+    )
     assert r.violations == 0, r.notes
     placed = {x.job_ref for rt in load_plan(s, r.plan_id).routes for x in rt.stops}
     assert f"T{t.id}" in placed

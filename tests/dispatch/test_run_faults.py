@@ -16,7 +16,7 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import run_signals
 from dispatch.planning import runs as jobs
-from tests.builders import scarce_day
+from tests.builders import dispatcher, scarce_day
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -37,7 +37,7 @@ def test_reversed_window_and_shift_become_reasons(
         name = tech.name
     monkeypatch.setenv("DATABASE_URL", db_url)
     plan_id = jobs.run_inline(
-        kind="technicians", day=DAY, region=None, seconds=1, actor="test"
+        kind="technicians", day=DAY, region=None, seconds=1, actor=dispatcher("test")
     )
     assert plan_id is not None
     with sessions(db_url)() as s:
@@ -52,7 +52,12 @@ def test_reversed_window_and_shift_become_reasons(
 def test_a_run_without_heartbeat_is_failed_when_read(db_url: str) -> None:
     with sessions(db_url, writer=True).begin() as s:
         run_id = jobs.create_run(
-            s, kind="technicians", day=DAY, region=None, seconds=5, actor="test"
+            s,
+            kind="technicians",
+            day=DAY,
+            region=None,
+            seconds=5,
+            actor=dispatcher("test"),
         )
         s.execute(
             update(PlanRun)

@@ -25,7 +25,7 @@ from dispatch.planning.publish import publish
 from dispatch.stock import proposals as props
 from dispatch.stock.service import forecast_stock, to_json
 from dispatch.stock.snapshot import snapshot
-from tests.builders import make_loan_customer, make_ticket, paris
+from tests.builders import dispatcher, make_loan_customer, make_ticket, paris
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)  # Tuesday: the demo's courier day
@@ -123,7 +123,7 @@ def test_burst_at_a_store_predicts_the_day_and_the_next_courier_plan_carries_the
             assert legs[f"Y{pid}"].pickup_of == f"X{pid}"
     monkeypatch.setenv("DATABASE_URL", demo_url)
     plan_id = jobs.run_inline(
-        kind="couriers", day=DAY, region=None, seconds=2.0, actor="test"
+        kind="couriers", day=DAY, region=None, seconds=2.0, actor=dispatcher("test")
     )
     assert plan_id is not None
     with sessions(demo_url)() as s:
@@ -135,7 +135,7 @@ def test_burst_at_a_store_predicts_the_day_and_the_next_courier_plan_carries_the
         assert where[f"X{pid}"][0] == where[f"Y{pid}"][0]
         assert where[f"X{pid}"][1] < where[f"Y{pid}"][1]
     with write_session(demo_url) as s:
-        publish(s, plan_id, actor="dispatch")
+        publish(s, plan_id, actor=dispatcher("dispatch"))
     with sessions(demo_url)() as s:
         carried = s.scalars(
             select(TransferProposal).where(TransferProposal.id.in_(mine_ids))
