@@ -43,8 +43,18 @@ class AccessDenied(PermissionError):
         self.what = what
 
 
+def _a_principal(user: object) -> None:
+    """A bare name (``"cli"``, ``"test"``) is no user: refused, so no caller skips a check."""
+    if isinstance(user, str) or not hasattr(user, "role"):
+        raise TypeError(
+            f"actor {user!r}: pass the acting user (a Principal), not a name"
+        )
+
+
 def check_role(user: Principal, *roles: str) -> None:
-    """Raise ``AccessDenied`` unless the user has one of ``roles`` (admin always may)."""
+    """Raise ``AccessDenied`` unless the user has one of ``roles`` (admin always may);
+    ``TypeError`` for a bare name instead of a user."""
+    _a_principal(user)
     if user.role != Role.ADMIN and user.role not in roles:
         allowed = " or ".join(str(r) for r in roles)
         raise AccessDenied(user.username, f"act as {allowed} (role is {user.role})")
@@ -58,10 +68,6 @@ def acting(actor: Principal, *roles: str) -> str:
     checked call (a worker executing a queued plan run, a relay re-chosen inside an
     order change) records the name that call checked.
     """
-    if isinstance(actor, str) or not hasattr(actor, "role"):
-        raise TypeError(
-            f"actor {actor!r}: pass the acting user (a Principal), not a name"
-        )
     check_role(actor, *roles)
     return actor.username
 
@@ -72,6 +78,7 @@ def check_store_access(user: Principal, store_id: int) -> None:
     Store staff see their own store only; store staff bound to no store see none.
     Dispatchers, managers and admins may see every store.
     """
+    _a_principal(user)
     if user.role == Role.STORE_STAFF and (
         user.store_id is None or user.store_id != store_id
     ):
@@ -87,6 +94,7 @@ def store_scope(user: Principal) -> int | None:
 
     Raises ``AccessDenied`` for store staff bound to no store.
     """
+    _a_principal(user)
     if user.role == Role.STORE_STAFF:
         if user.store_id is None:
             raise AccessDenied(user.username, "see any store (not bound to one)")
