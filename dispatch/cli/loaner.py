@@ -96,9 +96,8 @@ def _read(fn: Callable[[Session], T]) -> T:
 
 
 def _lend(args: argparse.Namespace) -> int:
-    loan = _write(
-        lambda s: loaner_pool.lend(s, args.ticket, args.site, actor=_who(args))
-    )
+    who = _who(args)
+    loan = _write(lambda s: loaner_pool.lend(s, args.ticket, args.site, actor=who))
     km = f", {loan.distance_km:.1f} km away" if loan.distance_km is not None else ""
     print(
         f"lent {loan.loaner_code} ({loan.model_family}) from site {loan.from_site_id}"
@@ -108,9 +107,10 @@ def _lend(args: argparse.Namespace) -> int:
 
 
 def _return(args: argparse.Namespace) -> int:
+    who = _who(args)
     loan = _write(
         lambda s: loaner_pool.return_loaner(
-            s, args.loaner, site_id=args.site, actor=_who(args)
+            s, args.loaner, site_id=args.site, actor=who
         )
     )
     print(
@@ -121,28 +121,30 @@ def _return(args: argparse.Namespace) -> int:
 
 
 def _ready(args: argparse.Namespace) -> int:
-    v = _write(lambda s: loaner_pool.mark_ready(s, args.loaner, actor=_who(args)))
+    who = _who(args)
+    v = _write(lambda s: loaner_pool.mark_ready(s, args.loaner, actor=who))
     print(f"{v.code} {v.state} at site {v.site_id}")
     return 0
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    v = _write(
-        lambda s: loaner_pool.transfer(s, args.loaner, args.to_site, actor=_who(args))
-    )
+    who = _who(args)
+    v = _write(lambda s: loaner_pool.transfer(s, args.loaner, args.to_site, actor=who))
     print(f"{v.code} {v.state} to site {v.site_id}")
     return 0
 
 
 def _arrive(args: argparse.Namespace) -> int:
-    v = _write(lambda s: loaner_pool.arrive(s, args.loaner, actor=_who(args)))
+    who = _who(args)
+    v = _write(lambda s: loaner_pool.arrive(s, args.loaner, actor=who))
     print(f"{v.code} {v.state} at site {v.site_id}")
     return 0
 
 
 def _swap(args: argparse.Namespace) -> int:
+    who = _who(args)
     ids = _write(
-        lambda s: loaner_pool.swap_jobs_for(s, args.ticket, args.date, actor=_who(args))
+        lambda s: loaner_pool.swap_jobs_for(s, args.ticket, args.date, actor=who)
     )
     print(f"ticket {args.ticket}: swap legs {', '.join(map(str, ids))} on {args.date}")
     return 0

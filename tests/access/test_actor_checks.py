@@ -1,5 +1,6 @@
 """Defence in depth below the pages, part two: planning runs, publishing, pins, re-plans,
-horizons and every delivery order change take the acting user and check its role.
+horizons, every delivery order change, the live board and the KPI building blocks take
+the acting user and check its role.
 
 Each service is called directly (as a future page, CLI or API would) with a user of a
 wrong role (refused, nothing written), with a bare name instead of a user (refused:
@@ -24,6 +25,7 @@ from dispatch.planning import runs
 from dispatch.planning.builder import PARIS
 from dispatch.planning.horizon import plan_horizon
 from dispatch.planning.replan import replan
+from dispatch.views import kpis, live
 from tests.builders import principal
 from tests.conftest import DEMO_DAY
 
@@ -99,6 +101,23 @@ REFUSED: list[tuple[str, Call, Any]] = [
         "store_bags.mark_ready other store",
         lambda s, u: store_bags.mark_ready(s, 1, store_id=2, actor=u),
         STORE,
+    ),
+    ("live.live_board", lambda s, u: live.live_board(s, 1, actor=u), MANAGER),
+    (
+        "kpis.national_kpis",
+        lambda s, u: kpis.national_kpis(s, kpis.period_ending(DAY, 1), now=AT, actor=u),
+        STORE,
+    ),
+    (
+        "kpis.area_service",
+        lambda s, u: kpis.area_service(s, kpis.period_ending(DAY, 1), now=AT, actor=u),
+        AGENT,
+    ),
+    ("kpis.weekly_trends", lambda s, u: kpis.weekly_trends(s, DAY, actor=u), TECH),
+    (
+        "kpis.overdue_tickets",
+        lambda s, u: kpis.overdue_tickets(s, now=AT, actor=u),
+        AGENT,
     ),
     (
         "store_bags.mark_collected unbound",
