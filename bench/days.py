@@ -39,7 +39,7 @@ def ensure_demo(path: Path) -> str:
     else:
         print(f"building the national demo in {path} ...", flush=True)
         subprocess.run([sys.executable, "-m", "dispatch.cli.main", "demo", "--scale", "national",
-                        "--date", DAY.isoformat()], env={**os.environ, "DATABASE_URL": url},
+                        "--date", DAY.isoformat(), "--no-morning"], env={**os.environ, "DATABASE_URL": url},
                        check=True)  # fmt: skip
     return url
 

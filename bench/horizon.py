@@ -68,6 +68,7 @@ def main() -> int:
                 args.scale,
                 "--date",
                 DAY.isoformat(),
+                "--no-morning",
             ],
             check=True,
             env=env,

@@ -43,6 +43,7 @@ def ensure_demo(path: Path) -> str:
                 "national",
                 "--date",
                 DAY.isoformat(),
+                "--no-morning",
             ],
             env={**os.environ, "DATABASE_URL": url},
             check=True,

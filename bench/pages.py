@@ -32,6 +32,7 @@ USERS = {
     "store staff": ("store1", "store-demo"),
     "admin": ("admin", "admin-demo"),
     "agent": ("agent", "agent-demo"),
+    "technician": ("tec-001", "tech-demo"),
 }
 LIMIT_S = 2.0
 
@@ -71,28 +72,51 @@ def _server(port: int, log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit("streamlit did not start within 120 s")
 
 
-def settled(page: Any, timeout_s: float = 60.0) -> None:
-    """Wait until the app stops running and every map iframe has drawn Leaflet."""
+def settled(page: Any, timeout_s: float = 60.0, was_url: str | None = None) -> None:
+    """Wait until the new page is shown, the app stops running and every map has drawn.
+
+    A check right after the click can see the *old* page at rest (the rerun has
+    not started yet), so with ``was_url`` the address must change first, and the
+    quiet state must then hold for ``QUIET_S`` in a row: the figure is an upper
+    bound of what the user waits, not a lower one.
+    """
     deadline = time.monotonic() + timeout_s
-    page.wait_for_timeout(150)  # the rerun starts after the click's round trip
+    if was_url is not None:
+        while page.url == was_url and time.monotonic() < deadline:
+            page.wait_for_timeout(20)
+    quiet_since: float | None = None
     while time.monotonic() < deadline:
-        busy = page.get_by_test_id("stStatusWidget").count() > 0
-        spin = page.get_by_test_id("stSpinner").count() > 0
-        stale = page.locator("[data-stale='true']").count() > 0
-        maps_ok = True
-        for frame in page.frames[1:]:
-            try:
-                if (
-                    frame.locator("#map, .folium-map").count()
-                    and not frame.locator(".leaflet-container").count()
-                ):
-                    maps_ok = False
-            except Exception:
-                maps_ok = False
-        if not (busy or spin or stale) and maps_ok:
-            return
+        if _quiet(page):
+            now = time.monotonic()
+            quiet_since = quiet_since or now
+            if now - quiet_since >= QUIET_S:
+                return
+        else:
+            quiet_since = None
         page.wait_for_timeout(50)
     raise TimeoutError("page did not settle")
+
+
+QUIET_S = 0.3
+"""How long the page must stay at rest to count as settled (subtracted from the figure)."""
+
+
+def _quiet(page: Any) -> bool:
+    busy = page.get_by_test_id("stStatusWidget").count() > 0
+    spin = page.get_by_test_id("stSpinner").count() > 0
+    stale = page.locator("[data-stale='true']").count() > 0
+    if busy or spin or stale:
+        return False
+    for frame in page.frames[1:]:
+        try:
+            if (
+                frame.locator("#map, .folium-map").count()
+                and not frame.locator(".leaflet-container").count()
+            ):
+                return False
+        except Exception:
+            return False
+    return True
 
 
 def _sign_in(page: Any, base: str, username: str, password: str) -> bool:
@@ -133,10 +157,13 @@ def run(base: str, shots: Path | None) -> list[tuple[str, str, float]]:
             ]
             for title in titles:
                 t0 = time.monotonic()
+                was = page.url
                 try:
-                    nav.get_by_role("link", name=title, exact=False).first.click()
-                    settled(page)
-                    took = time.monotonic() - t0
+                    link = nav.get_by_role("link", name=title, exact=False).first
+                    same = link.get_attribute("aria-current") == "page"
+                    link.click()
+                    settled(page, was_url=None if same else was)
+                    took = time.monotonic() - t0 - QUIET_S
                 except Exception:  # a page that never settles counts as failed
                     took = float("inf")
                 out.append((role, title, took))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from data.base import utcnow
+from data.base import table, utcnow
 from data.models import AuditLog
 
 
@@ -65,11 +65,11 @@ def record_many(
             )
         )
         if len(rows) >= chunk:
-            session.execute(insert(AuditLog.__table__), rows)
+            session.execute(insert(table(AuditLog)), rows)
             n += len(rows)
             rows = []
     if rows:
-        session.execute(insert(AuditLog.__table__), rows)
+        session.execute(insert(table(AuditLog)), rows)
         n += len(rows)
     return n
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Dialect, MetaData
+from sqlalchemy import DateTime, Dialect, MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +59,15 @@ class TZDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table(model: type[Base]) -> Table:
+    """The model's Core table, for bulk inserts and updates (no ORM objects).
+
+    The cast: SQLAlchemy types ``__table__`` as any ``FromClause``; a declarative
+    class of ours always maps one ``Table``.
+    """
+    return cast(Table, model.__table__)
 
 
 def utcnow() -> datetime:

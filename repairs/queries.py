@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -94,7 +95,7 @@ class TicketDetail:
 
 def _rows(
     session: Session,
-    stmt: Select[tuple[RepairTicket, Customer, str | None]],
+    stmt: Select[RepairTicket, Customer, str | None],
     now: datetime | None,
 ) -> list[TicketRow]:
     out = []
@@ -122,11 +123,14 @@ def _rows(
     return out
 
 
-def _base() -> Select[tuple[RepairTicket, Customer, str | None]]:
-    return (
+def _base() -> Select[RepairTicket, Customer, str | None]:
+    # The tier comes through an outer join (no club account: NULL), which the mapped
+    # type ``str`` cannot say: the cast widens it.
+    return cast(
+        "Select[RepairTicket, Customer, str | None]",
         select(RepairTicket, Customer, LoyaltyAccount.tier)
         .join(Customer, Customer.id == RepairTicket.customer_id)
-        .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == Customer.id)
+        .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == Customer.id),
     )
 
 

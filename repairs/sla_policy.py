@@ -82,7 +82,7 @@ def _names(raw: Any, where: str) -> tuple[str, ...]:
 
 def _table(
     raw: Any, name: str, tiers: tuple[str, ...], sevs: tuple[str, ...], src: str
-):
+) -> Mapping[str, Mapping[str, float]]:
     if not isinstance(raw, dict):
         raise PolicyError(f"{src}: [targets.{name}] must be a table of tiers")
     extra = sorted({k.lower() for k in raw} - set(tiers))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
 from routing.matrix import Matrix, TravelTimes, problem_matrix
 from routing.model import Job, Objective, Problem, Route, Solution, Stop, Vehicle
@@ -267,16 +267,20 @@ def _rebuild(
 
 def retime(
     problem: Problem,
-    routes: dict[str, list[str]],
+    routes: Mapping[str, Sequence[str]],
     travel: TravelTimes | None = None,
+    *,
+    breaks: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[Solution, tuple[str, ...]]:
     """Earlier routes replayed in their order under today's constraints (pins, windows, shifts).
 
     Each vehicle keeps its visits in the same order, each served as early as it
     can after the one before; a visit that no longer fits (a pin moved it, its
     window or the shift changed, its vehicle is gone) is left out and returned,
-    so a re-plan can say what a change forced out. Breaks go at the earliest or
-    latest start of their window, whichever keeps more visits.
+    so a re-plan can say what a change forced out. Breaks go where ``breaks``
+    (vehicle id -> break starts, e.g. as planned before) puts them, or at the
+    earliest or latest start of their window, whichever keeps more visits
+    (the first of those in that order on a tie).
     """
     matrix = problem_matrix(problem.locations, problem.matrix, travel)
     empty = Solution(
@@ -296,7 +300,11 @@ def retime(
         wanted = [j for j in routes.get(v.id, []) if j in day.jobs and j not in seen]
         seen.update(wanted)
         best: tuple[int, Route | None, list[str]] = (-1, None, [])
-        for brk in day._break_plans(v, None):
+        plans = day._break_plans(v, None)
+        given = _given_breaks(v, (breaks or {}).get(v.id, ()))
+        if given is not None:
+            plans = [given, *(p for p in plans if p != given)]
+        for brk in plans:
             day.routes.pop(v.id, None)
             sp = sorted(
                 (bs, bs + b.duration_s) for b, bs in zip(v.breaks, brk, strict=True)
@@ -323,3 +331,13 @@ def retime(
     for jids in routes.values():
         lost.extend(j for j in jids if j not in day.jobs)
     return _rebuild(problem, empty, day, matrix, 0, time.monotonic(), str), tuple(lost)
+
+
+def _given_breaks(v: Vehicle, starts: Sequence[int]) -> tuple[int, ...] | None:
+    """``starts`` moved into their breaks' windows (None unless one per break)."""
+    if not v.breaks or len(starts) != len(v.breaks):
+        return None
+    return tuple(
+        min(max(t, b.window.start_s), b.window.end_s - b.duration_s)
+        for b, t in zip(v.breaks, starts, strict=True)
+    )

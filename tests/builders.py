@@ -648,7 +648,8 @@ def publish_solved_day(s: Session, day: date, seconds: float = 2.0) -> int:
 
 def report_as_planned(s: Session, plan_id: int, at: datetime) -> int:
     """Field reports of a day that went as planned until ``at``: visits over by then are
-    done, the one under way is on site. Returns the number of visits reported."""
+    done, the one under way is on site, the one driven to is on the way. Returns the
+    number of visits reported."""
     from dataclasses import dataclass
 
     from dispatch.field.status import set_status
@@ -662,12 +663,19 @@ def report_as_planned(s: Session, plan_id: int, at: datetime) -> int:
 
     who, n = _Dispatcher(), 0
     for r in load_plan(s, plan_id).routes:
+        left = r.start_at  # when the technician left the previous place
         for st in r.stops:
-            if st.ticket_id is None or st.arrival_at > at:
+            if st.ticket_id is None:
                 continue
+            if st.arrival_at > at:
+                if left is not None and left <= at:
+                    set_status(s, who, st.ticket_id, "on_my_way", at=left)
+                    n += 1
+                break
             set_status(s, who, st.ticket_id, "arrived", at=st.arrival_at)
             if st.departure_at <= at:
                 set_status(s, who, st.ticket_id, "done", at=st.departure_at)
+            left = st.departure_at
             n += 1
     return n
 

@@ -1,9 +1,11 @@
 """Database fixtures: every DB test runs on SQLite, and on PostgreSQL when reachable.
 
 PostgreSQL: ``TOURNEE_TEST_POSTGRES_URL`` (default: the local ``test`` database).
-Each test gets its own freshly migrated schema (``search_path`` carried in the URL,
-so subprocesses of a test see the same schema). With ``CI`` set, an unreachable
-PostgreSQL fails the run instead of skipping.
+Each test gets a database of its own, cloned (``CREATE DATABASE … TEMPLATE``) from
+a template this test process migrated once (and one holding the small demo), so
+a fresh PostgreSQL database costs what a file copy does on SQLite; subprocesses
+of a test reach it by its URL. With ``CI`` set, an unreachable PostgreSQL fails
+the run instead of skipping.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import make_engine, migrate
@@ -39,11 +42,6 @@ def _pg_problem() -> str | None:
 _PG_PROBLEM = _pg_problem()
 
 
-def _with_search_path(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate once; each test copies the file (a fresh schema in milliseconds)."""
@@ -52,24 +50,82 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _pg_schema_url() -> Iterator[str]:
+def _pg_admin() -> Engine:
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _need_pg() -> None:
     if _PG_PROBLEM:
         msg = f"PostgreSQL unreachable at {PG_URL}: {_PG_PROBLEM}"
         if os.environ.get("CI"):
             pytest.fail(msg + " (CI must exercise PostgreSQL)")
         pytest.skip(msg)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_search_path(PG_URL, schema)
+
+
+def _pg_create(name: str, template: str | None = None) -> None:
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        if template:  # a template must have no other connection while it is copied
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()"
+                ),
+                {"d": template},
+            )
+        suffix = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+    admin.dispose()
+
+
+def _pg_drop(name: str) -> None:
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """A database migrated once per test process; each test clones it."""
+    _need_pg()
+    name = f"tmpl_{uuid.uuid4().hex[:10]}"
+    _pg_create(name)
     try:
-        migrate(url)
-        yield url
+        migrate(_pg_url(name))
+        yield name
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        _DROPS.shutdown(wait=True)  # every clone dropped before the run ends
+        _pg_drop(name)
+
+
+@pytest.fixture(scope="session")
+def _pg_demo_template(_pg_template: str) -> Iterator[str]:
+    """The migrated template with the small demo seeded, once per test process."""
+    name = f"{_pg_template}_demo"
+    _pg_create(name, template=_pg_template)
+    try:
+        seed_small_demo(_pg_url(name))
+        yield name
+    finally:
+        _pg_drop(name)
+
+
+_DROPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+"""Drops a test's database while the next test runs (a drop waits for a checkpoint)."""
+
+
+def _pg_clone(template: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _pg_create(name, template=template)
+    try:
+        yield _pg_url(name)
+    finally:
+        _DROPS.submit(_pg_drop, name)
 
 
 @pytest.fixture(
@@ -82,7 +138,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         yield f"sqlite:///{path}"
     else:
-        yield from _pg_schema_url()
+        _need_pg()
+        yield from _pg_clone(request.getfixturevalue("_pg_template"))
 
 
 @pytest.fixture
@@ -140,9 +197,8 @@ def demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         shutil.copy(request.getfixturevalue("_sqlite_demo_template"), path)
         yield f"sqlite:///{path}"
     else:
-        for url in _pg_schema_url():
-            seed_small_demo(url)
-            yield url
+        _need_pg()
+        yield from _pg_clone(request.getfixturevalue("_pg_demo_template"))
 
 
 @pytest.fixture

@@ -185,10 +185,9 @@ class Gen:
         lat: float, lon: float, sites: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         def d2(s: dict[str, Any]) -> float:
-            return (
-                float(s["lat"] - lat) ** 2
-                + ((s["lon"] - lon) * math.cos(math.radians(lat))) ** 2
-            )
+            north = float(s["lat"]) - lat
+            east = (float(s["lon"]) - lon) * math.cos(math.radians(lat))
+            return north**2 + east**2
 
         return sorted(sites, key=d2)
 

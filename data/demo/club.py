@@ -15,10 +15,11 @@ import secrets
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
+from data.base import table
 from data.demo.base import Gen, local
 from data.models import (
     ContactPreference,
@@ -145,8 +146,8 @@ def _club(g: Gen) -> None:
         history[cid].append((on, Decimal(amount), channel))
     g.add(PurchaseLine, lines)
     stmt = (
-        update(cast(Table, PurchaseOrder.__table__))
-        .where(cast(Table, PurchaseOrder.__table__).c.id == bindparam("b_id"))
+        update(table(PurchaseOrder))
+        .where(table(PurchaseOrder).c.id == bindparam("b_id"))
         .values(amount_excl=bindparam("b_excl"))
     )
     conn = s.connection()
@@ -197,7 +198,7 @@ def _stale_tiers(
             if old != tier:
                 changes.append({"b_id": aid, "b_tier": old})
     if changes:
-        t = cast(Table, LoyaltyAccount.__table__)
+        t = table(LoyaltyAccount)
         g.s.connection().execute(
             update(t).where(t.c.id == bindparam("b_id"))
             .values(tier=bindparam("b_tier"), tier_computed_on=month_ago),

@@ -118,14 +118,14 @@ def _purchases(g: Gen, customers: list[dict[str, Any]]) -> dict[int, str]:
                 )
             )
         history.sort()
-        for on, amount, channel in history:
+        for on, paid, channel in history:
             oid += 1
             rows.append(
                 dict(
                     id=oid,
                     customer_id=c["id"],
                     ordered_on=on,
-                    amount=amount,
+                    amount=paid,
                     channel=channel,
                 )
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -106,11 +106,9 @@ def _history(
             )[0]
             depot = g.nearest(c["lat"], c["lon"], sites["depot"])[0]
             dest = None
-            status, delivered, collected = (
-                "delivered",
-                local(d, g.rng.randint(9, 17)),
-                None,
-            )
+            status = "delivered"
+            delivered: datetime | None = local(d, g.rng.randint(9, 17))
+            collected: datetime | None = None
             if mode == "store pick-up":
                 dest = g.nearest(c["lat"], c["lon"], sites["store"])[0]
                 status = "collected" if g.rng.random() < 0.94 else "returned to stock"

@@ -4,6 +4,8 @@ One ``notice`` row per message the brand owes a customer; its ``dedupe_key`` is
 unique in the database, so whichever process computes a notice, it is queued
 once. Senders claim rows (``claimed_by`` / ``claimed_until``; ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL) so several can run at once without sending one twice.
+A transient failure sets ``next_attempt_at`` (exponential back-off); until then
+no sender claims the row.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Notice(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(TZDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    # after a transient failure: not sent again before this time (the run's clock)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     entity_type: Mapped[str] = mapped_column(String(16))  # ticket, visit, order, ...
     entity_id: Mapped[str] = mapped_column(String(40))
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)

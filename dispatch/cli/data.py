@@ -32,6 +32,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--if-empty", action="store_true", help="do nothing when data is already there"
     )
+    p.add_argument(
+        "--no-morning",
+        action="store_true",
+        help="a day nobody has planned yet: skip the first region's published rounds, "
+        "vans out, workshop returns and the technician on the way at 07:00",
+    )
     p.set_defaults(func=_demo)
 
     from dispatch.intake import registry
@@ -93,9 +99,14 @@ def _demo(args: argparse.Namespace) -> int:
         counts = demo.seed_demo(
             s, scale=args.scale, seed=args.seed, day=day, rules=demo_rules()
         )
+        morning = None
+        if not args.no_morning:
+            from dispatch.demo_morning import play_morning
+
+            morning = play_morning(s, day)
     print(
         f"demo network ({args.scale}, day {day}) in {time.perf_counter() - t0:.1f} s on "
-        f"{_safe(database_url())}\n  {counts}"
+        f"{_safe(database_url())}\n  {counts}" + (f"\n  {morning}" if morning else "")
     )
     return 0
 

@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
 
     actor = cli_user()  # --as USER: a dispatcher; else the OS operator
 
-    def run(s: Session) -> dict[str, object]:
+    def run(s: Session) -> dict[str, Any]:
         h = plan_horizon(
             s,
             args.start,
@@ -64,7 +65,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
             sum(d["overtime_minutes"].values()),
             "kept" if d["kept_published"] else "draft",
         ]
-        for d in out["days"]  # type: ignore[union-attr]
+        for d in out["days"]
     ]
     print(table(["day", "placed", "unplaced", "overtime min", "plan"], rows))
     print(f"horizon from {out['from']}: {time.monotonic() - t0:.1f} s wall")

@@ -122,6 +122,9 @@ def _list(args: argparse.Namespace) -> int:
                         "dedupe_key": n.dedupe_key,
                         "reason": n.reason,
                         "attempts": n.attempts,
+                        "next_attempt_at": n.next_attempt_at.isoformat()
+                        if n.next_attempt_at
+                        else None,
                         "last_error": n.last_error,
                         "language": n.language,
                         "subject": n.subject,

@@ -38,7 +38,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_late,
         help="a technician running late by MINUTES (repeatable)",
     )
-    p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS)
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=DEFAULT_SECONDS,
+        help="time budget of the whole re-plan (default %(default)s)",
+    )
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--publish", action="store_true", help="publish the re-plan")
     p.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
@@ -89,6 +94,10 @@ def _replan(args: argparse.Namespace) -> int:
         f"{len(result.dropped)} left out, {len(result.added)} added, "
         f"violations {result.violations}, {result.seconds:.1f} s"
         + (" — published" if args.publish and result.violations == 0 else "")
+    )
+    print(
+        f"  re-solved {len(result.neighbourhood)} technician(s) near the change "
+        f"({result.neighbourhood_jobs} visits), every other round kept"
     )
     for m in result.moved:
         print(f"  moved {m.job}: {m.from_name} -> {m.to_name} ({m.why})")

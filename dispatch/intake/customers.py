@@ -16,11 +16,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from data.audit import record_many
-from data.base import utcnow
+from data.base import table, utcnow
 from data.gazetteer import Place, distance_km, gazetteer
 from data.gazetteer.geocode import GeoPoint, OfflineGeocoder, default_geocoder
 from data.geocache import cache_key
 from data.models import Customer, CustomerMachine, GeocodeCache
+from dispatch.intake import contact_prefs
+from dispatch.intake.contact_prefs import PREF_FIELDS, Prefs, prefs_of
 from dispatch.intake.csvfile import RowError
 from dispatch.intake.kinds import (
     Changed,
@@ -31,7 +33,6 @@ from dispatch.intake.kinds import (
     ids_of,
     lookup,
     register,
-    table,
     unique_in_file,
 )
 from dispatch.intake.rows import CustomerRow
@@ -66,6 +67,7 @@ class Item(NamedTuple):
     values: tuple[Any, ...]  # FIELDS, in order
     machine: Machine | None
     cache: tuple[str, float, float, str, str] | None  # a new geocode-cache entry
+    prefs: Prefs | None = None  # the contact preferences the line gives
 
     def as_dict(self) -> dict[str, Any]:
         return dict(zip(FIELDS, self.values, strict=True))
@@ -147,6 +149,7 @@ class Customers(Kind[Item]):
         elif place is not None:
             lat, lon, precision, cache = self._geocode(r, place[0])
         machine = self._machine(r, fail)
+        prefs = prefs_of(r, fail)
         if len(errors) > n or place is None or lat is None or lon is None:
             return None
         values = (
@@ -161,7 +164,7 @@ class Customers(Kind[Item]):
             lon,
             precision,
         )
-        return Item(line, r.ref, values, machine, cache)
+        return Item(line, r.ref, values, machine, cache, prefs)
 
     def _place(self, postcode: str, town: str) -> tuple[Place, str] | None:
         """The gazetteer place of this town *at this postcode*, and the town as written."""
@@ -271,6 +274,9 @@ class Customers(Kind[Item]):
             CustomerMachine.purchased_on,
         )
         plan: Plan[Item] = Plan(extra={"machines": [], "machine_updates": []})
+        prefs_before = contact_prefs.stored(
+            session, (row[0] for ref, row in existing.items())
+        )
         for i in customers:
             old = existing.get(i.ref)
             if old is not None and not update:
@@ -286,7 +292,9 @@ class Customers(Kind[Item]):
                 plan.create.append(i)
                 continue
             before = dict(zip(FIELDS, old[1:], strict=True))
-            changed = diff(i.as_dict(), before)
+            changed = diff(i.as_dict(), before) + contact_prefs.changed_fields(
+                i.prefs, prefs_before.get(old[0])
+            )
             if changed:
                 plan.update.append((i, Changed(i.line, i.ref, changed)))
             else:
@@ -332,6 +340,7 @@ class Customers(Kind[Item]):
                 out.append(i)
             elif (
                 f.values == i.values
+                and f.prefs == i.prefs
                 and f.machine is not None
                 and i.machine is not None
                 and f.machine.serial != i.machine.serial
@@ -359,14 +368,29 @@ class Customers(Kind[Item]):
         existing = lookup(
             session, Customer.ref, [i.ref for i, _ in plan.update], Customer.id
         )
-        for part in chunks(plan.update):
-            session.execute(
-                update(Customer),
-                [
-                    dict(id=existing[i.ref][0], **{f: i.as_dict()[f] for f in c.fields})
-                    for i, c in part
-                ],
+        changes = [
+            dict(
+                id=existing[i.ref][0],
+                **{f: i.as_dict()[f] for f in c.fields if f not in PREF_FIELDS},
             )
+            for i, c in plan.update
+        ]
+        for part in chunks([c for c in changes if len(c) > 1]):
+            session.execute(update(Customer), list(part))
+        contact_prefs.write(
+            session,
+            [
+                (ids[i.ref], i.values[1], i.values[2], i.prefs)
+                for i in plan.create
+                if i.prefs
+            ]
+            + [
+                (existing[i.ref][0], i.values[1], i.values[2], i.prefs)
+                for i, c in plan.update
+                if i.prefs and set(c.fields) & set(PREF_FIELDS)
+            ],
+            now,
+        )
         machines = plan.extra["machines"]
         if machines:
             ids.update(
@@ -410,7 +434,13 @@ class Customers(Kind[Item]):
             actor,
             chain(
                 (
-                    ("customer", ids[i.ref], "import", {"ref": i.ref, "file": file})
+                    (
+                        "customer",
+                        ids[i.ref],
+                        "import",
+                        {"ref": i.ref, "file": file}
+                        | ({"preferences": i.prefs.given()} if i.prefs else {}),
+                    )
                     for i in plan.create
                 ),
                 (

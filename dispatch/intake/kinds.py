@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import Column, Table, select
+from sqlalchemy import Column, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from dispatch.intake.csvfile import RowError
@@ -132,11 +132,6 @@ def lookup(
         for r in session.execute(select(key, *columns).where(key.in_(part))):
             out[r[0]] = tuple(r[1:])
     return out
-
-
-def table(model: type[Any]) -> Table:
-    """The model's table, for Core bulk inserts (no ORM objects, no RETURNING)."""
-    return cast(Table, model.__table__)
 
 
 def ids_of(

@@ -31,6 +31,38 @@ MODES = {
 }
 
 
+CHANNELS = {
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "courriel": "email",
+    "sms": "sms",
+    "texto": "sms",
+}
+LANGUAGES = {
+    "fr": "fr",
+    "en": "en",
+    "french": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "english": "en",
+    "anglais": "en",
+}
+YES_NO = {
+    "yes": "yes",
+    "no": "no",
+    "oui": "yes",
+    "non": "no",
+    "y": "yes",
+    "n": "no",
+    "o": "yes",
+    "1": "yes",
+    "0": "no",
+    "true": "yes",
+    "false": "no",
+}
+
+
 def _fault_key(s: str) -> str:
     return s.lower().replace(" ", "_").replace("-", "_")
 
@@ -75,6 +107,31 @@ class CustomerRow(ImportRow):
     )
     machine_purchased_on: v.Day | None = Field(
         None, description="purchase date, required with a machine (2-year warranty)"
+    )
+    # Contact preferences (``dispatch.notices.prefs``): an empty cell keeps what is stored.
+    mobile: v.Phone | None = Field(
+        None,
+        description="mobile for SMS notices (a French 06/07 or a foreign number; "
+        "default: phone when it is a mobile)",
+    )
+    preferred_channel: v.Choice(CHANNELS, "email") | None = Field(  # type: ignore[valid-type]
+        None,
+        description="how notices reach the customer first; email needs email, "
+        "sms a mobile on the line",
+    )
+    language: v.Choice(LANGUAGES, "fr") | None = Field(  # type: ignore[valid-type]
+        None, description="language of the notices (default fr)"
+    )
+    club_consent: v.Choice(YES_NO, "yes") | None = Field(  # type: ignore[valid-type]
+        None,
+        description="consent to club reminders (capsules, descaling, points, perks); "
+        "default no; no cancels pending ones",
+    )
+    quiet_from: v.ClockTime | None = Field(
+        None, description="no SMS from this time (default 21:00); with quiet_until"
+    )
+    quiet_until: v.ClockTime | None = Field(
+        None, description="... until this time (default 07:00), not the same"
     )
 
 

@@ -7,7 +7,7 @@ A handful of queries whatever the number of members.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -166,10 +166,10 @@ def next_perks(session: Session, now: datetime) -> list[Due]:
 
 def _capsule_buys(
     session: Session, since: datetime
-) -> tuple[dict[int, list[CapsuleBuy]], dict[int, list]]:
+) -> tuple[dict[int, list[CapsuleBuy]], dict[int, list[date]]]:
     start = since.astimezone(PARIS).date()
     buys: dict[int, list[CapsuleBuy]] = defaultdict(list)
-    kits: dict[int, list] = defaultdict(list)
+    kits: dict[int, list[date]] = defaultdict(list)
     q = (
         select(
             PurchaseOrder.customer_id,

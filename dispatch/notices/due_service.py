@@ -9,8 +9,9 @@ later finds the same keys.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
@@ -143,50 +144,62 @@ def _quarter(at: datetime) -> datetime:
 
 
 def visit_progress(session: Session, now: datetime) -> list[Due]:
-    """Technician on the way (``Visit.status``/``eta_at`` where the schema has them) and failed visits."""
+    """Technician on the way (``Visit.status``, ``eta_at``) and failed visits."""
     today = now.astimezone(PARIS).date()
     out: list[Due] = []
-    status_col = getattr(Visit, "status", None)
-    eta_col = getattr(Visit, "eta_at", None)
-    base = (
-        select(Visit.id, Visit.visit_on, RepairTicket.id, RepairTicket.ref)
-        .add_columns(RepairTicket.customer_id, Technician.name)
+    # NULL when the visit has neither an ETA nor a planned start: SQLAlchemy types
+    # coalesce() as its first argument's non-null type, so the cast says so.
+    eta_or_start = cast(
+        "ColumnElement[datetime | None]",
+        func.coalesce(Visit.eta_at, Visit.planned_start),
+    )
+    on_the_way = (
+        select(
+            Visit.id,
+            RepairTicket.ref,
+            RepairTicket.customer_id,
+            Technician.name,
+            eta_or_start,
+        )
         .join(RepairTicket, RepairTicket.id == Visit.ticket_id)
         .join(Technician, Technician.id == Visit.technician_id)
+        .where(Visit.status == "on_my_way", Visit.visit_on == today)
     )
-    if status_col is not None:
-        eta = (
-            func.coalesce(eta_col, Visit.planned_start) if eta_col is not None else None
-        )
-        q = base.add_columns(eta if eta is not None else Visit.planned_start)
-        for vid, _day, _tid, ref, cid, tech, eta in session.execute(
-            q.where(status_col == "on_my_way", Visit.visit_on == today)
-        ):
-            if eta is None:
-                continue
-            out.append(
-                Due(
-                    customer_id=int(cid),  # type: ignore[call-overload]
-                    kind=Kind.VISIT_ON_THE_WAY,
-                    entity_type="visit",
-                    entity_id=str(vid),
-                    dedupe_key=f"on-the-way:{vid}",
-                    due_at=now,
-                    context=dict(
-                        ticket_ref=ref, eta=eta, technician=_first_name(str(tech))
-                    ),
-                )
-            )
-        failed = base.where(status_col == "failed")
-    else:
-        failed = base.where(Visit.fixed.is_(False))
-    failed = failed.add_columns(RepairTicket.visit_on).where(
-        Visit.visit_on.between(today - timedelta(days=1), today)
-    )
-    for vid, day, _tid, ref, cid, _tech, next_on in session.execute(failed):
+    for vid, ref, cid, tech, eta in session.execute(on_the_way):
+        if eta is None:
+            continue
         out.append(
             Due(
-                customer_id=int(cid),  # type: ignore[call-overload]
+                customer_id=cid,
+                kind=Kind.VISIT_ON_THE_WAY,
+                entity_type="visit",
+                entity_id=str(vid),
+                dedupe_key=f"on-the-way:{vid}",
+                due_at=now,
+                context=dict(
+                    ticket_ref=ref, eta=eta, technician=_first_name(str(tech))
+                ),
+            )
+        )
+    failed = (
+        select(
+            Visit.id,
+            Visit.visit_on,
+            RepairTicket.ref,
+            RepairTicket.customer_id,
+            RepairTicket.visit_on,
+        )
+        .join(RepairTicket, RepairTicket.id == Visit.ticket_id)
+        .join(Technician, Technician.id == Visit.technician_id)
+        .where(
+            Visit.status == "failed",
+            Visit.visit_on.between(today - timedelta(days=1), today),
+        )
+    )
+    for vid, day, ref, cid, next_on in session.execute(failed):
+        out.append(
+            Due(
+                customer_id=cid,
                 kind=Kind.VISIT_FAILED,
                 entity_type="visit",
                 entity_id=str(vid),
@@ -195,7 +208,7 @@ def visit_progress(session: Session, now: datetime) -> list[Due]:
                 context=dict(
                     ticket_ref=ref,
                     visit_day=day,
-                    new_day=next_on if next_on and next_on > day else None,  # type: ignore[operator]
+                    new_day=next_on if next_on and next_on > day else None,
                 ),
             )
         )

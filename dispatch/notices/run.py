@@ -1,7 +1,7 @@
 """One notices run (``tournee notices run``): compute what is due at ``now``, queue it, send it.
 
-Computing reads in one session; queueing is one short write transaction
-(dedupe keys make a concurrent run's inserts harmless); sending claims rows in
+Computing reads in one session; queueing is short write transactions of
+``QUEUE_CHUNK`` rows (dedupe keys make a concurrent run's inserts harmless); sending claims rows in
 small batches (see ``sender``). ``dry_run`` computes and renders only.
 """
 
@@ -22,6 +22,8 @@ from dispatch.notices.kinds import Due
 from dispatch.notices.outbox import insert_rows, prepare
 from dispatch.notices.sender import SendCounts, send_pending
 from dispatch.notices.transport import Transport
+
+QUEUE_CHUNK = 1000
 
 COMPUTERS: tuple[Callable[[Session, datetime], list[Due]], ...] = (
     due_service.visit_bookings,
@@ -71,8 +73,12 @@ def compute_and_queue(
     report.by_kind = prepared.by_kind
     if not dry_run:
         t1 = time.perf_counter()
-        with write_session(url) as s:
-            report.queued = insert_rows(s, prepared.rows)
+        # One short write transaction per chunk, not one for the whole day: a sender
+        # of another process waiting to record a delivery waits for one chunk at most
+        # (dedupe keys make a run that dies half-way harmless: the next one adds the rest).
+        for i in range(0, len(prepared.rows), QUEUE_CHUNK):
+            with write_session(url) as s:
+                report.queued += insert_rows(s, prepared.rows[i : i + QUEUE_CHUNK])
         report.seconds["queue"] = time.perf_counter() - t1
     return report
 

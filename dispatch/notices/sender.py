@@ -5,9 +5,19 @@ Exactly once across processes: a sender claims rows in a short transaction
 ``BEGIN IMMEDIATE``) by stamping ``claimed_by``/``claimed_until``; no other
 sender takes a row whose claim is live. Each answer is written right after
 the send, in its own transaction, guarded by the claim. A notice never leaves
-``pending`` on a connection error: it is retried (a few times in the run with
-back-off, then on later runs) and becomes ``failed`` after ``max_attempts``;
+``pending`` on a connection error: it is retried a few times in the run (short
+pauses), then on later runs once its ``next_attempt_at`` has come (exponential
+back-off on the run's clock: ``retry_after_minutes`` doubling per failed attempt,
+at most ``retry_max_minutes``), and becomes ``failed`` after ``max_attempts``;
 a permanent refusal (5xx, malformed address) fails it at once with the answer.
+
+At least once, not exactly once, across a crash: if the process dies after the
+server accepted a message and before its row says ``sent``, the claim expires
+(``claim_minutes``) and a later run sends it again. That window is one UPDATE
+and its commit, on a connection already open and in a transaction begun before
+the send (see :func:`send_pending`); the e-mail's ``Message-ID`` and the SMS
+gateway's ``Idempotency-Key`` come from the dedupe key, so a receiver that
+dedupes drops the repeat.
 """
 
 from __future__ import annotations
@@ -32,6 +42,14 @@ from dispatch.notices.transport import Outcome, Transport
 
 SEND = CONFIG["sending"]
 MAX_ATTEMPTS = int(os.environ.get("TOURNEE_NOTICE_MAX_ATTEMPTS", SEND["max_attempts"]))
+RETRY_AFTER = timedelta(minutes=float(SEND["retry_after_minutes"]))
+RETRY_MAX = timedelta(minutes=float(SEND["retry_max_minutes"]))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a notice waits after its ``attempts``-th failed attempt (1, 2, ...)."""
+    factor: int = 2 ** max(0, attempts - 1)
+    return min(RETRY_AFTER * factor, RETRY_MAX)
 
 
 @dataclass
@@ -56,13 +74,14 @@ def claim(
     limit: int,
     skip: set[int],
 ) -> list[Notice]:
-    """Claim up to ``limit`` pending notices due at ``now`` on ``channels``."""
+    """Claim up to ``limit`` pending notices due at ``now`` (and past their back-off)."""
     wall = utcnow()
     q = (
         select(Notice)
         .where(
             Notice.status == Status.PENDING.value,
             Notice.due_at <= now,
+            or_(Notice.next_attempt_at.is_(None), Notice.next_attempt_at <= now),
             Notice.channel.in_(channels),
             or_(Notice.claimed_until.is_(None), Notice.claimed_until < wall),
         )
@@ -81,26 +100,74 @@ def claim(
 
 
 def _record(
-    session: Session, notice_id: int, worker: str, outcome: Outcome, at: datetime
+    session: Session,
+    notice_id: int,
+    worker: str,
+    outcome: Outcome,
+    at: datetime,
+    now: datetime,
 ) -> str:
-    n = session.get(Notice, notice_id, with_for_update=True)
-    if n is None or n.claimed_by != worker or n.status != Status.PENDING.value:
-        return "lost-claim"
-    n.attempts += 1
-    n.claimed_by = n.claimed_until = None
-    n.updated_at = at
+    """Write one answer, guarded by the claim: one UPDATE (``lost-claim`` if it matched nothing).
+
+    ``at`` is the wall clock (``sent_at``, ``updated_at``), ``now`` the run's clock
+    that the back-off is counted on (``next_attempt_at``).
+    """
+    mine = (
+        update(Notice)
+        .where(
+            Notice.id == notice_id,
+            Notice.claimed_by == worker,
+            Notice.status == Status.PENDING.value,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    released = dict(
+        attempts=Notice.attempts + 1, claimed_by=None, claimed_until=None, updated_at=at
+    )
     if outcome.ok:
-        n.status, n.sent_at, n.last_error = Status.SENT.value, at, None
-        return "sent"
-    n.last_error = outcome.error
-    if outcome.permanent or n.attempts >= MAX_ATTEMPTS:
-        n.status = Status.FAILED.value
-        n.reason = (
+        done = session.execute(
+            mine.values(
+                status=Status.SENT.value,
+                sent_at=at,
+                last_error=None,
+                next_attempt_at=None,
+                **released,
+            )
+        )
+        return "sent" if done.rowcount else "lost-claim"  # type: ignore[attr-defined]
+    attempts = session.scalar(
+        select(Notice.attempts).where(
+            Notice.id == notice_id,
+            Notice.claimed_by == worker,
+            Notice.status == Status.PENDING.value,
+        )
+    )
+    if attempts is None:
+        return "lost-claim"
+    attempts += 1
+    if outcome.permanent or attempts >= MAX_ATTEMPTS:
+        reason = (
             outcome.error
             if outcome.permanent
-            else f"gave up after {n.attempts} attempts: {outcome.error}"
+            else f"gave up after {attempts} attempts: {outcome.error}"
+        )
+        session.execute(
+            mine.values(
+                status=Status.FAILED.value,
+                reason=reason,
+                last_error=outcome.error,
+                next_attempt_at=None,
+                **released,
+            )
         )
         return "failed"
+    session.execute(
+        mine.values(
+            last_error=outcome.error,
+            next_attempt_at=now + retry_delay(attempts),
+            **released,
+        )
+    )
     return "retry"
 
 
@@ -161,9 +228,15 @@ def send_pending(
                 if transport is not None:
                     counts.quiet += 1
                 continue
-            outcome = _attempt(transport, n, names.get(n.customer_id), tries, sleep)
             with writer() as s:
-                result = _record(s, n.id, worker, outcome, utcnow())
+                if s.get_bind().dialect.name == "postgresql":
+                    # BEGIN and the connection before the send, so that between the
+                    # server's acceptance and the row saying so there is only one
+                    # UPDATE and its COMMIT. (SQLite: no BEGIN IMMEDIATE here, it
+                    # would hold every other writer for the length of the send.)
+                    s.connection()
+                outcome = _attempt(transport, n, names.get(n.customer_id), tries, sleep)
+                result = _record(s, n.id, worker, outcome, utcnow(), now)
             if result == "sent":
                 counts.sent += 1
             elif result == "failed":

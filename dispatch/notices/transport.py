@@ -5,11 +5,14 @@
 receives ``{"to": "+33…", "text": "…"}``. A transport answers with an
 :class:`Outcome`: sent, a transient failure (retry later: connection refused,
 4xx) or a permanent one (5xx, malformed address) carrying the server's answer.
+Every send of one notice carries the same ``Message-ID`` (e-mail) or
+``Idempotency-Key`` (SMS), both from its dedupe key, for receivers that dedupe.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import smtplib
@@ -19,7 +22,7 @@ import urllib.request
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -76,9 +79,17 @@ def smtp_settings(url: str, mail_from: str) -> SmtpSettings:
     )
 
 
-def message_id(notice: Notice) -> str:
-    """Stable per notice, so a receiver can spot a duplicate."""
-    return f"<notice-{notice.id}@tournee.invalid>"
+def message_id(dedupe_key: str, mail_from: str = "") -> str:
+    """The same for every send of one notice (it is the dedupe key's hash), so a receiving
+    server or mail client that dedupes by Message-ID drops a repeat after a crash.
+    The domain is the sender's (``TOURNEE_MAIL_FROM``), else ``tournee.invalid``."""
+    digest = hashlib.sha256(dedupe_key.encode("utf-8")).hexdigest()[:32]
+    domain = parseaddr(mail_from)[1].rpartition("@")[2].strip().lower()
+    if not domain or not all(
+        c.isascii() and (c.isalnum() or c in ".-") for c in domain
+    ):
+        domain = "tournee.invalid"
+    return f"<notice-{digest}@{domain}>"
 
 
 def build_email(
@@ -93,7 +104,7 @@ def build_email(
     )
     msg["Subject"] = notice.subject
     msg["Date"] = format_datetime(utcnow())
-    msg["Message-ID"] = message_id(notice)
+    msg["Message-ID"] = message_id(notice.dedupe_key, mail_from)
     msg["X-Tournee-Notice"] = notice.dedupe_key
     msg.set_content(notice.body_text, charset="utf-8")
     if notice.body_html:

@@ -220,17 +220,17 @@ def plan_horizon(
             params={"horizon": {"from": start.isoformat(), "days": days, "day": k + 1}},
         )
         ot: dict[str, int] = {}
-        for r in sol.routes:
-            over = r.end_s - nominal_ends.get(r.vehicle_id, r.end_s)
-            if r.stops and over > 0:
-                name = chosen.vehicles[r.vehicle_id].name
+        for route in sol.routes:
+            over = route.end_s - nominal_ends.get(route.vehicle_id, route.end_s)
+            if route.stops and over > 0:
+                name = chosen.vehicles[route.vehicle_id].name
                 ot[name] = round(over / 60)
                 total_ot[name] += ot[name]
-        for r in sol.routes:
-            tid = chosen.vehicles[r.vehicle_id].technician_id
-            if tid and r.stops:
-                used[(tid, week_of(day))] += (r.end_s - r.start_s) / 3600
-        placed_refs |= {s.job_id for r in sol.routes for s in r.stops}
+        for route in sol.routes:
+            tid = chosen.vehicles[route.vehicle_id].technician_id
+            if tid and route.stops:
+                used[(tid, week_of(day))] += (route.end_s - route.start_s) / 3600
+        placed_refs |= {s.job_id for route in sol.routes for s in route.stops}
         hours = _hours(chosen, sol)
         day_spread = _spread(chosen, hours)
         for reg, h in day_spread.items():

@@ -115,7 +115,7 @@ def pin(
     kind: str = "technicians",
 ) -> None:
     """Pin a visit to a vehicle and/or a time, or refuse it (``PinRefused``) with the reason."""
-    actor = acting(actor, Role.DISPATCHER)
+    name = acting(actor, Role.DISPATCHER)
     if kind == "technicians":
         check_pin(
             session,
@@ -139,12 +139,12 @@ def pin(
             courier_id=courier_id,
             not_before=not_before,
             not_after=not_after,
-            created_by=actor,
+            created_by=name,
         )
     )
     record(
         session,
-        actor,
+        name,
         "pin",
         job_ref,
         "pin",
@@ -164,13 +164,13 @@ def unpin(
     actor: Principal,
     kind: str = "technicians",
 ) -> None:
-    actor = acting(actor, Role.DISPATCHER)
+    name = acting(actor, Role.DISPATCHER)
     session.execute(
         delete(PlanPin).where(
             PlanPin.plan_date == day, PlanPin.job_ref == job_ref, PlanPin.kind == kind
         )
     )
-    record(session, actor, "pin", job_ref, "unpin", day=day)
+    record(session, name, "pin", job_ref, "unpin", day=day)
 
 
 def pins(

@@ -4,15 +4,20 @@ The day's published plan and the field reports (``Visit``) say where each techni
 is: visits done, could-not-fix, on site or on the way are *frozen* (kept where they
 are, in the saved plan too); each technician leaves from their last frozen stop when
 it is over (or from home, not before ``at``). The rest is re-optimised with minimal
-change, in two passes of the same engine:
+change (``dispatch.planning.minimal``): every round is kept as it stands except
+the technicians near what must find a place (the emergency, the round of a
+technician off sick, what a late technician can no longer do), re-solved in two
+passes of the same engine:
 
 1. every remaining visit stays with its technician (pinned), started from the
    current order; only new work (an emergency), the round of a technician off
    sick and visits left out before are free to go anywhere;
 2. visits that pass 1 had to drop (their technician is now too late) are freed and
-   re-placed on any technician, everyone else staying where pass 1 put them.
+   re-placed on any technician of the neighbourhood, everyone else staying where
+   pass 1 put them.
 
-So a visit moves to another technician only when its own cannot do it any more.
+So a visit moves to another technician only when its own cannot do it any more,
+and only to a technician nearby. ``seconds`` is the budget of the whole re-plan.
 The three day-of-service cases are one call each: an emergency (``emergency``: a
 critical ticket inserted today, above everything else), a technician running late
 (``late``: minutes added to where they are), a technician off sick (``absent``).
@@ -21,6 +26,7 @@ Each outcome lists the visits it moved and the promised windows it breaks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -41,11 +47,15 @@ from data.models import (
 )
 from dispatch.access.roles import Principal, acting
 from dispatch.planning.builder import DayProblem
-from dispatch.planning.rest_of_day import ReplanError, _Frozen, _initial, rest_of_day
+from dispatch.planning.minimal import from_scratch, minimal_change
+from dispatch.planning.rest_of_day import (
+    ReplanError,
+    _Frozen,
+    planned_breaks,
+    rest_of_day,
+)
 from dispatch.planning.saved import PlanView, load_plan, local_iso, plan_json, save_plan
-from dispatch.planning.solving import solve_day
 from routing import (
-    Problem,
     Solution,
     validate,
 )
@@ -54,6 +64,7 @@ __all__ = [
     "Moved",
     "ReplanError",
     "ReplanResult",
+    "from_scratch",
     "moved_jobs",
     "replan",
     "replan_json",
@@ -93,46 +104,11 @@ class ReplanResult:
     seconds: float
     passes: int
     notes: tuple[str, ...] = field(default=())
+    neighbourhood: tuple[str, ...] = ()  # vehicle refs of the technicians re-solved
+    neighbourhood_jobs: int = 0  # their visits
 
 
-# --- solving with minimal change ---------------------------------------------------
-
-
-def _minimal_change(
-    dp: DayProblem,
-    published: PlanView,
-    free_jobs: set[str],
-    seconds: float,
-) -> tuple[Solution, Problem, int]:
-    """Pass 1 with every visit pinned to its technician; pass 2 frees what pass 1 dropped.
-
-    Both passes are the planner's own solve (``solve_day``: regional above a size,
-    strict priority after the search, never worse than the routes it starts from).
-    Returns the solution, the problem it solves (pass 2's pins) and the passes run."""
-    order = {r.vehicle_ref: [s.job_ref for s in r.stops] for r in published.routes}
-    first = solve_day(dp, seconds / 2, initial=_initial(dp.problem, order))
-    pinned_before = {j.id for j in dp.problem.jobs if j.pinned_vehicle} - free_jobs
-    stuck = {u.job_id for u in first.unassigned} & pinned_before
-    if not stuck:
-        return first, dp.problem, 1
-    own_pins = _job_pins(dp)  # the dispatcher's pins stay
-    placed = {s.job_id: r.vehicle_id for r in first.routes for s in r.stops}
-    jobs = tuple(
-        replace(
-            j,
-            pinned_vehicle=own_pins.get(j.id)
-            or (None if j.id in stuck else placed.get(j.id)),
-        )
-        for j in dp.problem.jobs
-    )
-    problem = dp.problem.replace(jobs=jobs)
-    second = solve_day(replace(dp, problem=problem), seconds / 2, initial=first)
-    return second, problem, 2
-
-
-def _job_pins(dp: DayProblem) -> dict[str, str]:
-    """Pins a dispatcher set by hand (kept in both passes)."""
-    return {ref: m.pinned_to for ref, m in dp.jobs.items() if m.pinned_to}
+# --- what moved ---------------------------------------------------------------------
 
 
 def _lcs_keep(a: Sequence[str], b: Sequence[str]) -> set[str]:
@@ -300,14 +276,14 @@ def replan(
     """Re-plan the rest of ``day`` from ``at``; saves a draft based on the published plan.
 
     ``emergency``: a ticket reference to insert today; ``absent``: a technician code off
-    sick from now; ``late``: technician code -> minutes they are behind. ``actor``: the
-    acting user, a dispatcher (``AccessDenied`` otherwise).
+    sick from now; ``late``: technician code -> minutes they are behind; ``seconds``:
+    the time budget of the whole re-plan (the searches get most of it). ``actor``: the
+    acting user, a dispatcher (``AccessDenied`` otherwise, before anything is read
+    or written).
     """
-    import time as _time
-
     actor_name = acting(actor, Role.DISPATCHER)
 
-    t0 = _time.monotonic()
+    t0 = time.monotonic()
     emergency_id = (
         _emergency(session, emergency, day, actor_name) if emergency else None
     )
@@ -319,10 +295,28 @@ def replan(
     dp, published, frozen, free_jobs = rest_of_day(
         session, day, at, absent=absent_ids, late=late_ids, emergency=emergency_id
     )
-    sol, solved, passes = _minimal_change(dp, published, free_jobs, seconds)
-    dp = replace(dp, problem=solved)
-    violations = validate(dp.problem, sol)
     frozen_jobs = {s.job_ref for f in frozen.values() for s in f.stops}
+    order = {
+        r.vehicle_ref: [s.job_ref for s in r.stops if s.job_ref not in frozen_jobs]
+        for r in published.routes
+    }
+    on_plan = set(published.owner())
+    seeds = {j for j in free_jobs if j in on_plan}  # a technician off sick's round
+    if emergency_id is not None:
+        seeds.add(f"T{emergency_id}")
+    late_refs = [v for v, m in dp.vehicles.items() if m.technician_id in late_ids]
+    done = minimal_change(
+        dp,
+        order,
+        seeds=seeds,
+        free=free_jobs,
+        late=late_refs,
+        breaks=planned_breaks(published),
+        deadline=t0 + seconds,
+    )
+    sol, passes = done.solution, done.passes
+    dp = replace(dp, problem=done.problem)
+    violations = validate(dp.problem, sol)
     label = _label(at, emergency, absent, late)
     plan_id = save_plan(
         session,
@@ -346,10 +340,7 @@ def replan(
     names |= {v: m.name for v, m in dp.vehicles.items()}
     tickets = {ref: m.ticket_id for ref, m in dp.jobs.items()}
     tickets |= {s.job_ref: s.ticket_id for r in published.routes for s in r.stops}
-    before = {
-        r.vehicle_ref: [s.job_ref for s in r.stops if s.job_ref not in frozen_jobs]
-        for r in published.routes
-    }
+    before = order
     after = {r.vehicle_id: list(r.job_ids) for r in sol.routes}
     sick = {
         j
@@ -375,11 +366,13 @@ def replan(
         added=added,
         broken=broken,
         violations=len(violations),
-        seconds=round(_time.monotonic() - t0, 2),
+        seconds=round(time.monotonic() - t0, 2),
         passes=passes,
         notes=tuple(
             f"{v.kind.value}: {v.job_id or v.vehicle_id} {v.detail}" for v in violations
         ),
+        neighbourhood=done.vehicles,
+        neighbourhood_jobs=done.jobs,
     )
 
 
@@ -402,12 +395,21 @@ def _label(
 def _keep_frozen(
     session: Session, plan_id: int, published: PlanView, frozen: Mapping[str, _Frozen]
 ) -> None:
-    """Put the frozen stops back at the head of their technicians' routes in the draft."""
+    """Put the frozen stops back at the head of their technicians' routes in the draft
+    (one read of the draft's stops, one write)."""
     routes = {
         r.technician_id: r
         for r in session.scalars(select(PlanRoute).where(PlanRoute.plan_id == plan_id))
     }
+    stops: dict[int, list[PlanStop]] = {}
+    for st in session.scalars(
+        select(PlanStop)
+        .join(PlanRoute, PlanRoute.id == PlanStop.route_id)
+        .where(PlanRoute.plan_id == plan_id)
+    ):
+        stops.setdefault(st.route_id, []).append(st)
     old = {r.vehicle_ref: r for r in published.routes}
+    placed: list[tuple[PlanRoute, _Frozen]] = []
     for ref, f in frozen.items():
         tech_id = old[ref].vehicle_id
         route = routes.get(tech_id)
@@ -419,22 +421,22 @@ def _keep_frozen(
                 end_at=f.free_at,
             )
             session.add(route)
-            session.flush()
         else:
             route.start_at = old[ref].start_at
-            for s in session.scalars(
-                select(PlanStop).where(PlanStop.route_id == route.id)
-            ):
-                s.seq += len(f.stops)
-        for seq, s in enumerate(f.stops, 1):
-            session.add(
-                PlanStop(
-                    route_id=route.id, seq=seq, job_ref=s.job_ref, ticket_id=s.ticket_id,
-                    arrival_at=s.arrival_at, start_at=s.start_at,
-                    departure_at=s.departure_at, pinned=True, lat=s.lat, lon=s.lon,
-                    label=s.label,
-                )
-            )  # fmt: skip
+            for st in stops.get(route.id, ()):
+                st.seq += len(f.stops)
+        placed.append((route, f))
+    session.flush()  # ids of the new routes
+    session.add_all(
+        PlanStop(
+            route_id=route.id, seq=seq, job_ref=s.job_ref, ticket_id=s.ticket_id,
+            arrival_at=s.arrival_at, start_at=s.start_at,
+            departure_at=s.departure_at, pinned=True, lat=s.lat, lon=s.lon,
+            label=s.label,
+        )
+        for route, f in placed
+        for seq, s in enumerate(f.stops, 1)
+    )  # fmt: skip
     session.flush()
 
 
@@ -462,12 +464,3 @@ def replan_json(session: Session, result: ReplanResult) -> dict[str, Any]:
         for b in result.broken
     ]
     return out
-
-
-def from_scratch(dp: DayProblem, seconds: float) -> tuple[Solution, Problem]:
-    """The same rest of the day solved with no pins and no starting routes (benchmarks);
-    with the problem it solved, to validate against."""
-    own = _job_pins(dp)
-    jobs = tuple(replace(j, pinned_vehicle=own.get(j.id)) for j in dp.problem.jobs)
-    problem = dp.problem.replace(jobs=jobs)
-    return solve_day(replace(dp, problem=problem), seconds), problem

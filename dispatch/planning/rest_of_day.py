@@ -130,7 +130,13 @@ def _vehicle_from(v: Any, dp: DayProblem, free: datetime, start_loc: int | None)
     )
 
 
-def _initial(problem: Problem, order: Mapping[str, Sequence[str]]) -> Solution | None:
+def _initial(
+    problem: Problem,
+    order: Mapping[str, Sequence[str]],
+    breaks: Mapping[str, Sequence[int]] | None = None,
+) -> Solution | None:
+    """The current order as a starting solution (times left to the solver); ``breaks``:
+    each vehicle's planned break starts, kept when the start is replayed."""
     jobs = {j.id for j in problem.jobs}
     routes = tuple(
         Route(
@@ -144,6 +150,7 @@ def _initial(problem: Problem, order: Mapping[str, Sequence[str]]) -> Solution |
             end_s=0,
             distance_m=0,
             duration_s=0,
+            break_starts_s=tuple((breaks or {}).get(v.id, ())),
         )
         for v in problem.vehicles
         if order.get(v.id)
@@ -160,6 +167,15 @@ def _initial(problem: Problem, order: Mapping[str, Sequence[str]]) -> Solution |
             jobs_total=len(jobs),
         ),
     )  # fmt: skip
+
+
+def planned_breaks(view: PlanView) -> dict[str, tuple[int, ...]]:
+    """Vehicle ref -> the break start its published round planned (seconds of the day)."""
+    return {
+        r.vehicle_ref: (to_seconds(view.day, r.break_start_at),)
+        for r in view.routes
+        if r.break_start_at is not None
+    }
 
 
 def rest_of_day(

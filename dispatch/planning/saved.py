@@ -55,23 +55,27 @@ def save_plan(
     session.add(plan)
     session.flush()
     by_ref = {v.id: v for v in dp.problem.vehicles}
+    rows = []
     for r in sol.routes:
+        assert r.vehicle_id in by_ref
         vm = dp.vehicles[r.vehicle_id]
         breaks = r.break_starts_s
-        route = PlanRoute(
-            plan_id=plan.id,
-            technician_id=vm.technician_id,
-            courier_id=vm.courier_id,
-            start_at=dp.to_local(r.start_s),
-            end_at=dp.to_local(r.end_s),
-            km=round(r.distance_m / 1000, 2),
-            minutes=round(r.duration_s / 60, 1),
-            break_start_at=dp.to_local(breaks[0]) if breaks else None,
-            skills=sorted(by_ref[r.vehicle_id].skills),
+        rows.append(
+            PlanRoute(
+                plan_id=plan.id,
+                technician_id=vm.technician_id,
+                courier_id=vm.courier_id,
+                start_at=dp.to_local(r.start_s),
+                end_at=dp.to_local(r.end_s),
+                km=round(r.distance_m / 1000, 2),
+                minutes=round(r.duration_s / 60, 1),
+                break_start_at=dp.to_local(breaks[0]) if breaks else None,
+                skills=sorted(by_ref[r.vehicle_id].skills),
+            )
         )
-        session.add(route)
-        session.flush()
-        assert r.vehicle_id in by_ref
+    session.add_all(rows)
+    session.flush()  # the routes' ids, in one round trip
+    for r, route in zip(sol.routes, rows, strict=True):
         stops = []
         for seq, s in enumerate(r.stops, 1):
             jm = dp.jobs[s.job_id]

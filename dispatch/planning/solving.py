@@ -69,8 +69,10 @@ def solve_day(
     cancel: CancelToken | None = None,
     initial: Solution | None = None,
     seed: int = 0,
+    workers: int = 2,
 ) -> Solution:
-    """Small days: one model, a portfolio on both cores. National days: by region, in parallel.
+    """Small days: one model, a portfolio on ``workers`` cores (1: in this process,
+    no process started). National days: by region, in parallel.
 
     The answer then goes through :func:`routing.strict.enforce`: free gaps filled,
     no job left out while a lower priority class holds a slot it could take, and
@@ -79,8 +81,9 @@ def solve_day(
     if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS:
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
-        # A re-plan goes this way too (its visits are pinned to their technicians
-        # by ``stabilise``), with the whole-country budget.
+        # A whole-day re-plan goes this way too (its visits are pinned to their
+        # technicians by ``stabilise``); the rest of a day re-solves only a
+        # neighbourhood (``dispatch.planning.minimal``).
         labels = dict(dp.labels)
         with partition_pool() as pool:
             sol = solve_partitioned(
@@ -95,7 +98,9 @@ def solve_day(
     else:
         sol = solve(
             dp.problem,
-            SolveParams(time_limit_s=seconds, workers=2, seed=seed, strategy=STRATEGY),
+            SolveParams(
+                time_limit_s=seconds, workers=workers, seed=seed, strategy=STRATEGY
+            ),
             progress=progress,
             cancel=cancel,
             initial=initial,
@@ -117,7 +122,8 @@ def never_worse(dp: DayProblem, initial: Solution, final: Solution) -> Solution:
     """
     name = namer(dp)
     routes = {r.vehicle_id: list(r.job_ids) for r in initial.routes}
-    replay, lost = retime(dp.problem, routes)
+    planned = {r.vehicle_id: r.break_starts_s for r in initial.routes}
+    replay, lost = retime(dp.problem, routes, breaks=planned)
     start = enforce(dp.problem, replay, name=name)
 
     cls = {j.id: j.priority_class for j in dp.problem.jobs}

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, Text, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 
 from data.base import PARIS
 from data.enums import Role
@@ -114,7 +114,7 @@ def audit_page(
         q.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
     )
 
-    def values(col: Any) -> tuple[str, ...]:
+    def values(col: Mapped[str]) -> tuple[str, ...]:
         found: list[str] = [v for v in session.scalars(select(col).distinct()) if v]
         return tuple(sorted(found))
 

@@ -289,7 +289,7 @@ def stop_details(
         if t.window_start and t.window_end:
             win = (t.window_start, t.window_end)
         ref = f"T{t.id}"
-        st = planned.get(ref)
+        kept = planned.get(ref)
         out[ref] = StopDetail(
             ref=ref,
             reference=t.ref or f"R{t.id}",
@@ -297,8 +297,8 @@ def stop_details(
             phone=labels.phone(c.phone),
             address=c.address,
             town=c.town,
-            lat=float(st.lat) if st and st.lat is not None else c.lat,
-            lon=float(st.lon) if st and st.lon is not None else c.lon,
+            lat=float(kept.lat) if kept and kept.lat is not None else c.lat,
+            lon=float(kept.lon) if kept and kept.lon is not None else c.lon,
             label=f"{labels.fault(t.fault)} · {labels.severity(t.severity)}",
             skill=labels.skill(t.required_skill),
             window=_window_text(win),

@@ -344,6 +344,9 @@ def plan_routes_csv(session: Session, user: Principal, plan_id: int) -> bytes:
                 lon,
                 km,
             )
-            for tech, courier, seq, job, ticket, order, site, label, arr, start, dep, lat, lon, km in rows
+            # 14 columns: beyond select()'s typed overloads, so rows are plain tuples
+            for tech, courier, seq, job, ticket, order, site, label, arr, start, dep, lat, lon, km in map(
+                tuple, rows
+            )
         ),
     )

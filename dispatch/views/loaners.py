@@ -153,7 +153,8 @@ def pool_by_site(
     )
     if site_id is not None:
         stmt = stmt.where(Site.id == site_id)
-    sites: dict[int, tuple[tuple[object, ...], dict[str, int]]] = {}
+    Head = tuple[int, str, str, str, str, float, float]  # SitePool's fields but counts
+    sites: dict[int, tuple[Head, dict[str, int]]] = {}
     for sid, code, name, kind, region, lat, lon, state, n in session.execute(stmt):
         sites.setdefault(sid, ((sid, code, name, kind, region, lat, lon), {}))[1][
             state

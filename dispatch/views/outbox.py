@@ -185,6 +185,7 @@ def resend(session: Session, actor: Principal, notice_id: int) -> Notice:
     )  # fmt: skip
     n.status, n.attempts, n.reason, n.updated_at = Status.PENDING.value, 0, "", utcnow()
     n.due_at = min(n.due_at, utcnow())
+    n.next_attempt_at = None  # the next run, not after a back-off
     return n
 
 

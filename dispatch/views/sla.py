@@ -111,13 +111,15 @@ def _placements(
             .join(PlanRoute, PlanRoute.id == PlanStop.route_id)
             .where(PlanRoute.plan_id == pid, PlanStop.ticket_id.is_not(None))
         ):
-            placed.setdefault(tid, (arrival, pid, tech))
+            if tid is not None:  # always: the query keeps ticket stops only
+                placed.setdefault(tid, (arrival, pid, tech))
         for (tid,) in session.execute(
             select(UnassignedJob.ticket_id).where(
                 UnassignedJob.plan_id == pid, UnassignedJob.ticket_id.is_not(None)
             )
         ):
-            placed.setdefault(tid, (None, pid, None))
+            if tid is not None:  # always: as above
+                placed.setdefault(tid, (None, pid, None))
         for tid, v in placed.items():
             out.setdefault(tid, v)
     return out

@@ -6,11 +6,13 @@ readable names for the charts and tables.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from dispatch import labels
 from dispatch.stock.proposals import ProposalView
 from dispatch.stock.service import StockForecast
+from loaner_pool.forecast.model import SiteForecast
 
 Record = dict[str, Any]
 
@@ -37,11 +39,15 @@ def site_rows(fc: StockForecast, site_id: int) -> list[Record]:
     ]
 
 
+def _soonest(s: SiteForecast) -> tuple[date, int]:
+    first = s.first_shortage
+    assert first is not None  # ``short_sites`` holds only sites with a shortage
+    return first.day, -first.shortage
+
+
 def short_records(fc: StockForecast) -> tuple[list[Record], list[Record]]:
     """(table of short sites, heat-map cells), the soonest shortage first."""
-    short = sorted(
-        fc.short_sites, key=lambda s: (s.first_shortage.day, -s.first_shortage.shortage)
-    )  # type: ignore[union-attr]
+    short = sorted(fc.short_sites, key=_soonest)
     table, cells = [], []
     for s in short:
         first = s.first_shortage

@@ -7,7 +7,9 @@ cancel, a matching ``Channel`` (``channels``); ``executors`` has context
 managers for a local spawn pool and a Dask cluster, so the choice (and any
 configuration such as a scheduler address) stays with the caller. A second
 round re-offers the jobs left out in one region to the neighbouring region,
-starting from its first-round routes (``orchestrate``).
+starting from its first-round routes (``orchestrate``). A local change (a
+re-plan) re-solves only the vehicles near it and splices the answer back
+among the kept routes (``neighbourhood``).
 
 Imports only the rest of ``routing`` (and ``distributed`` lazily, for Dask).
 """
@@ -22,6 +24,8 @@ from routing.partition.executors import Pool as Pool
 from routing.partition.executors import dask_pool as dask_pool
 from routing.partition.executors import local_pool as local_pool
 from routing.partition.executors import parallelism as parallelism
+from routing.partition.neighbourhood import neighbourhood as neighbourhood
+from routing.partition.neighbourhood import splice as splice
 from routing.partition.orchestrate import solve_part as solve_part
 from routing.partition.orchestrate import solve_partitioned as solve_partitioned
 from routing.partition.parts import Part as Part

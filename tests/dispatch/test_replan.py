@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from data.db import engine_for, make_engine
 from data.models import RepairTicket, TechnicianAbsence
-from dispatch.planning.replan import moved_jobs, replan, replan_json
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import act_as
+from dispatch.cli.main import main
+from dispatch.planning.replan import ReplanError, moved_jobs, replan, replan_json
 from dispatch.planning.saved import load_plan
 from tests.builders import (
     DEMO_DATE,
-    dispatcher,
     paris,
+    principal,
     publish_solved_day,
     report_as_planned,
 )
@@ -35,9 +40,7 @@ def test_off_sick_and_late(demo_session: Session) -> None:
     old = load_plan(s, published)
     sick = max(old.routes, key=lambda r: sum(1 for x in r.stops if x.arrival_at > AT))
     code = f"TEC-{sick.vehicle_id:03d}"
-    r = replan(
-        s, day=DEMO_DATE, at=AT, actor=dispatcher("test"), absent=code, seconds=2.0
-    )
+    r = replan(s, day=DEMO_DATE, at=AT, actor=principal(), absent=code, seconds=2.0)
     assert r.violations == 0, r.notes
     new = load_plan(s, r.plan_id)
     assert new.based_on == published and new.status == "draft"
@@ -45,19 +48,28 @@ def test_off_sick_and_late(demo_session: Session) -> None:
     heads = {
         x.job_ref: rt.vehicle_ref for rt in new.routes for x in rt.stops if x.pinned
     }
+    assert {x.job_ref for rt in old.routes for x in rt.stops if x.arrival_at <= AT} <= (
+        set(r.frozen)
+    )
     for rt in old.routes:
         for x in rt.stops:
-            if x.arrival_at <= AT:
+            if x.job_ref in r.frozen:
                 assert heads.get(x.job_ref) == rt.vehicle_ref, x.job_ref
-    # the sick technician keeps only what they had done or started
+    # the sick technician keeps only what they had done or started (or set off to)
     sick_new = next(
         (rt for rt in new.routes if rt.vehicle_ref == sick.vehicle_ref), None
     )
-    assert sick_new is None or all(x.arrival_at <= AT for x in sick_new.stops)
-    off = {x.job_ref for x in sick.stops if x.arrival_at > AT}
+    assert sick_new is None or all(x.job_ref in r.frozen for x in sick_new.stops)
+    off = {x.job_ref for x in sick.stops if x.job_ref not in r.frozen}
+    assert off
     moved_refs = {m.job for m in r.moved if m.from_name != m.to_name}
     assert {m.job for m in r.moved if m.why == "technician off sick"} <= off
     assert moved_refs - off or True  # others move only when they must
+    # minimal change by construction: only the neighbourhood is re-solved, every
+    # other technician keeps their remaining round in its order
+    assert sick.vehicle_ref not in r.neighbourhood and r.neighbourhood
+    assert r.neighbourhood_jobs >= len(off)
+    _outside_kept(old, new, set(r.neighbourhood) | {sick.vehicle_ref})
     assert s.scalar(
         select(TechnicianAbsence.id).where(
             TechnicianAbsence.technician_id == sick.vehicle_id
@@ -79,7 +91,7 @@ def test_off_sick_and_late(demo_session: Session) -> None:
         if rt.vehicle_ref != sick.vehicle_ref and len(rt.stops) > 3
     )
     late = replan(
-        s, day=DEMO_DATE, at=AT, actor=dispatcher("test"),
+        s, day=DEMO_DATE, at=AT, actor=principal(),
         late={f"TEC-{other.vehicle_id:03d}": 60}, seconds=2.0,
     )  # fmt: skip
     assert late.violations == 0, late.notes
@@ -102,13 +114,62 @@ def test_emergency_is_inserted(demo_session: Session) -> None:
     assert t is not None
     t.severity, t.visit_on = "critical", date(2026, 11, 27)
     s.commit()
-    r = replan(
-        s, day=DEMO_DATE, at=AT, actor=dispatcher("test"), emergency=t.ref, seconds=2.0
-    )
+    r = replan(s, day=DEMO_DATE, at=AT, actor=principal(), emergency=t.ref, seconds=2.0)
     assert r.violations == 0, r.notes
     placed = {x.job_ref for rt in load_plan(s, r.plan_id).routes for x in rt.stops}
     assert f"T{t.id}" in placed
+    assert 0 < len(r.neighbourhood) <= 5  # the few technicians nearest to it
+    _outside_kept(load_plan(s, r.based_on), load_plan(s, r.plan_id), r.neighbourhood)
     assert s.get_one(RepairTicket, t.id).visit_on == DEMO_DATE
+
+
+def test_only_a_dispatcher_replans(demo_session: Session) -> None:
+    """The role is checked before anything is read or written (no absence recorded)."""
+    s = demo_session
+    for role in ("manager", "store staff", "agent", "technician"):
+        with pytest.raises(AccessDenied):
+            replan(s, day=DEMO_DATE, at=AT, actor=principal(role), absent="TEC-001")
+    assert s.scalar(select(func.count(TechnicianAbsence.id))) == 0
+    with pytest.raises(ReplanError, match="no published technician plan"):
+        replan(s, day=DEMO_DATE, at=AT, actor=principal(), seconds=1.0)
+
+
+def test_the_command_checks_the_user_it_acts_as(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    monkeypatch.delenv("TOURNEE_USER", raising=False)
+    day = DEMO_DATE.isoformat()
+    try:
+        args = ["replan", "--date", day, "--at", "11:00", "--absent", "TEC-001"]
+        assert main(["--as", "store1", *args]) == 2
+        assert "'store1' may not" in capsys.readouterr().err
+        assert main([*args, "--actor", "manager"]) == 2
+        assert "'manager' may not" in capsys.readouterr().err
+        assert main(["--as", "dispatch", *args, "--actor", "manager"]) == 2
+        assert "name one user" in capsys.readouterr().err
+        # a dispatcher gets past the check, to the day's own refusal
+        assert main(["--as", "dispatch", *args]) == 2
+        assert "no published technician plan" in capsys.readouterr().err
+    finally:
+        act_as(None)
+        engine_for(demo_url).dispose()
+    eng = make_engine(demo_url)
+    with sessionmaker(bind=eng)() as s:
+        assert s.scalar(select(func.count(TechnicianAbsence.id))) == 0
+    eng.dispose()
+
+
+def _outside_kept(old, new, inside) -> None:  # type: ignore[no-untyped-def]
+    """Technicians outside ``inside`` still have every visit of their round, in order
+    (strict priority may only add a visit into a free gap)."""
+    after = {rt.vehicle_ref: [x.job_ref for x in rt.stops] for rt in new.routes}
+    for rt in old.routes:
+        if rt.vehicle_ref in inside:
+            continue
+        mine = [x.job_ref for x in rt.stops]
+        theirs = [j for j in after.get(rt.vehicle_ref, []) if j in set(mine)]
+        assert theirs == mine, rt.vehicle_ref
 
 
 def test_moved_counts_changes_of_technician_and_order_only() -> None:

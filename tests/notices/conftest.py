@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -29,6 +29,7 @@ class Mailbox:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_data: Callable[[], None] | None = None  # called once a message is stored
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -41,6 +42,8 @@ class Mailbox:
             self.messages.append(
                 (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
             )
+        if self.on_data is not None:
+            self.on_data()
         return "250 Message accepted"
 
     def parsed(self) -> list[EmailMessage]:
@@ -107,3 +110,19 @@ def sms_sink() -> Iterator[SmsSink]:
     yield SmsSink(f"http://127.0.0.1:{httpd.server_address[1]}/sms", received)
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def morning_url(demo_url: str) -> str:
+    """The small demo as ``tournee demo`` leaves it: its morning played up to 07:00."""
+    from sqlalchemy.orm import sessionmaker
+
+    from data.db import make_engine
+    from dispatch.demo_morning import play_morning
+    from tests.builders import DEMO_DATE
+
+    eng = make_engine(demo_url)
+    with sessionmaker(bind=eng).begin() as s:
+        play_morning(s, DEMO_DATE)
+    eng.dispose()
+    return demo_url

@@ -206,7 +206,8 @@ def test_after_max_attempts_a_notice_fails_with_the_reason(db_url):
         queue(s, [_due(c.id, Kind.BAG_READY, "bag-m1")], NOW)
     down = _Down()
     for run in range(MAX_ATTEMPTS):
-        counts = send_pending(writer, {"email": down}, now=NOW, sleep=lambda _s: None)
+        at = NOW + timedelta(days=run)  # past each back-off
+        counts = send_pending(writer, {"email": down}, now=at, sleep=lambda _s: None)
         assert counts.failed == (1 if run == MAX_ATTEMPTS - 1 else 0)
     with writer() as s:
         n = s.scalar(select(Notice))

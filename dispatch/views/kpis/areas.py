@@ -221,17 +221,23 @@ def overdue_tickets(
         .order_by(RepairTicket.sla_due_at, RepairTicket.ref)
         .limit(limit)
     )
-    return tuple(
-        OverdueTicket(
-            ref=r[0],
-            customer=r[1],
-            town=r[2],
-            fault=r[3],
-            status=r[4],
-            sla_due_at=r[5],
-            overdue_h=round((now - r[5]).total_seconds() / 3600, 1),
-            lat=float(r[6]),
-            lon=float(r[7]),
+    out: list[OverdueTicket] = []
+    for ref, customer, town, fault, status, due, lat, lon in session.execute(q):
+        if (
+            due is None
+        ):  # never: the query keeps ``sla_due_at < now`` (narrows the type)
+            continue
+        out.append(
+            OverdueTicket(
+                ref=ref,
+                customer=customer,
+                town=town,
+                fault=fault,
+                status=status,
+                sla_due_at=due,
+                overdue_h=round((now - due).total_seconds() / 3600, 1),
+                lat=float(lat),
+                lon=float(lon),
+            )
         )
-        for r in session.execute(q)
-    )
+    return tuple(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -64,7 +65,9 @@ def _rate(num: int | float | None, den: int | float | None) -> float | None:
     return float(num or 0) / float(den) if den else None
 
 
-def _minutes(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def _minutes(
+    session: Session, later: Any, earlier: Any
+) -> ColumnElement[float | Decimal]:
     """``later - earlier`` in minutes, on SQLite (text UTC) and PostgreSQL."""
     if session.get_bind().dialect.name == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 1440.0
