@@ -13,8 +13,10 @@ machine leaves the customer)::
 
 Going back to ``triaged`` re-triages a ticket (phone fix failed, the on-site
 technician needs the workshop, the fault came back after ``resolved``); the
-caller then records the new path. ``in progress -> scheduled`` books a
-follow-up visit (e.g. a part must be ordered).
+caller then records the new path. A visit that could not fix goes back to
+``triaged`` on its path when a second visit is to be booked (a part must be
+ordered, the customer was out); ``in progress -> scheduled`` stays legal for a
+follow-up whose day and window are already agreed.
 """
 
 from __future__ import annotations

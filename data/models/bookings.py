@@ -1,7 +1,8 @@
 """Booked visits: the window promised to a customer, and the capacity row bookings lock.
 
-``VisitBooking`` is one per ticket (unique): the day, arrival window and technician
-the agent offered. ``BookingDay`` is one row per technician and day; every booking
+``VisitBooking`` is one per ticket and visit attempt (unique): the day, arrival
+window and technician the agent offered; ``attempt`` 1 is the first visit, 2 the
+second one booked after a visit that could not fix, and so on. ``BookingDay`` is one row per technician and day; every booking
 locks it (``SELECT ... FOR UPDATE``) before checking the visit still fits, so two
 agents taking the last place of a window queue on that row and the second one sees
 the first one's booking (SQLite serialises writers anyway).
@@ -31,11 +32,13 @@ class BookingDay(Base):
 
 class VisitBooking(Base):
     __tablename__ = "visit_booking"
+    __table_args__ = (UniqueConstraint("ticket_id", "attempt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(
-        ForeignKey("repair_ticket.id", ondelete="CASCADE"), unique=True
+        ForeignKey("repair_ticket.id", ondelete="CASCADE")
     )
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id"), index=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     window_start: Mapped[datetime] = mapped_column(TZDateTime)

@@ -5,8 +5,9 @@ use under a unique constraint) with ``SELECT ... FOR UPDATE``, then checks again
 that the visit fits that technician's round with everything booked so far. Two
 agents taking the last place of a window queue on that row: the second one sees
 the first booking and is refused with fresh offers. SQLite serialises writers
-(``BEGIN IMMEDIATE``), which gives the same answer. ``VisitBooking.ticket_id`` is
-unique: one booking per ticket whatever happens.
+(``BEGIN IMMEDIATE``), which gives the same answer. ``VisitBooking`` is unique per
+ticket and attempt: one booking per visit whatever happens (a second visit, after
+one that could not fix, is the ticket's next attempt, from the day its outcome set).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from dispatch.booking.offers import (
     Offers,
     bookable,
     booking_days,
+    earliest_day,
     fit,
     is_privileged,
     not_before_min,
     offers_for,
     parse_slot,
+    visit_attempt,
 )
 from dispatch.booking.rules import DEFAULT_RULES, BookingRules
 from repairs.service import customer_tier
@@ -102,7 +105,8 @@ def book(
     ------
     BookingError
         Unknown ticket, not an on-site ticket waiting for a visit, already booked,
-        a malformed slot id or a day outside the booking horizon.
+        a malformed slot id, a day outside the booking horizon or before a second
+        visit may be (the part must come).
     SlotTaken
         The visit no longer fits that technician's round in that window.
     """
@@ -118,6 +122,12 @@ def book(
         )
     session.get(RepairTicket, ticket_id, with_for_update=True)  # one booker per ticket
     t, c = bookable(session, ticket_id)
+    first = earliest_day(session, t)
+    if first is not None and slot.day < first:
+        raise BookingError(
+            f"slot {slot_id}: the second visit of {t.ref} is from {labels.day(first)}"
+        )
+    attempt = visit_attempt(session, t.id)
     tech = session.get(Technician, slot.technician_id)
     if tech is None:
         raise BookingError(f"slot {slot_id}: no technician {slot.technician_id}")
@@ -145,6 +155,7 @@ def book(
     session.add(
         VisitBooking(
             ticket_id=t.id,
+            attempt=attempt,
             technician_id=tech.id,
             day=slot.day,
             window_start=slot.start,
@@ -180,6 +191,7 @@ def book(
         t.id,
         "book",
         slot=slot.id,
+        attempt=attempt,
         technician=tech.code,
         day=slot.day,
         added_km=round(km, 1),

@@ -17,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
-from data.models import Customer, RepairTicket, VisitBooking
+from data.models import Customer, RepairTicket, Visit, VisitBooking
 from dispatch.booking.day import DayLoad, best_insertion, load_day
 from dispatch.booking.rules import DEFAULT_RULES, BookingRules
+from dispatch.field.visits import VisitStatus
 from dispatch.planning.builder import seconds_to_local
 from repairs.service import customer_tier
 from repairs.sla import DEFAULT_CALENDAR
@@ -35,8 +36,10 @@ __all__ = [
     "Slot",
     "SlotOffer",
     "booking_days",
+    "earliest_day",
     "offers_for",
     "parse_slot",
+    "visit_attempt",
 ]
 
 
@@ -143,6 +146,16 @@ def booking_days(now: datetime, days: int) -> list[date]:
     return out
 
 
+def _working_days_until(now: datetime, day: date) -> int:
+    """Working days from ``now``'s day up to (not including) ``day``."""
+    d, n = now.astimezone(PARIS).date(), 0
+    while d < day:
+        if DEFAULT_CALENDAR.is_business_day(d):
+            n += 1
+        d += timedelta(days=1)
+    return n
+
+
 def not_before_min(day: date, now: datetime) -> int:
     """The earliest window start (minutes from 00:00) still offered on ``day``."""
     local = now.astimezone(PARIS)
@@ -151,8 +164,29 @@ def not_before_min(day: date, now: datetime) -> int:
     return local.hour * 60 + local.minute + LEAD_MIN
 
 
+def visit_attempt(session: Session, ticket_id: int) -> int:
+    """Which visit of the ticket a booking now is: 1, or 1 + the visits that could not fix."""
+    failed = session.scalar(
+        select(func.count(Visit.id)).where(
+            Visit.ticket_id == ticket_id, Visit.status == VisitStatus.FAILED.value
+        )
+    )
+    return 1 + int(failed or 0)
+
+
+def earliest_day(session: Session, t: RepairTicket) -> date | None:
+    """The first day a visit may be booked: after a visit that could not fix, the day
+    its outcome set (``visit_on``: the part must come first); else None (any day)."""
+    if visit_attempt(session, t.id) > 1:
+        return t.visit_on
+    return None
+
+
 def bookable(session: Session, ticket_id: int) -> tuple[RepairTicket, Customer]:
-    """The ticket if an on-site visit can be booked for it now; ``BookingError`` if not."""
+    """The ticket if an on-site visit can be booked for it now; ``BookingError`` if not.
+
+    A ticket waiting for a second visit (its visit could not fix) is bookable again:
+    the booking of the failed visit counts for that visit only."""
     t = session.get(RepairTicket, ticket_id)
     if t is None:
         raise BookingError(f"ticket {ticket_id} does not exist")
@@ -165,7 +199,10 @@ def bookable(session: Session, ticket_id: int) -> tuple[RepairTicket, Customer]:
             f"ticket {t.ref} is {t.status}: only triaged tickets are booked"
         )
     booked = session.scalar(
-        select(VisitBooking).where(VisitBooking.ticket_id == ticket_id)
+        select(VisitBooking).where(
+            VisitBooking.ticket_id == ticket_id,
+            VisitBooking.attempt == visit_attempt(session, ticket_id),
+        )
     )
     if booked is not None:
         raise BookingError(f"ticket {t.ref} is already booked ({booked.slot})")
@@ -283,7 +320,10 @@ def offers_for(
     privileged = is_privileged(t, tier, rules)
     tomorrow = now.astimezone(PARIS).date() + timedelta(days=1)
     found: list[SlotOffer] = []
-    for day in booking_days(now, days or rules.days):
+    first = earliest_day(session, t)
+    n = days or rules.days
+    horizon = booking_days(now, n + (_working_days_until(now, first) if first else 0))
+    for day in [d for d in horizon if first is None or d >= first][:n]:
         load = load_day(session, day, c.region, (c.lat, c.lon), exclude_ticket=t.id)
         held_back = not privileged and day > tomorrow
         found.extend(

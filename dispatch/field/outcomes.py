@@ -1,13 +1,19 @@
 """What a visit that could not fix does to its ticket: the next step, in one place.
 
-- *part needed*: a follow-up visit (``in progress -> scheduled``) from the second
-  working day (the part must come), and a loaner when the machine is unusable;
+- *part needed*: a second visit to book from the second working day (the part must
+  come), and a loaner when the machine is unusable;
 - *needs the workshop*: re-triaged to the workshop path (``-> triaged -> awaiting
   pickup``; the lifecycle sets ``loaner_needed``), and the courier's swap stop is
   generated when a loaner is already lent (``loaner_pool.swap``);
 - *customer absent* / *other*: a second visit to book from the next working day.
 
-The promised window is cleared in each case: the old one was for the old day.
+A second visit to book is what the booking flow takes (``dispatch.booking``): the
+ticket goes back to ``triaged`` on the on-site path (waiting for its visit), with
+``visit_on`` the earliest day of that visit; slot offers start that day, and the
+booking is the ticket's next attempt (``visit_booking.attempt``: one booking per
+visit, the failed visit's booking stays in the history). Until it is booked, a plan
+of that day or later places it like any waiting visit. The promised window and the
+technician are cleared in each case: they were for the old visit.
 """
 
 from __future__ import annotations
@@ -51,13 +57,19 @@ def after_failure(
         ticket.first_time_fix = False
     if reason is FailReason.NEEDS_WORKSHOP:
         return _to_workshop(session, ticket, why, day=day, actor=actor, at=at)
-    if ticket.status == TicketState.IN_PROGRESS:
-        lifecycle.transition(
-            session, ticket.id, TicketState.SCHEDULED, actor=actor, why=why, now=at
-        )
     skip = 2 if reason is FailReason.PART_NEEDED else 1
     again = next_working_day(day, skip)
+    if ticket.status in (TicketState.IN_PROGRESS, TicketState.SCHEDULED):
+        lifecycle.transition(
+            session,
+            ticket.id,
+            TicketState.TRIAGED,
+            actor=actor,
+            why=f"{why}; second visit to book from {labels.day(again)}",
+            now=at,
+        )
     ticket.visit_on, ticket.window_start, ticket.window_end = again, None, None
+    ticket.technician_id = None
     words = f"second visit to book from {labels.day(again)}"
     if reason is FailReason.PART_NEEDED:
         words = "part to order; " + words

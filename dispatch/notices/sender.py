@@ -14,10 +14,10 @@ a permanent refusal (5xx, malformed address) fails it at once with the answer.
 At least once, not exactly once, across a crash: if the process dies after the
 server accepted a message and before its row says ``sent``, the claim expires
 (``claim_minutes``) and a later run sends it again. That window is one UPDATE
-and its commit, on a connection already open and in a transaction begun before
-the send (see :func:`send_pending`); the e-mail's ``Message-ID`` and the SMS
-gateway's ``Idempotency-Key`` come from the dedupe key, so a receiver that
-dedupes drops the repeat.
+and its commit (on PostgreSQL in a transaction begun before the send; on SQLite
+after waiting for the write lock, see :func:`send_pending`); the e-mail's
+``Message-ID`` and the SMS gateway's ``Idempotency-Key`` come from the dedupe
+key, so a receiver that dedupes drops the repeat.
 """
 
 from __future__ import annotations

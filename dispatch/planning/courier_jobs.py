@@ -125,6 +125,7 @@ def _pair(
         windows=windows,
         demand=0 if outbound else o.parcels,
         priority=x.weight,
+        priority_class=x.p.priority_class,
         skills=_from(depot),
         pickup_of=hub_ref if outbound else None,
     )
@@ -135,6 +136,7 @@ def _pair(
         windows=hub_windows,
         demand=o.parcels if outbound else 0,
         priority=x.weight,
+        priority_class=x.p.priority_class,
         skills=_from(depot),
         pickup_of=None if outbound else cust_ref,
     )
@@ -153,6 +155,7 @@ def _pair(
         window=win,
         tier=x.tier,
         score=x.p.score,
+        priority_class=x.p.priority_class,
         explanation=x.p.explanation,
     )
     hub_meta = JobMeta(
@@ -170,6 +173,7 @@ def _pair(
         window=hub_win,
         tier=x.tier,
         score=x.p.score,
+        priority_class=x.p.priority_class,
         explanation=x.p.explanation,
     )
     return (

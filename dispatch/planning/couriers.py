@@ -324,6 +324,7 @@ def _home(day: date, x: _Order, depot: Site) -> tuple[Job, JobMeta]:
         windows=windows,
         demand=o.parcels,
         priority=x.weight,
+        priority_class=x.p.priority_class,
         skills=_from(depot),
     )
     meta = JobMeta(
@@ -340,6 +341,7 @@ def _home(day: date, x: _Order, depot: Site) -> tuple[Job, JobMeta]:
         window=win,
         tier=x.tier,
         score=x.p.score,
+        priority_class=x.p.priority_class,
         explanation=x.p.explanation,
     )
     return job, meta
@@ -388,6 +390,7 @@ def _consolidated(
             windows=(window,),
             demand=parcels,
             priority=sum(m.weight for m in chunk),
+            priority_class=max(m.p.priority_class for m in chunk),
             skills=_from(depot),
         )
         kind = "Store bags" if store else "Relay drop"
@@ -407,6 +410,7 @@ def _consolidated(
             window=(_at(day, window.start_s), _at(day, window.end_s)),
             tier=best.tier,
             score=best.p.score,
+            priority_class=max(m.p.priority_class for m in chunk),
             explanation=closed or explanation,
         )
         out.append((job, meta))

@@ -13,8 +13,9 @@ neighbourhood is small):
 1. every visit stays with its technician (pinned), started from the current order;
    the seeds and visits left out before are free;
 2. visits pass 1 had to drop (their technician is now too late, or higher-priority
-   work took their slot) are freed among the neighbourhood, everyone else staying
-   where pass 1 put them.
+   work took their slot) are freed, the neighbourhood growing by the technicians
+   nearest to them; everyone else stays where pass 1 put them (a newcomer's round
+   with its technician).
 
 The answer is spliced among the kept rounds and goes through strict priority over
 the whole day (``routing.strict.enforce``). Each pass is never worse than its start
@@ -33,7 +34,7 @@ from dataclasses import dataclass, replace
 from dispatch.planning.builder import DayProblem
 from dispatch.planning.rest_of_day import _initial
 from dispatch.planning.solving import namer, solve_day
-from routing import Problem, Solution
+from routing import Job, Problem, Solution
 from routing.matrix import problem_matrix
 from routing.partition import make_part, neighbourhood, splice
 from routing.strict import enforce, retime
@@ -45,6 +46,8 @@ RESERVE = 0.25
 FIRST_PASS = 0.6
 """Share of the search budget for pass 1 (pass 2 gets the rest)."""
 MIN_PASS_S = 0.3
+GROW_PER_JOB, GROW_AT_MOST = 2, 4
+"""Pass 2 adds the nearest technicians of each visit pass 1 dropped, this many at most."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,20 +133,44 @@ def minimal_change(
     stuck = {u.job_id for u in first.unassigned} & pinned_before
     local, solved, passes = first, part.problem, 1
     if stuck:
+        # pass 2: what pass 1 dropped is free, among its own nearest technicians too
+        current = {**order, **{v: [] for v in ids}}
+        current |= {r.vehicle_id: list(r.job_ids) for r in first.routes}
+        vidx, more = neighbourhood(
+            problem, matrix, current, by_priority(stuck), vehicles=ids,
+            per_job=GROW_PER_JOB, at_most=GROW_AT_MOST,
+        )  # fmt: skip
+        ids = tuple(problem.vehicles[k].id for k in vidx)
+        inside = set(job_ids) | set(more)
+        job_ids = [j.id for j in problem.jobs if j.id in inside]
         own = {k: v for k, v in job_pins(dp).items() if v in ids}
         placed = {s.job_id: r.vehicle_id for r in first.routes for s in r.stops}
-        solved = part.problem.replace(
+        before = {j.id for j in part.problem.jobs}
+
+        def pin(j: Job) -> str | None:
+            if j.id in own:
+                return own[j.id]
+            if j.id in stuck:
+                return None
+            if j.id in before:  # where pass 1 put it (nowhere: still free)
+                return placed.get(j.id)
+            return j.pinned_vehicle  # a newcomer's round: with its technician
+
+        grown = problem.replace(
             jobs=tuple(
-                replace(
-                    j,
-                    pinned_vehicle=own.get(j.id)
-                    or (None if j.id in stuck else placed.get(j.id)),
-                )
-                for j in part.problem.jobs
+                replace(j, pinned_vehicle=pin(j)) if j.id in inside else j
+                for j in problem.jobs
             )
         )
+        part = make_part(grown, matrix, "neighbourhood", vidx, job_ids)
+        solved = part.problem
+        planned = dict(breaks or {})
+        planned |= {r.vehicle_id: r.break_starts_s for r in first.routes}
         local = solve_day(
-            replace(sub, problem=solved), budget(1.0), initial=first, workers=workers
+            replace(sub, problem=solved),
+            budget(1.0),
+            initial=_initial(solved, current, planned),
+            workers=1 if len(job_ids) <= SMALL else 2,
         )
         passes = 2
     pins = {j.id: j.pinned_vehicle for j in solved.jobs}

@@ -25,6 +25,7 @@ from data.models import (
 )
 from dispatch import labels
 from dispatch.access.roles import Principal, check_role
+from dispatch.field.visits import FailReason
 from dispatch.views.tickets import TICKET_ROLES
 from repairs.lifecycle import get_ticket
 
@@ -65,18 +66,25 @@ def journey(session: Session, user: Principal, ticket_id: int) -> Journey:
                 who=e.actor,
             )
         )
-    b = session.scalar(select(VisitBooking).where(VisitBooking.ticket_id == t.id))
+    bookings = session.scalars(
+        select(VisitBooking)
+        .where(VisitBooking.ticket_id == t.id)
+        .order_by(VisitBooking.attempt)
+    ).all()
+    b = bookings[-1] if bookings else None
     tech_names = dict(
         session.execute(select(Technician.id, Technician.name)).tuples().all()
     )
-    if b is not None:
+    for bk in bookings:
+        which = "visit" if bk.attempt == 1 else f"visit {bk.attempt}"
         steps.append(
             Step(
-                at=b.booked_at,
+                at=bk.booked_at,
                 kind="booking",
-                what=f"visit booked for {labels.window(b.window_start, b.window_end)} "
-                f"with {tech_names.get(b.technician_id, '')}",
-                who=b.booked_by,
+                what=f"{which} booked for "
+                f"{labels.window(bk.window_start, bk.window_end)} "
+                f"with {tech_names.get(bk.technician_id, '')}",
+                who=bk.booked_by,
             )
         )
     for v in session.scalars(
@@ -89,6 +97,8 @@ def journey(session: Session, user: Principal, ticket_id: int) -> Journey:
             )
         if v.completed_at:
             done = "fixed" if v.fixed else "not fixed"
+            if not v.fixed and v.failure_reason in set(FailReason):
+                done += f" ({FailReason(v.failure_reason).label.lower()})"
             steps.append(
                 Step(
                     at=v.completed_at,
@@ -181,6 +191,11 @@ def _next(
     if path == "remote":
         return "Fix by phone with the guided checklist (Service desk · Remote queue)."
     if path == "onsite":
+        if s == "triaged" and t.first_time_fix is False and t.visit_on is not None:
+            return (
+                f"Book the second visit with the customer, from {labels.day(t.visit_on)} "
+                "(Service desk), or let that day's plan place it."
+            )
         if s == "triaged":
             return "Book a visit with the customer (Service desk), or let the next plan place it."
         if s == "scheduled":

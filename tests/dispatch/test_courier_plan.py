@@ -113,6 +113,9 @@ def test_cli_plan_couriers_writes_the_json_contract(
             assert (stop["site"] is not None) == stop["ref"].startswith(("S", "H"))
             assert datetime.fromisoformat(stop["arrival"]).date() == DAY
     assert all(u["reason"] for u in doc["unassigned"])
+    # orders carry their priority class, so van days are strict too
+    stops = [st for r in doc["routes"] for st in r["stops"]] + doc["unassigned"]
+    assert len({st["priority_class"] for st in stops}) > 1
     placed = sum(len(r["stops"]) for r in doc["routes"])
     assert (
         placed + len(doc["unassigned"]) == doc["stats"]["jobs_total"]

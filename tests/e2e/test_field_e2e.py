@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     _need_chromium,
     _wait_healthy,
     free_port,
+    stop_server,
 )
 
 PHONE = {"width": 390, "height": 844}
@@ -67,8 +68,21 @@ def field_day(
         _wait_healthy(base, proc, log)
         yield base, url, ids[:3], ids[3:]
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
+
+
+def _open(page, summary: str, inside) -> None:
+    """Open an expander, again if a rerun still in flight re-drew it closed."""
+    for _ in range(5):
+        page.get_by_text(summary).first.click()
+        try:
+            inside.wait_for(state="visible", timeout=3_000)
+            page.wait_for_timeout(300)  # the expander stays open once the rerun is done
+            if inside.is_visible():
+                return
+        except Exception:
+            continue
+    inside.wait_for(state="visible")
 
 
 def _sign_in(page, base: str, user: str, password: str) -> None:
@@ -79,35 +93,29 @@ def _sign_in(page, base: str, user: str, password: str) -> None:
     page.get_by_role("button", name="Sign out").wait_for()
 
 
-@pytest.mark.xfail(
-    reason="KNOWN BREAK at the last landing: a click on the phone page times out after "
-    "the final merges; the page services and AppTests of the field loop pass. See the note.",
-    strict=False,
-)
 def test_technician_day_on_a_phone(field_day, browser) -> None:
     """One browser per test session (a second sync Playwright in the same process fails)."""
     base, url, mine, theirs = field_day
     ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     p = ctx.new_page()
-    p.set_default_timeout(30_000)
+    p.set_default_timeout(60_000)
     p.goto(base)
     p.get_by_label("Username").fill("tec-001")
     p.get_by_label("Password", exact=True).fill("tech-demo")
     p.get_by_role("button", name="Sign in").click()
     p.get_by_role("heading", name="My round").wait_for()
-    body = p.locator("body").inner_text()
-    assert "3 of 3 visits left" in body
+    p.get_by_text("3 of 3 visits left").wait_for()  # their round only: 3, not 5
     p.get_by_role("button", name="On my way").first.click()
     p.get_by_text("on the way at").wait_for()
     p.get_by_role("button", name="Arrived").first.click()
     p.get_by_text("on site at").wait_for()
-    p.get_by_text("Done — fixed").first.click()
+    _open(p, "Done — fixed", p.get_by_label("Fix code").first)
     p.get_by_label("Fix code").first.fill("PUMP-01")
     p.get_by_role("button", name="Mark done").first.click()
     p.get_by_text("done at").wait_for()
     p.get_by_role("button", name="Arrived").first.click()
     p.get_by_text("on site at").wait_for()
-    p.get_by_text("Could not fix").first.click()
+    _open(p, "Could not fix", p.get_by_text("Part needed").first)
     p.get_by_text("Part needed").first.click()
     p.get_by_role("button", name="Report").first.click()
     p.get_by_text("second visit to book").wait_for()
@@ -120,6 +128,7 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     _sign_in(p, base, "dispatch", "dispatch-demo")
     p.get_by_test_id("stSidebarNav").get_by_role("link", name="Dispatch board").click()
     p.get_by_text("As reported from the field").wait_for()
+    p.get_by_test_id("stMetricLabel").filter(has_text="Could not fix").wait_for()
     metrics = {
         m.get_by_test_id("stMetricLabel").inner_text(): m.get_by_test_id(
             "stMetricValue"
@@ -139,6 +148,6 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
             return list(s.scalars(q.order_by(TicketEvent.id)))
 
         assert moves(mine[0])[-3:] == ["scheduled", "in progress", "resolved"]
-        assert moves(mine[1])[-2:] == ["in progress", "scheduled"]
+        assert moves(mine[1])[-2:] == ["in progress", "triaged"]  # visit to book
     eng.dispose()
     ctx.close()

@@ -5,7 +5,11 @@ content, delivered through a real SMTP server and SMS sink on loopback ports."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +33,14 @@ from dispatch.notices.transport import SmsTransport, SmtpTransport, smtp_setting
 from tests.builders import DEMO_DATE, paris
 
 NOW = paris(DEMO_DATE.year, DEMO_DATE.month, DEMO_DATE.day, 7, 0)
+ROOT = Path(__file__).resolve().parents[2]
+FIVE = (
+    "visit reminder",
+    "technician on the way",
+    "out for delivery",
+    "repair repaired",
+    "repair on its way back",
+)
 
 
 def _clock(at: datetime, lang: str) -> str:
@@ -164,3 +176,31 @@ def test_the_demo_morning_produces_every_step_of_a_job(
     again = run(morning_url, NOW + timedelta(minutes=10), transports)
     assert again.queued == 0
     assert again.sending is not None and again.sending.sent == 0
+
+
+def test_tournee_demo_then_notices_run_at_seven_produces_the_five_kinds(db_url):
+    """The commands as typed: ``tournee demo`` (with its morning), then a dry run at 07:00."""
+    env = dict(os.environ, DATABASE_URL=db_url, PYTHONPATH=str(ROOT))
+    env.pop("TOURNEE_SMTP_URL", None)
+    env.pop("TOURNEE_SMS_URL", None)
+    cli = [sys.executable, "-m", "dispatch.cli"]
+    day = DEMO_DATE.isoformat()
+    seeded = subprocess.run(
+        [*cli, "demo", "--scale", "small", "--date", day],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stderr
+    assert "morning in Auvergne-Rhône-Alpes" in seeded.stdout
+    ran = subprocess.run(
+        [*cli, "notices", "run", "--now", f"{day}T07:00", "--dry-run"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    counts = {
+        k.strip(): int(n)
+        for k, n in (
+            line.rsplit(":", 1) for line in ran.stdout.splitlines()[1:] if ":" in line
+        )
+    }
+    for kind in FIVE:
+        assert counts.get(kind, 0) >= 1, (kind, ran.stdout)
