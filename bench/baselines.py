@@ -63,6 +63,14 @@ def greedy(problem: Problem, matrix: Matrix, *, candidates: int = 15) -> Solutio
             )
         )
     placed = {s.job_id for r in routes for s in r.stops}
+    return _solution(problem, routes, placed, "GREEDY", elapsed)
+
+
+def _solution(
+    problem: Problem, routes: list[Route], placed: set[str], status: str, elapsed: float
+) -> Solution:
+    """A baseline's answer: every job it did not place dropped for want of room, its
+    distance and driving time summed over the routes (no cost or penalty of ours)."""
     dropped = tuple(
         Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM)
         for j in problem.jobs
@@ -80,7 +88,7 @@ def greedy(problem: Problem, matrix: Matrix, *, candidates: int = 15) -> Solutio
         routes=tuple(routes),
         unassigned=dropped,
         objective=obj,
-        status="GREEDY",
+        status=status,
         elapsed_s=elapsed,
     )
 
@@ -229,23 +237,4 @@ def vroom_solve(
                     break_starts_s=tuple(breaks),
                 )
             )
-    dropped = tuple(
-        Unassigned(job_id=j.id, reason=UnassignedReason.NO_ROOM)
-        for j in problem.jobs
-        if j.id not in placed
-    )
-    obj = Objective(
-        cost=0.0,
-        distance_m=sum(r.distance_m for r in routes),
-        duration_s=sum(r.duration_s for r in routes),
-        penalty=0.0,
-        jobs_placed=len(placed),
-        jobs_total=len(problem.jobs),
-    )
-    return Solution(
-        routes=tuple(routes),
-        unassigned=dropped,
-        objective=obj,
-        status="VROOM",
-        elapsed_s=elapsed,
-    )
+    return _solution(problem, routes, placed, "VROOM", elapsed)

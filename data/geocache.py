@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.gazetteer import Precision
 from data.gazetteer.geocode import Geocoder, GeoPoint, default_geocoder
 from data.models import GeocodeCache
 
@@ -25,7 +28,9 @@ def geocode(
     key = cache_key(address, postcode, town)
     hit = session.scalar(select(GeocodeCache).where(GeocodeCache.query == key))
     if hit is not None:
-        return GeoPoint(hit.lat, hit.lon, hit.precision, hit.source)  # type: ignore[arg-type]
+        # the column holds what a GeoPoint's precision was when it was cached
+        precision = cast(Precision, hit.precision)
+        return GeoPoint(hit.lat, hit.lon, precision, hit.source)
     point = (geocoder or default_geocoder()).geocode(address, postcode, town)
     if point is not None:
         session.add(

@@ -5,10 +5,13 @@ One place for test setup, so test modules never import each other.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import count
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +34,11 @@ from repairs import (
     open_ticket,
 )
 from tests.conftest import DEMO_DAY
+
+if TYPE_CHECKING:
+    from dispatch.planning.builder import Variant
+    from dispatch.planning.plans import PlanView
+    from dispatch.views.board import JobRow
 
 _seq = count(1)
 
@@ -422,6 +430,31 @@ def add_ready_bag(
     return o
 
 
+def rennes_member(
+    s: Session,
+    ref: str,
+    name: str,
+    lat: float,
+    lon: float,
+    tier: str,
+    enrolled_on: date = date(2025, 1, 1),
+) -> Customer:
+    """A customer in Rennes (Bretagne, the scarce days' region), a club member of ``tier``."""
+    c = Customer(
+        ref=ref,
+        name=name,
+        postcode="35000",
+        town="Rennes",
+        region="Bretagne",
+        lat=lat,
+        lon=lon,
+    )
+    s.add(c)
+    s.flush()
+    s.add(LoyaltyAccount(customer_id=c.id, enrolled_on=enrolled_on, tier=tier))
+    return c
+
+
 def scarce_day(
     s: Session, day: date, *, techs: int = 2, tickets: int = 24, seed: int = 0
 ) -> list[int]:
@@ -453,21 +486,13 @@ def scarce_day(
     severities = ["low", "normal", "high", "critical"]
     ids = []
     for i in range(tickets):
-        c = Customer(
-            ref=f"SC{seed}C{i}",
-            name=f"Client {i}",
-            postcode="35000",
-            town="Rennes",
-            region="Bretagne",
-            lat=48.11 + rng.uniform(-0.08, 0.08),
-            lon=-1.68 + rng.uniform(-0.12, 0.12),
-        )
-        s.add(c)
-        s.flush()
-        s.add(
-            LoyaltyAccount(
-                customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=rng.choice(tiers)
-            )
+        c = rennes_member(
+            s,
+            f"SC{seed}C{i}",
+            f"Client {i}",
+            48.11 + rng.uniform(-0.08, 0.08),
+            -1.68 + rng.uniform(-0.12, 0.12),
+            rng.choice(tiers),
         )
         win = None
         if i % 4 == 0:
@@ -632,6 +657,66 @@ def make_user(
     s.add(user)
     s.flush()
     return user.id
+
+
+def job_row(ref: str = "T1", **changes: Any) -> JobRow:
+    """A row of the board's jobs table: a Member's pump leak in Lyon, with ``changes``."""
+    from dispatch.views.board import JobRow
+
+    row = JobRow(
+        ref=ref,
+        ticket_id=1,
+        customer="Léa Roy",
+        address="1 rue X",
+        town="Lyon",
+        region="Auvergne-Rhône-Alpes",
+        lat=45.7,
+        lon=4.8,
+        label="pump · high",
+        skill="espresso_unit",
+        duration_min=45,
+        window="",
+        sla_due="",
+        sla_status="later",
+        tier="Member",
+        severity="high",
+        score=10,
+        explanation="",
+        pinned_to="",
+    )
+    return replace(row, **changes)
+
+
+def plan_inline(
+    url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    day: date,
+    *,
+    region: str | None = None,
+    seconds: float = 2.0,
+    variant: Variant | None = None,
+    depot_id: int | None = None,
+) -> PlanView:
+    """Plan ``day`` on ``url`` as ``tournee plan`` does (a recorded run in this process,
+    acting as "test"); the saved plan."""
+    from data.db import sessions
+    from dispatch.planning import plans as planning
+    from dispatch.planning import runs
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    plan_id = runs.run_inline(
+        kind=kind,
+        day=day,
+        region=region,
+        seconds=seconds,
+        actor=dispatcher(),
+        variant=variant,
+        depot_id=depot_id,
+    )
+    assert plan_id is not None
+    with sessions(url)() as s:
+        return planning.load_plan(s, plan_id)
 
 
 def publish_solved_day(s: Session, day: date, seconds: float = 2.0) -> int:

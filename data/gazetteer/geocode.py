@@ -243,5 +243,5 @@ def default_geocoder(environ: dict[str, str] | None = None) -> Geocoder:
         raise ValueError(
             f"{ENV_ONLINE_GEOCODER}={provider!r}: use 'ban' or 'nominatim'"
         )
-    online = GeopyGeocoder(provider)  # type: ignore[arg-type]
+    online = GeopyGeocoder("ban" if provider == "ban" else "nominatim")
     return ChainGeocoder(online, OfflineGeocoder())

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from data.base import PARIS
 from dispatch.cli.common import cli_user, write
 from dispatch.loyalty.customers import parse_contact
 from dispatch.loyalty.enrol import EnrolError, enrol
 from dispatch.notices.prefs import PreferenceError, set_preferences
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,7 +39,7 @@ def _enrol(args: argparse.Namespace) -> int:
 
     actor = cli_user()
 
-    def change(s):  # type: ignore[no-untyped-def]
+    def change(s: Session) -> str:
         try:
             kind, value = parse_contact(args.contact)
         except ValueError as exc:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
 from data.base import PARIS, utcnow
 from data.db import migrate
@@ -94,7 +96,7 @@ def _now(text: str) -> datetime:
 
 
 def _list(args: argparse.Namespace) -> int:
-    def fetch(s):  # type: ignore[no-untyped-def]
+    def fetch(s: Session) -> Sequence[Row[Notice, str]]:
         q = select(Notice, Customer.ref).join(
             Customer, Customer.id == Notice.customer_id
         )
@@ -208,7 +210,7 @@ def _sms_reply(args: argparse.Namespace) -> int:
 def _prefs(args: argparse.Namespace) -> int:
     who = command_user(args).username  # --as/--actor USER, else the OS operator
 
-    def change(s):  # type: ignore[no-untyped-def]
+    def change(s: Session) -> str:
         cid = s.scalar(select(Customer.id).where(Customer.ref == args.customer))
         if cid is None:
             raise PreferenceError(f"no customer {args.customer!r}")

@@ -12,12 +12,22 @@ import argparse
 import json
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from data.base import PARIS
 from dispatch.access.roles import AccessDenied
 from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, write
 from dispatch.planning.publish import publish
-from dispatch.planning.replan import DEFAULT_SECONDS, ReplanError, replan, replan_json
+from dispatch.planning.replan import (
+    DEFAULT_SECONDS,
+    ReplanError,
+    ReplanResult,
+    replan,
+    replan_json,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +80,7 @@ def _replan(args: argparse.Namespace) -> int:
     at = datetime.combine(args.date, args.at, tzinfo=PARIS)
     actor = command_user(args)  # --as USER: a dispatcher; else the OS operator
 
-    def run(s):  # type: ignore[no-untyped-def]
+    def run(s: Session) -> tuple[ReplanResult, dict[str, Any]]:
         r = replan(
             s,
             day=args.date,

@@ -12,13 +12,16 @@ import argparse
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch.access.roles import AccessDenied
 from dispatch.cli.common import command_user, read, table, write
 from dispatch.stock import proposals as props
 from dispatch.stock.service import StockForecast, forecast_stock, to_json
 from loaner_pool.forecast.model import HORIZON_DAYS
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 REFUSALS: tuple[type[BaseException], ...] = (
     AccessDenied,
@@ -108,7 +111,7 @@ def _forecast(args: argparse.Namespace) -> int:
     user = _user(args)
     if args.propose:
 
-        def run(s):  # type: ignore[no-untyped-def]
+        def run(s: Session) -> tuple[StockForecast, tuple[props.ProposalView, ...]]:
             fc = forecast_stock(
                 s, user, site=args.site, days=args.days, today=args.date
             )

@@ -11,10 +11,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from data.enums import Role
 from dispatch.access import admin
 from dispatch.cli.common import CommandError, cli_user, read, table, write
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _REFUSALS = (admin.UserError, PermissionError)
 
@@ -132,7 +136,7 @@ def _set(args: argparse.Namespace) -> int:
         if v is not None
     }
 
-    def change(s):  # type: ignore[no-untyped-def]
+    def change(s: Session) -> admin.UserRow:
         row = admin.set_user(
             s,
             actor,

@@ -70,14 +70,33 @@ class VisitReport:
 
 
 def set_status_by_ref(
-    session: Session, actor: Principal, ref: str, to: VisitStatus | str, **kw: object
+    session: Session,
+    actor: Principal,
+    ref: str,
+    to: VisitStatus | str,
+    *,
+    at: datetime | None = None,
+    reason: FailReason | str | None = None,
+    fix_code: str = "",
+    notes: str = "",
+    day: date | None = None,
 ) -> VisitReport:
     """:func:`set_status` for a ticket reference (``R100012``), as the CLI types it."""
     check_role(actor, Role.TECHNICIAN, Role.DISPATCHER)  # before saying what exists
     tid = session.scalar(select(RepairTicket.id).where(RepairTicket.ref == ref.strip()))
     if tid is None:
         raise VisitRefused(f"ticket {ref!r} does not exist")
-    return set_status(session, actor, tid, to, **kw)  # type: ignore[arg-type]
+    return set_status(
+        session,
+        actor,
+        tid,
+        to,
+        at=at,
+        reason=reason,
+        fix_code=fix_code,
+        notes=notes,
+        day=day,
+    )
 
 
 def set_status(

@@ -8,9 +8,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
-from data.models import DeliveryOrder, Plan, PlanRoute, PlanStop, Site
+from data.enums import PlanKind
+from data.models import DeliveryOrder, PlanStop, Site
 from dispatch.notices.config import CONFIG
 from dispatch.notices.kinds import Due, Kind
+from dispatch.notices.published import published_stops
 
 OUT = "out for delivery"
 FAILED = "failed attempt"
@@ -25,19 +27,17 @@ def _address(site: Site) -> str:
 def deliveries(session: Session, now: datetime) -> list[Due]:
     today = now.astimezone(PARIS).date()
     expiring_days = int(CONFIG["deliveries"]["bag_expiring_days"])
-    planned: dict[int, datetime] = dict(
-        session.execute(  # type: ignore[arg-type]
-            select(PlanStop.delivery_id, PlanStop.arrival_at)
-            .join(PlanRoute, PlanRoute.id == PlanStop.route_id)
-            .join(Plan, Plan.id == PlanRoute.plan_id)
-            .where(
-                Plan.kind == "couriers",
-                Plan.status == "published",
-                Plan.plan_date == today,
-                PlanStop.delivery_id.is_not(None),
-            )
-        ).all()
-    )
+    planned = {
+        did: at
+        for did, at in session.execute(
+            published_stops(
+                select(PlanStop.delivery_id, PlanStop.arrival_at),
+                PlanKind.COURIERS,
+                today,
+            ).where(PlanStop.delivery_id.is_not(None))
+        )
+        if did is not None  # always: the query keeps delivery stops only
+    }
     orders = session.scalars(
         select(DeliveryOrder).where(
             DeliveryOrder.kind == "order",

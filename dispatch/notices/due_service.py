@@ -15,12 +15,12 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
+from data.enums import PlanKind
 from data.models import (
     CustomerMachine,
     Loan,
     Loaner,
     Notice,
-    Plan,
     PlanRoute,
     PlanStop,
     RepairTicket,
@@ -29,6 +29,7 @@ from data.models import (
 )
 from dispatch.notices.config import CONFIG
 from dispatch.notices.kinds import Due, Kind
+from dispatch.notices.published import published_stops
 
 OPEN_VISIT_STATES = ("triaged", "scheduled")
 REPAIR_KINDS = {
@@ -97,22 +98,16 @@ def visit_reminders(session: Session, now: datetime) -> list[Due]:
     """The day before a visit, from the PUBLISHED technician plan of that day (its ETA)."""
     tomorrow = now.astimezone(PARIS).date() + timedelta(days=1)
     spread = timedelta(hours=float(CONFIG["visits"]["reminder_window_h"]))
+    stops = select(
+        RepairTicket.id,
+        RepairTicket.ref,
+        RepairTicket.customer_id,
+        PlanStop.arrival_at,
+        Technician.name,
+    ).join(PlanStop, PlanStop.ticket_id == RepairTicket.id)
     rows = session.execute(
-        select(
-            RepairTicket.id,
-            RepairTicket.ref,
-            RepairTicket.customer_id,
-            PlanStop.arrival_at,
-            Technician.name,
-        )
-        .join(PlanStop, PlanStop.ticket_id == RepairTicket.id)
-        .join(PlanRoute, PlanRoute.id == PlanStop.route_id)
-        .join(Plan, Plan.id == PlanRoute.plan_id)
-        .outerjoin(Technician, Technician.id == PlanRoute.technician_id)
-        .where(
-            Plan.kind == "technicians",
-            Plan.status == "published",
-            Plan.plan_date == tomorrow,
+        published_stops(stops, PlanKind.TECHNICIANS, tomorrow).outerjoin(
+            Technician, Technician.id == PlanRoute.technician_id
         )
     ).all()
     out = []

@@ -231,5 +231,5 @@ def sms_reply(session: Session, sender: str, text: str, *, at: datetime) -> list
     refs = []
     for cid in sorted(ids):
         set_preferences(session, f"sms:{number}", cid, at=at, club_consent=False)
-        refs.append(session.get(Customer, cid).ref)  # type: ignore[union-attr]
+        refs.append(session.get_one(Customer, cid).ref)
     return refs

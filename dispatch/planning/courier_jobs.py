@@ -1,7 +1,8 @@
 """The parts of the couriers' problem that more than one builder uses: service times,
 the repair-leg kinds, an order with its priority, site hours and windows as seconds,
-and a repair leg as a pickup-and-delivery pair. ``couriers`` (the day) and
-``swap_stop`` (one stop per swap) both build on this module."""
+a stop as the dispatcher sees it, a repair leg's site end, and a repair leg as a
+pickup-and-delivery pair. ``couriers`` (the day), ``swap_stop`` (one stop per swap)
+and ``transfer_legs`` (loaner transfers) all build on this module."""
 
 from __future__ import annotations
 
@@ -104,17 +105,96 @@ def _hub(o: DeliveryOrder, sites: dict[int, Site], depot: Site) -> Site:
     return depot
 
 
+def _site_window(
+    day: date, site: Site, depot: Site, service_s: int
+) -> tuple[tuple[TimeWindow, ...], tuple[datetime, datetime] | None]:
+    """A stop at ``site`` keeps to its open hours; the van's own depot needs none (goods
+    are loaded at the start of the day, unloaded at its end)."""
+    if site.id == depot.id:
+        return (), None
+    w, _ = _hours(day, site, service_s)
+    return (w,), (_at(day, w.start_s), _at(day, w.end_s))
+
+
+def _meta_at(
+    place: Customer | Site,
+    ref: str,
+    x: _Order,
+    *,
+    label: str,
+    service_s: int,
+    window: tuple[datetime, datetime] | None,
+    delivery_ids: tuple[int, ...] = (),
+    site_id: int | None = None,
+    score: int | None = None,
+    priority_class: int = 0,
+    explanation: str | None = None,
+) -> JobMeta:
+    """What the dispatcher sees of a courier stop at ``place``: its address, and the tier,
+    score and explanation of order ``x`` unless given (``delivery_ids``: ``x``'s order)."""
+    return JobMeta(
+        ref=ref,
+        delivery_ids=delivery_ids or (x.o.id,),
+        site_id=site_id,
+        label=label,
+        customer=place.name,
+        address=place.address,
+        town=place.town,
+        region=place.region,
+        lat=place.lat,
+        lon=place.lon,
+        duration_min=round(service_s / 60),
+        window=window,
+        tier=x.tier,
+        score=x.p.score if score is None else score,
+        priority_class=priority_class,
+        explanation=x.p.explanation if explanation is None else explanation,
+    )
+
+
+def _site_stop(
+    ref: str,
+    day: date,
+    hub: Site,
+    depot: Site,
+    x: _Order,
+    verb: str,
+    *,
+    demand: int = 0,
+    pickup_of: str | None = None,
+    priority_class: int = 0,
+) -> tuple[Job, JobMeta]:
+    """The site end of a repair leg (``verb``: "load at", "unload at")."""
+    windows, win = _site_window(day, hub, depot, HUB_SERVICE_S)
+    job = Job(
+        id=ref,
+        location=0,
+        service_s=HUB_SERVICE_S,
+        windows=windows,
+        demand=demand,
+        priority=x.weight,
+        priority_class=priority_class,
+        skills=_from(depot),
+        pickup_of=pickup_of,
+    )
+    meta = _meta_at(
+        hub,
+        ref,
+        x,
+        label=f"{x.o.kind}: {verb} {hub.code} · {x.o.ref}",
+        service_s=HUB_SERVICE_S,
+        window=win,
+        site_id=hub.id,
+        priority_class=priority_class,
+    )
+    return job, meta
+
+
 def _pair(
     day: date, x: _Order, sites: dict[int, Site], depot: Site
 ) -> list[tuple[Job, JobMeta]]:
     """A repair-logistics leg as a pickup-and-delivery pair: same van, pickup first."""
     o, c = x.o, x.c
-    hub = _hub(o, sites, depot)
-    hub_windows: tuple[TimeWindow, ...] = ()
-    hub_win = None
-    if hub.id != depot.id:
-        w, _ = _hours(day, hub, HUB_SERVICE_S)
-        hub_windows, hub_win = (w,), (_at(day, w.start_s), _at(day, w.end_s))
     windows, win = _window(day, o)
     outbound = o.kind in OUTBOUND
     cust_ref, hub_ref = f"D{o.id}", f"H{o.id}"
@@ -129,55 +209,28 @@ def _pair(
         skills=_from(depot),
         pickup_of=hub_ref if outbound else None,
     )
-    hub_job = Job(
-        id=hub_ref,
-        location=0,
-        service_s=HUB_SERVICE_S,
-        windows=hub_windows,
+    hub = _site_stop(
+        hub_ref,
+        day,
+        _hub(o, sites, depot),
+        depot,
+        x,
+        "load at" if outbound else "unload at",
         demand=o.parcels if outbound else 0,
-        priority=x.weight,
-        priority_class=x.p.priority_class,
-        skills=_from(depot),
         pickup_of=None if outbound else cust_ref,
+        priority_class=x.p.priority_class,
     )
     verb = "deliver" if outbound else "collect"
-    cust_meta = JobMeta(
-        ref=cust_ref,
-        delivery_ids=(o.id,),
-        label=f"{o.kind}: {verb} · {o.ref} · {o.items}"[:200],
-        customer=c.name,
-        address=c.address,
-        town=c.town,
-        region=c.region,
-        lat=c.lat,
-        lon=c.lon,
-        duration_min=round(cust_job.service_s / 60),
-        window=win,
-        tier=x.tier,
-        score=x.p.score,
-        priority_class=x.p.priority_class,
-        explanation=x.p.explanation,
+    cust = (
+        cust_job,
+        _meta_at(
+            c,
+            cust_ref,
+            x,
+            label=f"{o.kind}: {verb} · {o.ref} · {o.items}"[:200],
+            service_s=cust_job.service_s,
+            window=win,
+            priority_class=x.p.priority_class,
+        ),
     )
-    hub_meta = JobMeta(
-        ref=hub_ref,
-        delivery_ids=(o.id,),
-        site_id=hub.id,
-        label=f"{o.kind}: {'load at' if outbound else 'unload at'} {hub.code} · {o.ref}",
-        customer=hub.name,
-        address=hub.address,
-        town=hub.town,
-        region=hub.region,
-        lat=hub.lat,
-        lon=hub.lon,
-        duration_min=round(HUB_SERVICE_S / 60),
-        window=hub_win,
-        tier=x.tier,
-        score=x.p.score,
-        priority_class=x.p.priority_class,
-        explanation=x.p.explanation,
-    )
-    return (
-        [(hub_job, hub_meta), (cust_job, cust_meta)]
-        if outbound
-        else [(cust_job, cust_meta), (hub_job, hub_meta)]
-    )
+    return [hub, cust] if outbound else [cust, hub]

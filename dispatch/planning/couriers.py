@@ -51,7 +51,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from data.enums import DeliveryMode, SiteKind
@@ -78,6 +78,7 @@ from dispatch.planning.courier_jobs import (
     _at,
     _from,
     _hours,
+    _meta_at,
     _Order,
     _pair,
     _service,
@@ -179,7 +180,7 @@ def _van(
     return v, meta, home
 
 
-def _plannable(day: date) -> object:
+def _plannable(day: date) -> ColumnElement[bool]:
     return or_(
         and_(DeliveryOrder.status == "new", DeliveryOrder.promised_on <= day),
         and_(
@@ -197,7 +198,7 @@ def _orders(session: Session, day: date, variant: Variant) -> list[_Order]:
         select(DeliveryOrder, Customer, LoyaltyAccount.tier)
         .join(Customer, Customer.id == DeliveryOrder.customer_id)
         .outerjoin(LoyaltyAccount, LoyaltyAccount.customer_id == Customer.id)
-        .where(_plannable(day))  # type: ignore[arg-type]
+        .where(_plannable(day))
         .order_by(DeliveryOrder.id)
     )
     out = []
@@ -279,7 +280,9 @@ def courier_day(
         elif o.mode == DeliveryMode.HOME.value:
             jobs.append(_home(day, x, chosen[dep]))
         else:
-            groups[o.destination_site_id].append(x)  # type: ignore[index]
+            # a site order: _depot_of found no depot (skipped above) without one
+            assert o.destination_site_id is not None
+            groups[o.destination_site_id].append(x)
     for (_, _, dep), members in legs.items():
         jobs.extend(swap_jobs(day, members, sites, chosen[dep]))
     for site_id, members in sorted(groups.items()):
@@ -298,16 +301,7 @@ def courier_day(
                     (replace(job, id=f"D{x.o.id}"), replace(meta, ref=f"D{x.o.id}"))
                 )
     jobs.extend(  # accepted loaner transfers: pickup at the donor, drop at the short site
-        transfer_pairs(
-            session,
-            day,
-            chosen,
-            all_depots,
-            sites,
-            skills_of=_from,
-            hours=_hours,
-            at=_at,
-        )
+        transfer_pairs(session, day, chosen, all_depots, sites)
     )
     name = region or (chosen[depot_id].code if depot_id is not None else None)
     return assemble(day, "couriers", name, vehicles, jobs)
@@ -327,22 +321,14 @@ def _home(day: date, x: _Order, depot: Site) -> tuple[Job, JobMeta]:
         priority_class=x.p.priority_class,
         skills=_from(depot),
     )
-    meta = JobMeta(
-        ref=job.id,
-        delivery_ids=(o.id,),
+    meta = _meta_at(
+        c,
+        job.id,
+        x,
         label=f"{o.ref} · {o.parcels} parcel(s) · {o.items}"[:200],
-        customer=c.name,
-        address=c.address,
-        town=c.town,
-        region=c.region,
-        lat=c.lat,
-        lon=c.lon,
-        duration_min=round(service / 60),
+        service_s=service,
         window=win,
-        tier=x.tier,
-        score=x.p.score,
         priority_class=x.p.priority_class,
-        explanation=x.p.explanation,
     )
     return job, meta
 
@@ -395,21 +381,15 @@ def _consolidated(
         )
         kind = "Store bags" if store else "Relay drop"
         explanation = f"{len(chunk)} orders, {parcels} parcels · most urgent: {best.p.explanation}"
-        meta = JobMeta(
-            ref=ref,
+        meta = _meta_at(
+            site,
+            ref,
+            best,
+            label=f"{kind} · {site.code} · {len(chunk)} orders, {parcels} parcels",
+            service_s=service,
+            window=(_at(day, window.start_s), _at(day, window.end_s)),
             delivery_ids=tuple(sorted(m.o.id for m in chunk)),
             site_id=site.id,
-            label=f"{kind} · {site.code} · {len(chunk)} orders, {parcels} parcels",
-            customer=site.name,
-            address=site.address,
-            town=site.town,
-            region=site.region,
-            lat=site.lat,
-            lon=site.lon,
-            duration_min=round(service / 60),
-            window=(_at(day, window.start_s), _at(day, window.end_s)),
-            tier=best.tier,
-            score=best.p.score,
             priority_class=max(m.p.priority_class for m in chunk),
             explanation=closed or explanation,
         )

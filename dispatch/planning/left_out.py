@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import DeliveryOrder
@@ -32,7 +30,7 @@ def left_out_orders(session: Session, plan_id: int) -> list[LeftOut]:
                     select(DeliveryOrder.id)
                     .where(
                         DeliveryOrder.destination_site_id == site_id,
-                        cast("ColumnElement[bool]", _plannable(view.day)),
+                        _plannable(view.day),
                     )
                     .order_by(DeliveryOrder.id)
                 )

@@ -95,7 +95,8 @@ def _frozen(session: Session, view: PlanView, at: datetime) -> dict[str, _Frozen
         if not started:
             continue
         last = started[-1]
-        v = visits[last.ticket_id]  # type: ignore[index]
+        assert last.ticket_id is not None  # started: it has a visit, so a ticket
+        v = visits[last.ticket_id]
         service = last.departure_at - last.start_at
         status = VisitStatus(v.status)
         if status in FINISHED:
@@ -105,8 +106,12 @@ def _frozen(session: Session, view: PlanView, at: datetime) -> dict[str, _Frozen
         else:
             free = max(at, v.eta_at or at) + service
         rows = tuple(by_ref[(routes[r.vehicle_id], s.job_ref)] for s in started)
-        place = (last.lat, last.lon) if last.lat is not None else None
-        out[r.vehicle_ref] = _Frozen(rows, free, place)  # type: ignore[arg-type]
+        place = (
+            (last.lat, last.lon)
+            if last.lat is not None and last.lon is not None  # saved together
+            else None
+        )
+        out[r.vehicle_ref] = _Frozen(rows, free, place)
     return out
 
 

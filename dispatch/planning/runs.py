@@ -224,8 +224,8 @@ def _reap(session: Session, runs: list[PlanRun]) -> dict[int, str]:
             if beat
             else "no heartbeat"
         )
-    bind = session.get_bind()
-    url = bind.url.render_as_string(hide_password=False)  # type: ignore[union-attr]
+    # an Engine, or a Connection (whose .engine is its Engine)
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
     with sessions(url, writer=True).begin() as w:
         for r in dead:
             w.execute(

@@ -18,26 +18,24 @@ outside the day's van plan, as for sites the depot does not serve).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from data.models import Site
 from dispatch.planning.builder import JobMeta
 from dispatch.planning.courier_jobs import (
     HOME_SERVICE_S,
-    HUB_SERVICE_S,
     INBOUND,
     OUTBOUND,
     PER_PARCEL_S,
-    _at,
     _from,
-    _hours,
     _hub,
+    _meta_at,
     _Order,
     _pair,
+    _site_stop,
     _window,
 )
-from routing import Job, TimeWindow
+from routing import Job
 
 #: Extra minutes at a swap: both machines change hands, one signature.
 SWAP_EXTRA_S = 3 * 60
@@ -55,42 +53,6 @@ def swap_jobs(
     return _swap(day, outs[0], ins[0], sites, depot)
 
 
-def _site_job(
-    ref: str, day: date, hub: Site, depot: Site, x: _Order, verb: str
-) -> tuple[Job, JobMeta]:
-    windows: tuple[TimeWindow, ...] = ()
-    win = None
-    if hub.id != depot.id:
-        w, _ = _hours(day, hub, HUB_SERVICE_S)
-        windows, win = (w,), (_at(day, w.start_s), _at(day, w.end_s))
-    job = Job(
-        id=ref,
-        location=0,
-        service_s=HUB_SERVICE_S,
-        windows=windows,
-        priority=x.weight,
-        skills=_from(depot),
-    )
-    meta = JobMeta(
-        ref=ref,
-        delivery_ids=(x.o.id,),
-        site_id=hub.id,
-        label=f"{x.o.kind}: {verb} {hub.code} · {x.o.ref}",
-        customer=hub.name,
-        address=hub.address,
-        town=hub.town,
-        region=hub.region,
-        lat=hub.lat,
-        lon=hub.lon,
-        duration_min=round(HUB_SERVICE_S / 60),
-        window=win,
-        tier=x.tier,
-        score=x.p.score,
-        explanation=x.p.explanation,
-    )
-    return job, meta
-
-
 def _swap(
     day: date, out: _Order, back: _Order, sites: dict[int, Site], depot: Site
 ) -> list[tuple[Job, JobMeta]]:
@@ -104,10 +66,13 @@ def _swap(
     load: tuple[Job, JobMeta] | None = None
     unload: tuple[Job, JobMeta] | None = None
     if out_hub.id != depot.id:
-        j, m = _site_job(f"H{out.o.id}", day, out_hub, depot, out, "load at")
-        load = (replace(j, demand=out.o.parcels), m)
+        load = _site_stop(
+            f"H{out.o.id}", day, out_hub, depot, out, "load at", demand=out.o.parcels
+        )
     if in_hub.id != depot.id and load is None:
-        unload = _site_job(f"H{back.o.id}", day, in_hub, depot, back, "unload at")
+        unload = _site_stop(
+            f"H{back.o.id}", day, in_hub, depot, back, "unload at", pickup_of=ref
+        )
     demand = back.o.parcels + (0 if load else out.o.parcels)
     swap = Job(
         id=ref,
@@ -119,30 +84,22 @@ def _swap(
         skills=_from(depot),
         pickup_of=load[0].id if load else None,
     )
-    meta = JobMeta(
-        ref=ref,
-        ticket_id=None,
-        delivery_ids=(out.o.id, back.o.id),
-        label=(f"swap · {out.o.kind}: {out.o.items} + {back.o.kind}: {back.o.items}")[
+    meta = _meta_at(
+        c,
+        ref,
+        out,
+        label=f"swap · {out.o.kind}: {out.o.items} + {back.o.kind}: {back.o.items}"[
             :200
         ],
-        customer=c.name,
-        address=c.address,
-        town=c.town,
-        region=c.region,
-        lat=c.lat,
-        lon=c.lon,
-        duration_min=round(swap.service_s / 60),
+        service_s=swap.service_s,
         window=win,
-        tier=out.tier,
+        delivery_ids=(out.o.id, back.o.id),
         score=max(out.p.score, back.p.score),
-        explanation=out.p.explanation,
     )
     jobs: list[tuple[Job, JobMeta]] = []
     if load:
         jobs.append(load)
     jobs.append((swap, meta))
     if unload:
-        j, m = unload
-        jobs.append((replace(j, pickup_of=ref), m))
+        jobs.append(unload)
     return jobs

@@ -8,8 +8,7 @@ single order (a customer would leave without a loaner otherwise).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -17,9 +16,10 @@ from data.enums import SiteKind
 from data.gazetteer import distance_km
 from data.models import Site
 from dispatch.planning.builder import JobMeta
+from dispatch.planning.courier_jobs import _from, _site_window
 from dispatch.stock.legs import DROP, PICKUP
 from dispatch.stock.proposals import accepted_for
-from routing import Job, TimeWindow
+from routing import Job
 
 LEG_SERVICE_S = 10 * 60
 TRANSFER_PRIORITY = 50_000
@@ -45,10 +45,6 @@ def transfer_pairs(
     chosen: dict[int, Site],
     all_depots: dict[int, Site],
     sites: dict[int, Site],
-    *,
-    skills_of: Callable[[Site], frozenset[str]],
-    hours: Callable[[date, Site, int], tuple[TimeWindow, str]],
-    at: Callable[[date, int], datetime],
 ) -> list[tuple[Job, JobMeta]]:
     """Jobs for the accepted transfers of ``day`` carried by the ``chosen`` depots."""
     out: list[tuple[Job, JobMeta]] = []
@@ -62,11 +58,7 @@ def transfer_pairs(
             (src, f"{PICKUP}{p.id}", p.count, None, "load"),
             (dst, f"{DROP}{p.id}", 0, f"{PICKUP}{p.id}", "drop"),
         ):
-            windows: tuple[TimeWindow, ...] = ()
-            win = None
-            if site.id != depot.id:
-                w, _ = hours(day, site, LEG_SERVICE_S)
-                windows, win = (w,), (at(day, w.start_s), at(day, w.end_s))
+            windows, win = _site_window(day, site, depot, LEG_SERVICE_S)
             job = Job(
                 id=ref,
                 location=0,
@@ -74,7 +66,7 @@ def transfer_pairs(
                 windows=windows,
                 demand=demand,
                 priority=TRANSFER_PRIORITY,
-                skills=skills_of(depot),
+                skills=_from(depot),
                 pickup_of=partner,
             )
             meta = JobMeta(

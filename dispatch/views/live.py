@@ -154,23 +154,25 @@ def _route(
     info: dict[int, tuple[RepairTicket, Customer]],
     at: datetime,
 ) -> LiveRoute:
-    stops = [s for s in r.stops if s.ticket_id in info]
+    stops = [
+        (s, *info[s.ticket_id])
+        for s in r.stops
+        if s.ticket_id is not None and s.ticket_id in info
+    ]
     places = [(tech.home_lat, tech.home_lon)] + [
-        (s.lat if s.lat is not None else info[s.ticket_id][1].lat,  # type: ignore[index]
-         s.lon if s.lon is not None else info[s.ticket_id][1].lon)  # type: ignore[index]
-        for s in stops
-    ]  # fmt: skip
+        (s.lat if s.lat is not None else c.lat, s.lon if s.lon is not None else c.lon)
+        for s, _, c in stops
+    ]
     drive = HaversineTravel().matrix(places).durations_s
     last = max(
-        (i for i, s in enumerate(stops) if s.ticket_id in visits),
+        (i for i, (s, _, _) in enumerate(stops) if s.ticket_id in visits),
         default=-1,
     )
     # where the technician is (index into places) and from when they are free
     pos, free = 0, max(at, r.start_at or at)
     where = "not started"
     out: list[LiveStop] = []
-    for i, s in enumerate(stops):
-        t, c = info[s.ticket_id]  # type: ignore[index]
+    for i, (s, t, c) in enumerate(stops):
         v = visits.get(t.id)
         service = s.departure_at - s.start_at
         win = (
@@ -179,22 +181,22 @@ def _route(
         window = f"{_hhmm(win[0])}–{_hhmm(win[1])}" if win else ""
         who = f"{c.name} ({c.town})"
         status = VisitStatus(v.status) if v else VisitStatus.PLANNED
-        if i <= last:
+        if i <= last and v is not None:  # a stop not reported is estimated below
             if status in (VisitStatus.DONE, VisitStatus.FAILED):
-                end = v.completed_at or at  # type: ignore[union-attr]
+                end = v.completed_at or at
                 pos, free = i + 1, max(at, end)
                 where = f"{'finished' if status is VisitStatus.DONE else 'left'} {who} at {_hhmm(end)}"
                 label = STATUS_DONE if status is VisitStatus.DONE else STATUS_FAILED
                 out.append(_stop(s, t, c, None, label, window, False))
                 continue
             if status is VisitStatus.ARRIVED:
-                arrived = v.arrived_at or at  # type: ignore[union-attr]
+                arrived = v.arrived_at or at
                 pos, free = i + 1, max(at, arrived + service)
                 where = f"on site at {who} since {_hhmm(arrived)}"
                 out.append(_stop(s, t, c, arrived, STATUS_ON_SITE, window, False))
                 continue
             if status is VisitStatus.ON_MY_WAY:
-                eta = max(at, v.eta_at or at)  # type: ignore[union-attr]
+                eta = max(at, v.eta_at or at)
                 pos, free = i + 1, _start(eta, win) + service
                 where = f"on the way to {who}, expected {_hhmm(eta)}"
                 late = bool(win and _start(eta, win) > win[1])

@@ -23,6 +23,7 @@ from dashboard.components.timeline import timeline_chart, timeline_rows
 from dispatch.planning.builder import PARIS
 from dispatch.planning.plans import PlanView, RouteView, StopView, UnassignedView
 from dispatch.views.board import JobRow, StopDetail, VehicleInfo
+from tests.builders import job_row
 
 DAY = date(2026, 11, 24)
 BOLD = "<b>x</b>"
@@ -210,26 +211,14 @@ def test_national_plan_map_uses_one_layer_for_the_stops() -> None:
 
 
 def _job(i: int, customer: str = "Léa Roy") -> JobRow:
-    return JobRow(
-        ref=f"T{i}",
+    return job_row(
+        f"T{i}",
         ticket_id=i,
         customer=customer,
-        address="1 rue X",
-        town="Lyon",
-        region="Auvergne-Rhône-Alpes",
         lat=45 + i * 0.001,
-        lon=4.8,
-        label="pump · high",
-        skill="espresso_unit",
-        duration_min=45,
-        window="",
-        sla_due="",
-        sla_status="later",
         tier="Gold",
-        severity="high",
         score=50,
         explanation="Gold member",
-        pinned_to="",
     )
 
 

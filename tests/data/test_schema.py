@@ -11,23 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.db import alembic_config
-from data.models import Customer, Loan, Loaner, RepairTicket, Site
-
-
-def _site(session: Session) -> Site:
-    site = Site(
-        code="D1",
-        kind="depot",
-        name="Lyon depot",
-        postcode="69007",
-        town="Lyon",
-        region="Auvergne-Rhône-Alpes",
-        lat=45.75,
-        lon=4.84,
-    )
-    session.add(site)
-    session.flush()
-    return site
+from data.models import Customer, Loan, Loaner, RepairTicket
+from tests.builders import make_site
 
 
 def _ticket(session: Session, ref: str = "R1") -> RepairTicket:
@@ -90,7 +75,7 @@ def test_naive_datetime_is_refused(session: Session) -> None:
 
 def test_one_open_loan_per_loaner(session: Session) -> None:
     """The partial unique index refuses a second open loan; a returned one does not count."""
-    site = _site(session)
+    site = make_site(session, "D1", 45.75, 4.84)
     loaner = Loaner(code="L1", model="X", model_family="bean_to_cup", site_id=site.id)
     session.add(loaner)
     t1, t2, t3 = _ticket(session, "R1"), _ticket(session, "R2"), _ticket(session, "R3")

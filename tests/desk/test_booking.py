@@ -15,9 +15,7 @@ from data.models import RepairTicket, VisitBooking
 from dispatch.booking.book import SlotTaken, book
 from dispatch.booking.offers import BookingError, offers_for
 from dispatch.booking.rules import BookingRules
-from dispatch.planning import plans as planning
-from dispatch.planning import runs as jobs
-from tests.builders import dispatcher, make_technician, open_for
+from tests.builders import make_technician, open_for, plan_inline
 
 #: Monday 23 Nov 2026 07:00 Paris: Tuesday 24 is tomorrow, Wednesday 25 after that.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -121,16 +119,7 @@ def test_next_plan_keeps_the_booked_window(demo_url, monkeypatch) -> None:
         book(s, t.id, offer.id, actor="agent", now=NOW)
         tid = t.id
     eng.dispose()
-    monkeypatch.setenv("DATABASE_URL", demo_url)
-    plan_id = jobs.run_inline(
-        kind="technicians",
-        day=offer.slot.day,
-        region=None,
-        seconds=2.0,
-        actor=dispatcher("test"),
-    )
-    with sessions(demo_url)() as s:
-        view = planning.load_plan(s, plan_id)
+    view = plan_inline(demo_url, monkeypatch, "technicians", offer.slot.day)
     assert view.stats["violations"] == 0
     stops = [x for r in view.routes for x in r.stops if x.ticket_id == tid]
     assert len(stops) == 1

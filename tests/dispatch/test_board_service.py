@@ -14,39 +14,13 @@ from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant
 from dispatch.views import board
-from tests.builders import dispatcher, principal
+from tests.builders import dispatcher, job_row, principal
 from tests.conftest import DEMO_DAY
 
 DISPATCHER = principal("dispatcher")
 
 DAY = date.fromisoformat(DEMO_DAY)  # a Tuesday
 REGION = "Auvergne-Rhône-Alpes"
-
-
-def _row(ref: str = "T1", **kw: object) -> board.JobRow:
-    base: dict[str, object] = dict(
-        ref=ref,
-        ticket_id=1,
-        customer="Léa Roy",
-        address="1 rue X",
-        town="Lyon",
-        region=REGION,
-        lat=45.7,
-        lon=4.8,
-        label="pump · high",
-        skill="espresso_unit",
-        duration_min=45,
-        window="",
-        sla_due="",
-        sla_status="later",
-        tier="Member",
-        severity="high",
-        score=10,
-        explanation="",
-        pinned_to="",
-    )
-    base.update(kw)
-    return board.JobRow(**base)  # type: ignore[arg-type]
 
 
 # --- pure helpers -----------------------------------------------------------------------------
@@ -79,9 +53,9 @@ def test_sla_status_buckets_against_the_planning_day() -> None:
 def test_filter_jobs_combines_every_filter() -> None:
     """Each non-empty filter narrows; text matches customer, town or ref in any case."""
     rows = [
-        _row("T1", tier="Gold", sla_status="breached"),
-        _row("T2", tier="Member", town="Annecy"),
-        _row("T3", tier="Gold", skill="grinder", region="Occitanie", customer="Zoé"),
+        job_row("T1", tier="Gold", sla_status="breached"),
+        job_row("T2", tier="Member", town="Annecy"),
+        job_row("T3", tier="Gold", skill="grinder", region="Occitanie", customer="Zoé"),
     ]
     assert [r.ref for r in board.filter_jobs(rows)] == ["T1", "T2", "T3"]
     assert [r.ref for r in board.filter_jobs(rows, tiers=["Gold"])] == ["T1", "T3"]

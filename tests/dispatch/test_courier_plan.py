@@ -12,33 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.db import sessions, write_session
-from data.models import Courier, Customer, DeliveryOrder, LoyaltyAccount, Site
+from data.models import Courier, DeliveryOrder, Site
 from dispatch.cli.main import main
-from dispatch.planning import plans as planning
-from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS
 from dispatch.planning.left_out import left_out_orders
-from tests.builders import add_swap, dispatcher
+from tests.builders import add_swap, dispatcher, plan_inline, rennes_member
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
-
-
-def _plan(
-    url: str, monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0, **kw: object
-) -> planning.PlanView:
-    monkeypatch.setenv("DATABASE_URL", url)
-    plan_id = jobs.run_inline(
-        kind="couriers",
-        day=DAY,
-        region=None,
-        seconds=seconds,
-        actor=dispatcher("test"),
-        **kw,
-    )  # type: ignore[arg-type]
-    assert plan_id is not None
-    with sessions(url)() as s:
-        return planning.load_plan(s, plan_id)
 
 
 def test_courier_plan_is_valid_consolidated_and_pairs_ride_together(
@@ -48,7 +29,7 @@ def test_courier_plan_is_valid_consolidated_and_pairs_ride_together(
     with write_session(demo_url) as s:
         out_leg, pick_leg = add_swap(s)
         out_id, pick_id = out_leg.id, pick_leg.id
-    view = _plan(demo_url, monkeypatch)
+    view = plan_inline(demo_url, monkeypatch, "couriers", DAY)
     st = view.stats
     assert st["violations"] == 0
     assert st["jobs_placed"] + len(view.unassigned) == st["jobs_total"]
@@ -129,7 +110,7 @@ def test_cli_plan_one_depot(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> N
         depot = s.scalars(select(Site).where(Site.kind == "depot")).first()
         assert depot is not None
         code, depot_id = depot.code, depot.id
-    view = _plan(demo_url, monkeypatch, depot_id=depot_id)
+    view = plan_inline(demo_url, monkeypatch, "couriers", DAY, depot_id=depot_id)
     assert view.region == code and view.stats["violations"] == 0
 
 
@@ -137,7 +118,7 @@ def test_every_left_out_order_has_a_reason(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Orders of unassigned jobs (a dropped site stop counts all its orders) all carry a reason."""
-    view = _plan(demo_url, monkeypatch, seconds=1.0)
+    view = plan_inline(demo_url, monkeypatch, "couriers", DAY, seconds=1.0)
     with sessions(demo_url)() as s:
         left = left_out_orders(s, view.id)
         due = set(
@@ -180,20 +161,10 @@ def _scarce(session: Session) -> dict[str, int]:
     )
     ids = {}
     for k, tier in enumerate(("Member", "Silver", "Gold", "Platinum", "Member")):
-        c = Customer(
-            ref=f"C-T{k}",
-            name=f"Client {k}",
-            postcode="35000",
-            town="Rennes",
-            region="Bretagne",
-            lat=48.11 + 0.01 * k,
-            lon=-1.68,
-        )
-        session.add(c)
-        session.flush()
-        session.add(
-            LoyaltyAccount(customer_id=c.id, enrolled_on=date(2024, 1, 1), tier=tier)
-        )
+        c = rennes_member(
+            session, f"C-T{k}", f"Client {k}", 48.11 + 0.01 * k, -1.68, tier,
+            enrolled_on=date(2024, 1, 1),
+        )  # fmt: skip
         o = DeliveryOrder(
             ref=f"O-T{k}",
             customer_id=c.id,
@@ -218,7 +189,7 @@ def test_scarce_van_capacity_drops_lowest_priority_first(
     """Room for three parcels: Platinum, Gold and Silver ride; both Members are left out, with a reason."""
     with write_session(db_url) as s:
         ids = _scarce(s)
-    view = _plan(db_url, monkeypatch, seconds=1.0)
+    view = plan_inline(db_url, monkeypatch, "couriers", DAY, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     assert placed == {ids["Platinum3"], ids["Gold2"], ids["Silver1"]}
     assert {u.delivery_id for u in view.unassigned} == {ids["Member0"], ids["Member4"]}
@@ -277,7 +248,7 @@ def test_loading_a_plan_sends_its_orders_out(
     """load_plan_orders: placed home/relay orders go out for delivery; left-out and store orders stay."""
     from dispatch.deliveries.flows import load_plan_orders
 
-    view = _plan(demo_url, monkeypatch, seconds=1.0)
+    view = plan_inline(demo_url, monkeypatch, "couriers", DAY, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     with write_session(demo_url) as s:
         changes = load_plan_orders(s, view.id, actor=dispatcher("depot"))
@@ -307,7 +278,7 @@ def test_publishing_a_courier_plan_sends_its_orders_out(
     """Publish = the vans are loaded: the plan's home and relay orders go out for delivery."""
     from dispatch.planning.publish import publish
 
-    view = _plan(demo_url, monkeypatch, seconds=1.0)
+    view = plan_inline(demo_url, monkeypatch, "couriers", DAY, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     with write_session(demo_url) as s:
         publish(s, view.id, actor=dispatcher("dispatch"))

@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from data.db import make_engine, sessions
 from data.models import (
     AuditLog,
-    Customer,
-    LoyaltyAccount,
     PlanRun,
     RepairTicket,
     Technician,
@@ -25,29 +23,12 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant, technician_day
-from tests.builders import dispatcher, principal
+from tests.builders import dispatcher, plan_inline, principal, rennes_member
 from tests.conftest import DEMO_DAY
 
 DISPATCHER = principal("dispatcher")
 
 DAY = date.fromisoformat(DEMO_DAY)
-
-
-def _plan(
-    url: str, monkeypatch: pytest.MonkeyPatch, seconds: float = 2.0, **kw: object
-) -> planning.PlanView:
-    monkeypatch.setenv("DATABASE_URL", url)
-    plan_id = jobs.run_inline(
-        kind="technicians",
-        day=DAY,
-        region=None,
-        seconds=seconds,
-        actor=dispatcher("test"),
-        **kw,
-    )  # type: ignore[arg-type]
-    assert plan_id is not None
-    with sessions(url)() as s:
-        return planning.load_plan(s, plan_id)
 
 
 def _check_against_database(session: Session, view: planning.PlanView) -> None:
@@ -84,7 +65,7 @@ def test_small_day_plan_is_valid_and_explained(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The small demo day is planned, validated, and every job left out has a reason."""
-    view = _plan(demo_url, monkeypatch)
+    view = plan_inline(demo_url, monkeypatch, "technicians", DAY)
     st = view.stats
     assert st["violations"] == 0
     assert st["jobs_total"] == 90
@@ -157,19 +138,8 @@ def _scarce_scenario(session: Session) -> dict[str, int]:
         ("Gold", "normal", 30),
     ]
     for i, (tier, severity, due_h) in enumerate(specs):
-        c = Customer(
-            ref=f"C{i}",
-            name=f"Customer {i}",
-            postcode="35000",
-            town="Rennes",
-            region="Bretagne",
-            lat=48.11 + i * 0.001,
-            lon=-1.68,
-        )
-        session.add(c)
-        session.flush()
-        session.add(
-            LoyaltyAccount(customer_id=c.id, enrolled_on=date(2025, 1, 1), tier=tier)
+        c = rennes_member(
+            session, f"C{i}", f"Customer {i}", 48.11 + i * 0.001, -1.68, tier
         )
         t = RepairTicket(
             ref=f"R{i}",
@@ -198,7 +168,7 @@ def test_scarce_capacity_serves_highest_priority(
     with sessions(db_url)() as s:
         _scarce_scenario(s)
         dp = technician_day(s, DAY)
-    view = _plan(db_url, monkeypatch)
+    view = plan_inline(db_url, monkeypatch, "technicians", DAY)
     scores = {ref: m.score for ref, m in dp.jobs.items()}
     placed = {s.job_ref for r in view.routes for s in r.stops}
     assert len(placed) == 4
@@ -215,7 +185,7 @@ def test_equal_priority_ties_break_on_sla_slack(
         ids = _scarce_scenario(s)
         dp = technician_day(s, DAY)
     assert dp.jobs[f"T{ids['R2']}"].score == dp.jobs[f"T{ids['R4']}"].score
-    view = _plan(db_url, monkeypatch)
+    view = plan_inline(db_url, monkeypatch, "technicians", DAY)
     placed = {s.job_ref for r in view.routes for s in r.stops}
     # R2 (due 80 h after opening) beats R4 (82 h) if exactly one of them fits.
     if (f"T{ids['R2']}" in placed) != (f"T{ids['R4']}" in placed):
@@ -241,7 +211,7 @@ def test_pins_are_kept(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
             + timedelta(hours=16),
             actor=dispatcher("test"),
         )
-    view = _plan(demo_url, monkeypatch)
+    view = plan_inline(demo_url, monkeypatch, "technicians", DAY)
     owner = view.owner()
     assert owner[job.id] == f"tech:{chosen.id}"
     stop = next(st for r in view.routes for st in r.stops if st.job_ref == job.id)
@@ -255,7 +225,7 @@ def test_publish_then_replan_changes_little(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a technician falls sick, the re-plan moves only what it must, and says so."""
-    first = _plan(demo_url, monkeypatch)
+    first = plan_inline(demo_url, monkeypatch, "technicians", DAY)
     with sessions(demo_url, writer=True).begin() as s:
         planning.publish(s, first.id, actor=dispatcher("test"))
         scheduled = s.scalars(
@@ -333,10 +303,12 @@ def test_what_if_variant_adds_a_technician(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A what-if with one more technician is planned and compared on the same figures."""
-    base = _plan(demo_url, monkeypatch)
-    more = _plan(
+    base = plan_inline(demo_url, monkeypatch, "technicians", DAY)
+    more = plan_inline(
         demo_url,
         monkeypatch,
+        "technicians",
+        DAY,
         variant=Variant(label="+1 technician", extra_technicians=1),
     )
     a, b = planning.kpis(base), planning.kpis(more)

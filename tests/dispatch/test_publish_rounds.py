@@ -16,27 +16,10 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import technician_day
-from tests.builders import dispatcher, scarce_day
+from tests.builders import dispatcher, plan_inline, scarce_day
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
-
-
-def _run(
-    url: str, monkeypatch: pytest.MonkeyPatch, region: str | None = None, **kw: object
-) -> planning.PlanView:
-    monkeypatch.setenv("DATABASE_URL", url)
-    plan_id = jobs.run_inline(
-        kind="technicians",
-        day=DAY,
-        region=region,
-        seconds=1.5,
-        actor=dispatcher("test"),
-        **kw,
-    )  # type: ignore[arg-type]
-    assert plan_id is not None
-    with sessions(url)() as s:
-        return planning.load_plan(s, plan_id)
 
 
 def test_a_pin_is_refused_at_once_with_its_reason(db_url: str) -> None:
@@ -87,7 +70,7 @@ def test_a_low_priority_pin_is_honoured_on_a_scarce_day(
             if next(iter(low.skills)) in x.skills
         )
         planning.pin(s, DAY, low.id, technician_id=tech.id, actor=dispatcher("test"))
-    view = _run(db_url, monkeypatch)
+    view = plan_inline(db_url, monkeypatch, "technicians", DAY, seconds=1.5)
     assert view.owner()[low.id] == f"tech:{tech.id}"
     assert view.stats["violations"] == 0
 
@@ -97,7 +80,7 @@ def test_replan_never_places_fewer_and_publishing_supersedes_explicitly(
 ) -> None:
     with sessions(db_url)() as s:
         scarce_day(s, DAY, techs=3, tickets=40, seed=13)
-    first = _run(db_url, monkeypatch)
+    first = plan_inline(db_url, monkeypatch, "technicians", DAY, seconds=1.5)
     with sessions(db_url, writer=True).begin() as s:
         planning.publish(s, first.id, actor=dispatcher("test"))
     with sessions(db_url, writer=True).begin() as s:
@@ -115,7 +98,9 @@ def test_replan_never_places_fewer_and_publishing_supersedes_explicitly(
             f"started from {first.stats['jobs_placed']}"
         )
     # the regional plan covers the same technicians: publishing it needs a yes
-    regional = _run(db_url, monkeypatch, region="Bretagne")
+    regional = plan_inline(
+        db_url, monkeypatch, "technicians", DAY, seconds=1.5, region="Bretagne"
+    )
     with sessions(db_url)() as s:
         check = planning.publish_check(s, regional.id)
         assert [o.plan_id for o in check.overlaps] == [first.id]

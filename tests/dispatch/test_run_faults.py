@@ -13,10 +13,9 @@ from data.base import PARIS, utcnow
 from data.db import make_engine, sessions
 from data.models import Plan, PlanRun, RepairTicket, Technician
 from dispatch.cli.main import main
-from dispatch.planning import plans as planning
 from dispatch.planning import run_signals
 from dispatch.planning import runs as jobs
-from tests.builders import dispatcher, scarce_day
+from tests.builders import dispatcher, plan_inline, scarce_day
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -35,13 +34,7 @@ def test_reversed_window_and_shift_become_reasons(
         assert tech is not None
         tech.shift_start, tech.shift_end = time(17), time(8)
         name = tech.name
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    plan_id = jobs.run_inline(
-        kind="technicians", day=DAY, region=None, seconds=1, actor=dispatcher("test")
-    )
-    assert plan_id is not None
-    with sessions(db_url)() as s:
-        view = planning.load_plan(s, plan_id)
+    view = plan_inline(db_url, monkeypatch, "technicians", DAY, seconds=1)
     bad = next(u for u in view.unassigned if u.ticket_id == ids[0])
     assert "window ends before it starts" in bad.detail and bad.constraint == "window"
     assert "shift ends before it starts" in view.stats["idle"][name]

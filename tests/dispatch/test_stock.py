@@ -18,14 +18,18 @@ from data.gazetteer import distance_km
 from data.models import AuditLog, Loan, Loaner, RepairTicket, Site, TransferProposal
 from dispatch.access.roles import AccessDenied
 from dispatch.cli.main import main
-from dispatch.planning import plans as planning
-from dispatch.planning import runs as jobs
 from dispatch.planning.couriers import courier_day
 from dispatch.planning.publish import publish
 from dispatch.stock import proposals as props
 from dispatch.stock.service import forecast_stock, to_json
 from dispatch.stock.snapshot import snapshot
-from tests.builders import dispatcher, make_loan_customer, make_ticket, paris
+from tests.builders import (
+    dispatcher,
+    make_loan_customer,
+    make_ticket,
+    paris,
+    plan_inline,
+)
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)  # Tuesday: the demo's courier day
@@ -121,13 +125,7 @@ def test_burst_at_a_store_predicts_the_day_and_the_next_courier_plan_carries_the
         legs = {j.id: j for j in dp.problem.jobs if j.id[0] in "XY"}
         for pid in mine_ids:
             assert legs[f"Y{pid}"].pickup_of == f"X{pid}"
-    monkeypatch.setenv("DATABASE_URL", demo_url)
-    plan_id = jobs.run_inline(
-        kind="couriers", day=DAY, region=None, seconds=2.0, actor=dispatcher("test")
-    )
-    assert plan_id is not None
-    with sessions(demo_url)() as s:
-        view = planning.load_plan(s, plan_id)
+    view = plan_inline(demo_url, monkeypatch, "couriers", DAY)
     assert view.stats["violations"] == 0
     where = {st.job_ref: (r.vehicle_ref, st.seq) for r in view.routes for st in r.stops}
     for pid in mine_ids:
@@ -135,14 +133,14 @@ def test_burst_at_a_store_predicts_the_day_and_the_next_courier_plan_carries_the
         assert where[f"X{pid}"][0] == where[f"Y{pid}"][0]
         assert where[f"X{pid}"][1] < where[f"Y{pid}"][1]
     with write_session(demo_url) as s:
-        publish(s, plan_id, actor=dispatcher("dispatch"))
+        publish(s, view.id, actor=dispatcher("dispatch"))
     with sessions(demo_url)() as s:
         carried = s.scalars(
             select(TransferProposal).where(TransferProposal.id.in_(mine_ids))
         ).all()
         assert {p.status for p in carried} == {"carried"} and {
             p.plan_id for p in carried
-        } == {plan_id}
+        } == {view.id}
         inbound = s.scalars(
             select(Loaner).where(
                 Loaner.site_id == store_id, Loaner.state == "in transit"

@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from data.models import Loan, Loaner, RepairTicket, Site
+from data.models import Loan, Loaner, RepairTicket
 from repairs import TicketState, transition
 from repairs.queries import at_risk, breached, list_tickets, ticket_detail
 from repairs.sla import SlaStatus
-from tests.builders import make_customer, open_for, paris
+from tests.builders import make_customer, make_site, open_for, paris
 
 
 def _ticket(
@@ -95,18 +95,7 @@ def test_ticket_detail_has_history_triage_sla_and_loan(session):
     transition(
         session, t.id, TicketState.AWAITING_PICKUP, actor="ana", why="courier booked"
     )
-    site = Site(
-        code="D1",
-        kind="depot",
-        name="Lyon",
-        postcode="69007",
-        town="Lyon",
-        region="Auvergne-Rhône-Alpes",
-        lat=45.75,
-        lon=4.84,
-    )
-    session.add(site)
-    session.flush()
+    site = make_site(session, "D1", 45.75, 4.84)
     ln = Loaner(
         code="LN-0001",
         model="Cap",
