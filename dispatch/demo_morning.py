@@ -12,7 +12,8 @@ services, so the day is under way when the dashboard opens and ``tournee notices
   vans of that region's first depot, whose publication loads them: the day's home
   orders go out for delivery and the repaired machine goes back ("returning");
 - a few customers asked for a visit the day after; that day's rounds are published
-  too, so the customers get their reminder the day before, with the arrival window;
+  too, so the customers get their reminder the day before, with the arrival window
+  (not when the demo day is a Friday or the eve of a holiday: nobody works the next day);
 - at 06:58 the first technician with a phone sign-in (``tec-001``...) reports *on my
   way* to their first visit (``dispatch.field.status.set_status``: the ETA is theirs).
 
@@ -84,7 +85,7 @@ class Morning:
             + ", ".join(f"{k} {v}" for k, v in self.plans.items())
             + f"; repaired {', '.join(self.repaired) or '-'}"
             + f", on the way back {', '.join(self.returning) or '-'}"
-            + f"; visits booked for the next day {', '.join(self.next_day_tickets)}"
+            + f"; visits booked for the next day {', '.join(self.next_day_tickets) or '-'}"
             + f"; on the way now: {self.on_my_way or '-'}"
         )
 
@@ -145,10 +146,12 @@ def play_morning(session: Session, day: date, *, seconds: float = 1.0) -> Mornin
         (out.returning if status == "returning" else out.repaired).append(ref)
 
     # Visits wanted the day after, booked at the phone; that day's rounds published.
+    # (Not when the next day is a Saturday, Sunday or holiday: nobody works it.)
     nxt = day + timedelta(days=1)
-    out.next_day_tickets = _next_day_tickets(session, region, nxt, _local(eve, 10))
-    after = planning.build_day(session, "technicians", nxt, region=region)
-    out.plans["next day"] = _publish(session, after, seconds)
+    if DEFAULT_CALENDAR.is_business_day(nxt):
+        out.next_day_tickets = _next_day_tickets(session, region, nxt, _local(eve, 10))
+        after = planning.build_day(session, "technicians", nxt, region=region)
+        out.plans["next day"] = _publish(session, after, seconds)
 
     # 06:58: the first technician with a phone sign-in sets off to their first visit.
     out.on_my_way = _set_off(session, out.plans["technicians"], day, _local(day, 6, 58))

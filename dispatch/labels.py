@@ -47,6 +47,11 @@ SEVERITIES = {
     "high": "High",
     "critical": "Critical",
 }
+ABSENCES = {
+    "leave": "Leave",
+    "training": "Training",
+    "sick": "Sick",
+}
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = (
     "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -121,3 +126,8 @@ def window(start: datetime | None, end: datetime | None) -> str:
 def site(code: str | None, name: str | None) -> str:
     """``STO-001 · Lyon Part-Dieu``: sites by their code and name, never an id."""
     return " · ".join(x for x in (code, name) if x)
+
+
+def absence(code: str | None) -> str:
+    """``Leave``, ``Training``, ``Sick``: a technician's absence kind."""
+    return ABSENCES.get(code or "", _readable(code))

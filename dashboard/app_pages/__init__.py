@@ -77,6 +77,12 @@ PAGES: dict[str, PageSpec] = {
         PageSpec("users", "Users", ":material/manage_accounts:", "users"),
         PageSpec("outbox", "Customer notices", ":material/outgoing_mail:", "outbox"),
         PageSpec("club", "Club card", ":material/loyalty:", "club"),
+        PageSpec(
+            "availability",
+            "Technician availability",
+            ":material/event_busy:",
+            "availability",
+        ),
     )
 }
 
@@ -85,6 +91,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.DISPATCHER: (
         "home",
         "board",
+        "availability",
         "deliveries",
         "orders",
         "tickets",
@@ -108,6 +115,7 @@ ROLE_PAGES: dict[Role, tuple[str, ...]] = {
     Role.ADMIN: (
         "home",
         "board",
+        "availability",
         "deliveries",
         "orders",
         "store",

@@ -15,6 +15,7 @@ An admin can clear it at once (``dispatch.access.admin.unlock``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -48,8 +49,13 @@ __all__ = [
 ]
 
 _HASHER = PasswordHasher()
-#: Verified when there is no usable hash, so unknown users cost what known ones do.
-_DUMMY_HASH = _HASHER.hash("tournee: no such user, same work")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when there is no usable hash, so unknown users cost what known ones do
+    (made on first use: a command that signs nobody in does not pay an argon2 hash)."""
+    return _HASHER.hash("tournee: no such user, same work")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +121,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """True if ``password`` matches ``stored``; a missing hash costs the same work."""
     try:
-        return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

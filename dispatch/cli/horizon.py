@@ -1,5 +1,5 @@
 """`tournee plan --from D --days N`: a horizon of days planned together, with overtime
-and the spread of hours; `tournee tech hours|absent`: technicians' availability."""
+and the spread of hours; `tournee tech hours|absent|present`: technicians' availability."""
 
 from __future__ import annotations
 
@@ -7,23 +7,18 @@ import argparse
 import json
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.audit import record
-from data.enums import Role
-from data.models import Technician, TechnicianAbsence
-from dispatch.access.roles import AccessDenied, check_role
+from dispatch.access.roles import AccessDenied
 from dispatch.cli.common import CommandError, cli_user, table, write
+from dispatch.planning import availability_edit
 from dispatch.planning import plans as planning
-from dispatch.planning.availability import parse_pattern
+from dispatch.planning.availability_edit import ABSENCE_KINDS
 from dispatch.planning.horizon import horizon_json, plan_horizon
-
-ABSENCE_KINDS = ("leave", "training", "sick")
 
 
 def plan_horizon_cli(args: argparse.Namespace) -> int:
@@ -102,94 +97,60 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--kind", choices=ABSENCE_KINDS, default="leave")
     a.add_argument("--note", default="")
     a.set_defaults(func=_absent)
-
-
-def _tech(s: Session, code: str) -> Technician:
-    t = s.scalar(select(Technician).where(Technician.code == code))
-    if t is None:
-        raise LookupError(f"no technician {code!r}")
-    return t
-
-
-def _dispatcher() -> str:
-    """The acting user's name once checked a dispatcher (availability is theirs to set)."""
-    who = cli_user()
-    try:
-        check_role(who, Role.DISPATCHER)
-    except AccessDenied as exc:
-        raise CommandError(str(exc)) from exc
-    return str(who.username)
+    a = acts.add_parser("present", help="remove the absences recorded over days")
+    a.add_argument("--technician", required=True)
+    a.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
+    a.add_argument(
+        "--to", dest="end", type=date.fromisoformat, help="last day (default: --from)"
+    )
+    a.set_defaults(func=_present)
 
 
 def _hours(args: argparse.Namespace) -> int:
-    actor = _dispatcher()
+    who = cli_user()
 
     def run(s: Session) -> str:
-        t = _tech(s, args.technician)
-        change: dict[str, object] = {}
-        if args.pattern is not None:
-            t.weekly_hours = parse_pattern(args.pattern) or None
-            change["weekly_hours"] = t.weekly_hours
-        for attr, value in (
-            ("max_hours_day", args.max_day),
-            ("max_hours_week", args.max_week),
-        ):
-            if value is not None:
-                if not 0 < value <= 24 * 7:
-                    raise ValueError(
-                        f"{attr.replace('_', ' ')}: {value} is not a number of hours"
-                    )
-                setattr(t, attr, value)
-                change[attr] = value
-        record(s, actor, "technician", t.code, "availability", **change)
-        return t.name
+        return availability_edit.set_hours(
+            s,
+            who,
+            args.technician,
+            pattern=args.pattern,
+            max_day_h=args.max_day,
+            max_week_h=args.max_week,
+        )
 
-    name = write(run, (ValueError, LookupError))
+    name = write(run, (ValueError, AccessDenied))
     print(f"{name}: availability updated")
     return 0
 
 
 def _absent(args: argparse.Namespace) -> int:
-    actor = _dispatcher()
-    end = args.end or args.start
-    if end < args.start:
-        raise CommandError(f"--to {end} is before --from {args.start}")
+    who = cli_user()
 
     def run(s: Session) -> int:
-        t = _tech(s, args.technician)
-        n, day = 0, args.start
-        while day <= end:
-            row = s.scalar(
-                select(TechnicianAbsence).where(
-                    TechnicianAbsence.technician_id == t.id,
-                    TechnicianAbsence.on_date == day,
-                )
-            )
-            if row is None:
-                s.add(
-                    TechnicianAbsence(
-                        technician_id=t.id,
-                        on_date=day,
-                        kind=args.kind,
-                        reason=args.note,
-                    )
-                )
-            else:
-                row.kind, row.reason = args.kind, args.note
-            n += 1
-            day += timedelta(days=1)
-        record(
+        return availability_edit.add_absence(
             s,
-            actor,
-            "technician",
-            t.code,
-            "absent",
+            who,
+            args.technician,
+            args.start,
+            args.end,
             kind=args.kind,
-            start=args.start.isoformat(),
-            end=end.isoformat(),
+            note=args.note,
         )
-        return n
 
-    n = write(run, (ValueError, LookupError))
+    n = write(run, (ValueError, AccessDenied))
     print(f"{args.technician}: {n} day(s) of {args.kind} recorded")
+    return 0
+
+
+def _present(args: argparse.Namespace) -> int:
+    who = cli_user()
+
+    def run(s: Session) -> int:
+        return availability_edit.remove_absence(
+            s, who, args.technician, args.start, args.end
+        )
+
+    n = write(run, (ValueError, AccessDenied))
+    print(f"{args.technician}: {n} day(s) of absence removed")
     return 0
