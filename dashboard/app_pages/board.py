@@ -35,6 +35,11 @@ from dashboard.app_pages.board_parts.common import (
     _start,
     _vehicles,
 )
+from dashboard.app_pages.board_parts.horizon import (
+    HORIZON_CHOICES,
+    days_label,
+    horizon_section,
+)
 from dashboard.app_pages.board_parts.plan import (
     _diff,
     _map,
@@ -64,7 +69,7 @@ from dispatch.views import board
 # --- controls ---------------------------------------------------------------------------
 
 
-def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int]:
+def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int, int]:
     today = datetime.now(PARIS).date()
     if ctx.ui.key("day") not in st.session_state:
         st.session_state[ctx.ui.key("day")] = _default_day(database_url(), today, _me())
@@ -73,7 +78,13 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int]:
         st.session_state[ctx.ui.key("region")] = (
             user.region if user.region in choices else WHOLE_COUNTRY
         )
-    c1, c2, c3, c4 = st.columns([1.2, 2.2, 1.1, 1.5], vertical_alignment="bottom")
+    horizon = ctx.kind == "technicians"
+    if horizon:
+        c1, c2, c3, c5, c4 = st.columns(
+            [1.2, 2.0, 1.0, 1.0, 1.5], vertical_alignment="bottom"
+        )
+    else:
+        c1, c2, c3, c4 = st.columns([1.2, 2.2, 1.1, 1.5], vertical_alignment="bottom")
     day = c1.date_input("Day", key=ctx.ui.key("day"), format="YYYY-MM-DD")
     choice = c2.selectbox("Region", choices, key=ctx.ui.key("region"))
     region = None if choice == WHOLE_COUNTRY else choice
@@ -89,19 +100,37 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int]:
         step=5,
         value=DEFAULT_SECONDS["country" if region is None else "region"],
         key=ctx.ui.key("seconds"),
-        help="The solver stops at this limit (or when you cancel) with its best plan so far.",
+        help="The solver stops at this limit (or when you cancel) with its best plan so far. "
+        "A horizon gets this much per day.",
     )
+    days = 1
+    if horizon:
+        days = c5.selectbox(
+            "Horizon",
+            HORIZON_CHOICES,
+            format_func=days_label,
+            key=ctx.ui.key("horizon"),
+            help="Plan several days together: what a day cannot take goes to the next.",
+        )
     busy = ctx.ui.get("run_id", None) is not None
     if c4.button(
-        "Plan the day",
+        "Plan the day" if days == 1 else f"Plan {days_label(days)}",
         type="primary",
         icon=":material/route:",
         disabled=busy,
         key=ctx.ui.key("plan"),
         width="stretch",
     ):
-        _start(ctx, user, day, region, int(seconds), purpose="plan")
-    return day, region, int(seconds)
+        _start(
+            ctx,
+            user,
+            day,
+            region,
+            int(seconds) * days,
+            purpose="plan",
+            horizon_days=days,
+        )
+    return day, region, int(seconds), days
 
 
 # --- live progress ------------------------------------------------------------------------
@@ -278,10 +307,12 @@ def render() -> None:
 def render_board(ctx: Board, user: SignedIn) -> None:
     """The whole page for ``ctx`` (technicians here; couriers on the deliveries page)."""
     st.title(ctx.title)
-    day, region, seconds = _controls(ctx, user)
+    day, region, seconds, days = _controls(ctx, user)
     _progress(ctx)
     _last_run_message(ctx)
     replan_outcome()
+    if days > 1:
+        horizon_section(day, region, days)
     url = database_url()
     rows = _jobs(url, day, region, ctx.kind, _me())
     with session_scope() as s:

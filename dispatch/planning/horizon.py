@@ -10,6 +10,12 @@ overtime used is reported. Weekly hour limits shorten (or cancel) later shifts o
 technician who has worked their week. Days with a published plan are kept as
 published unless ``replan_published``; each planned day is saved as a draft plan,
 publishable day by day.
+
+:func:`solve_horizon` only reads and solves; :func:`save_horizon` writes the days'
+plans (the CLI does both in one transaction, a board's plan run solves outside any
+write transaction and saves in one short one). :func:`horizon_summary` is what a
+plan run keeps for the board: per day and region placed, unplaced and overtime,
+per technician hours against their limits.
 """
 
 from __future__ import annotations
@@ -27,14 +33,27 @@ from data.base import PARIS
 from data.enums import PlanKind, PlanStatus, Role
 from data.models import Plan, Technician
 from dispatch.access.roles import Principal, acting
-from dispatch.planning.availability import DEFAULT_MAX_WEEK_H, week_of
+from dispatch.planning.availability import (
+    DEFAULT_MAX_DAY_H,
+    DEFAULT_MAX_WEEK_H,
+    week_of,
+)
 from dispatch.planning.builder import DayProblem, technician_day
 from dispatch.planning.saved import latest_plan_id, load_plan, plan_json, save_plan
 from dispatch.planning.solving import solve_day
-from routing import Problem, Solution, TimeWindow
+from routing import CancelToken, Problem, ProgressCallback, Solution, TimeWindow
 
 DEFAULT_OVERTIME_MIN = 60
 MIN_SHIFT_H = 2.0  # a shift cut shorter than this by the weekly limit is not worked
+
+
+@dataclass(frozen=True, slots=True)
+class RegionDay:
+    """One region on one day of a horizon."""
+
+    placed: int
+    unplaced: int
+    overtime_minutes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +66,7 @@ class HorizonDay:
     overtime_minutes: dict[str, int]  # technician name -> minutes
     hours: dict[str, float]  # technician name -> hours worked
     spread_hours: dict[str, float]  # region -> max - min hours among its technicians
+    regions: dict[str, RegionDay] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +77,10 @@ class Horizon:
     spread_hours: dict[str, float] = field(default_factory=dict)
     week_hours: dict[str, float] = field(default_factory=dict)
     limits: dict[str, float] = field(default_factory=dict)  # technician -> weekly max
+    day_limits: dict[str, float] = field(
+        default_factory=dict
+    )  # technician -> daily max
+    regions: dict[str, str] = field(default_factory=dict)  # technician -> region
 
 
 def _without(dp: DayProblem, done: set[str]) -> DayProblem:
@@ -122,6 +146,41 @@ def _spread(dp: DayProblem, hours: dict[str, float]) -> dict[str, float]:
     return {r: round(max(h) - min(h), 2) for r, h in sorted(by_region.items()) if h}
 
 
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    """One day of a horizon solved but not saved (``dp``/``sol`` None: kept published)."""
+
+    summary: HorizonDay
+    dp: DayProblem | None = None
+    sol: Solution | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonDraft:
+    """A horizon solved and not yet saved: :func:`save_horizon` writes it."""
+
+    start: date
+    days: int
+    solved: tuple[_Solved, ...]
+    horizon: Horizon  # plan ids 0 for the days not saved yet
+
+
+def _regions(
+    dp: DayProblem,
+    placed: dict[str, int],  # vehicle ref -> visits
+    unplaced: list[str],  # job refs
+    overtime: dict[str, int],  # technician name -> minutes
+) -> dict[str, RegionDay]:
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for vid, meta in dp.vehicles.items():
+        out[meta.region][0] += placed.get(vid, 0)
+        out[meta.region][2] += overtime.get(meta.name, 0)
+    for ref in unplaced:
+        meta_j = dp.jobs.get(ref)
+        out[meta_j.region if meta_j else ""][1] += 1
+    return {r: RegionDay(*v) for r, v in sorted(out.items())}
+
+
 def plan_horizon(
     session: Session,
     start: date,
@@ -134,15 +193,44 @@ def plan_horizon(
     replan_published: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Horizon:
-    """Plan ``days`` days from ``start`` (a dispatcher); the caller owns the transaction."""
-    actor_name = acting(actor, Role.DISPATCHER)
+    """Plan ``days`` days from ``start`` and save them (a dispatcher: ``AccessDenied``
+    otherwise, before anything is read); the caller owns the transaction."""
+    name = acting(actor, Role.DISPATCHER)
+    draft = solve_horizon(
+        session,
+        start,
+        days,
+        seconds=seconds,
+        region=region,
+        overtime_minutes=overtime_minutes,
+        replan_published=replan_published,
+        progress=progress,
+    )
+    return save_horizon(session, draft, actor=name)
+
+
+def solve_horizon(
+    session: Session,
+    start: date,
+    days: int,
+    *,
+    seconds: float,
+    region: str | None = None,
+    overtime_minutes: int = DEFAULT_OVERTIME_MIN,
+    replan_published: bool = False,
+    progress: Callable[[str], None] | None = None,
+    solve_progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> HorizonDraft:
+    """Solve ``days`` days from ``start`` reading only (a plan run does this outside any
+    write transaction, then saves with :func:`save_horizon` in one short one)."""
     if days < 1:
         raise ValueError("a horizon has at least one day")
     per_day = max(1.0, seconds / days)
     techs = {t.id: t for t in session.scalars(select(Technician))}
     used: dict[tuple[int, date], float] = defaultdict(float)  # (tech id, week) -> hours
     placed_refs: set[str] = set()
-    out: list[HorizonDay] = []
+    out: list[_Solved] = []
     total_ot: dict[str, int] = defaultdict(int)
     spread: dict[str, float] = {}
     for k in range(days):
@@ -167,18 +255,23 @@ def plan_horizon(
             hours = {r.name: round(r.minutes / 60, 2) for r in view.routes if r.stops}
             for r in view.routes:
                 used[(r.vehicle_id, week_of(day))] += r.minutes / 60
-            out.append(
-                HorizonDay(
-                    day,
-                    published,
-                    True,
-                    sum(len(r.stops) for r in view.routes),
-                    len(view.unassigned),
+            kept = HorizonDay(
+                day,
+                published,
+                True,
+                sum(len(r.stops) for r in view.routes),
+                len(view.unassigned),
+                {},
+                hours,
+                _spread(dp, hours),
+                _regions(
+                    dp,
+                    {r.vehicle_ref: len(r.stops) for r in view.routes if r.stops},
+                    [u.job_ref for u in view.unassigned],
                     {},
-                    hours,
-                    _spread(dp, hours),
-                )
+                ),
             )
+            out.append(_Solved(kept))
             continue
 
         def end_of(
@@ -200,25 +293,24 @@ def plan_horizon(
             return min(shift.end_s + extra_s, shift.start_s + int(left_h * 3600))
 
         base = _with_shifts(dp, end_of)
-        sol = solve_day(base, per_day)
+        sol = solve_day(base, per_day, progress=solve_progress, cancel=cancel)
         chosen, nominal_ends = (
             base,
             {v.id: v.shift.end_s for v in base.problem.vehicles},
         )
-        if overtime_minutes > 0 and _due_by(base, sol, day):
+        if (
+            overtime_minutes > 0
+            and _due_by(base, sol, day)
+            and not (cancel and cancel.is_cancelled())
+        ):
             extended = _with_shifts(
                 dp, lambda vid, sh: end_of(vid, sh, overtime_minutes * 60)
             )
-            sol_ot = solve_day(extended, per_day)
+            sol_ot = solve_day(
+                extended, per_day, progress=solve_progress, cancel=cancel
+            )
             if len(sol_ot.unassigned) < len(sol.unassigned):
                 chosen, sol = extended, sol_ot
-        plan_id = save_plan(
-            session,
-            chosen,
-            sol,
-            actor=actor_name,
-            params={"horizon": {"from": start.isoformat(), "days": days, "day": k + 1}},
-        )
         ot: dict[str, int] = {}
         for route in sol.routes:
             over = route.end_s - nominal_ends.get(route.vehicle_id, route.end_s)
@@ -235,22 +327,28 @@ def plan_horizon(
         day_spread = _spread(chosen, hours)
         for reg, h in day_spread.items():
             spread[reg] = max(spread.get(reg, 0.0), h)
-        out.append(
-            HorizonDay(
-                day,
-                plan_id,
-                False,
-                sum(len(r.stops) for r in sol.routes),
-                len(sol.unassigned),
+        summary = HorizonDay(
+            day,
+            0,
+            False,
+            sum(len(r.stops) for r in sol.routes),
+            len(sol.unassigned),
+            ot,
+            hours,
+            day_spread,
+            _regions(
+                chosen,
+                {r.vehicle_id: len(r.stops) for r in sol.routes if r.stops},
+                [u.job_id for u in sol.unassigned],
                 ot,
-                hours,
-                day_spread,
-            )
+            ),
         )
+        out.append(_Solved(summary, chosen, sol))
     week = week_of(start)
-    return Horizon(
+    active = [t for t in techs.values() if t.active]
+    horizon = Horizon(
         start=start,
-        days=tuple(out),
+        days=tuple(x.summary for x in out),
         overtime_minutes=dict(total_ot),
         spread_hours=spread,
         week_hours={
@@ -258,7 +356,91 @@ def plan_horizon(
             for (t, w), h in used.items()
             if w == week and t in techs
         },
-        limits={t.name: t.max_hours_week or DEFAULT_MAX_WEEK_H for t in techs.values()},
+        limits={t.name: t.max_hours_week or DEFAULT_MAX_WEEK_H for t in active},
+        day_limits={t.name: t.max_hours_day or DEFAULT_MAX_DAY_H for t in active},
+        regions={t.name: t.region for t in active},
+    )
+    return HorizonDraft(start, days, tuple(out), horizon)
+
+
+def save_horizon(session: Session, draft: HorizonDraft, *, actor: str) -> Horizon:
+    """Save each planned day of ``draft`` as a draft plan (kept days stay as they are)."""
+    days = []
+    for k, x in enumerate(draft.solved):
+        if x.dp is None or x.sol is None:
+            days.append(x.summary)
+            continue
+        plan_id = save_plan(
+            session,
+            x.dp,
+            x.sol,
+            actor=actor,
+            params={
+                "horizon": {
+                    "from": draft.start.isoformat(),
+                    "days": draft.days,
+                    "day": k + 1,
+                }
+            },
+        )
+        days.append(replace(x.summary, plan_id=plan_id))
+    return replace(draft.horizon, days=tuple(days))
+
+
+def horizon_summary(h: Horizon) -> dict[str, Any]:
+    """The horizon as plain JSON-able values (what a plan run keeps; see :func:`from_summary`)."""
+    return {
+        "from": h.start.isoformat(),
+        "days": [
+            {
+                "day": d.day.isoformat(),
+                "plan_id": d.plan_id,
+                "kept": d.kept,
+                "placed": d.placed,
+                "unplaced": d.unplaced,
+                "overtime_minutes": d.overtime_minutes,
+                "hours": d.hours,
+                "spread_hours": d.spread_hours,
+                "regions": {
+                    r: [v.placed, v.unplaced, v.overtime_minutes]
+                    for r, v in d.regions.items()
+                },
+            }
+            for d in h.days
+        ],
+        "overtime_minutes": h.overtime_minutes,
+        "spread_hours": h.spread_hours,
+        "week_hours": h.week_hours,
+        "limits": h.limits,
+        "day_limits": h.day_limits,
+        "technician_regions": h.regions,
+    }
+
+
+def from_summary(data: dict[str, Any]) -> Horizon:
+    """The :class:`Horizon` :func:`horizon_summary` wrote."""
+    return Horizon(
+        start=date.fromisoformat(data["from"]),
+        days=tuple(
+            HorizonDay(
+                date.fromisoformat(d["day"]),
+                int(d["plan_id"]),
+                bool(d["kept"]),
+                int(d["placed"]),
+                int(d["unplaced"]),
+                dict(d["overtime_minutes"]),
+                dict(d["hours"]),
+                dict(d["spread_hours"]),
+                {r: RegionDay(*v) for r, v in d.get("regions", {}).items()},
+            )
+            for d in data["days"]
+        ),
+        overtime_minutes=dict(data.get("overtime_minutes", {})),
+        spread_hours=dict(data.get("spread_hours", {})),
+        week_hours=dict(data.get("week_hours", {})),
+        limits=dict(data.get("limits", {})),
+        day_limits=dict(data.get("day_limits", {})),
+        regions=dict(data.get("technician_regions", {})),
     )
 
 

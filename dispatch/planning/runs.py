@@ -37,6 +37,7 @@ from data.enums import Role, RunStatus
 from data.errors import describe
 from data.models import PlanRun
 from dispatch.access.roles import Principal, acting
+from dispatch.planning import horizon
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
 from dispatch.planning.run_signals import (
@@ -50,6 +51,7 @@ from dispatch.planning.run_signals import (
 from routing import Progress
 
 FINAL = (RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED)
+MAX_HORIZON_DAYS = 14
 STALE_S = 45.0
 """A run silent for this long is dead: marked failed within a minute."""
 LOG_DIR = REPO_ROOT / "var" / "log"
@@ -125,16 +127,25 @@ def create_run(
     based_on: int | None = None,
     depot_id: int | None = None,
     replan: bool = False,
+    horizon_days: int = 1,
 ) -> int:
     """Record a queued run for a dispatcher (``AccessDenied`` otherwise); the worker
     that executes it records the plan under the name checked here."""
     name = acting(actor, Role.DISPATCHER)
-    params = {
+    params: dict[str, Any] = {
         "variant": (variant or Variant()).to_dict(),
         "based_on": based_on,
         "depot_id": depot_id,
         "replan": replan,
     }
+    if horizon_days > 1:
+        if kind != "technicians":
+            raise ValueError("a horizon plans technicians only")
+        if not 1 < horizon_days <= MAX_HORIZON_DAYS:
+            raise ValueError(
+                f"horizon: {horizon_days} days (at most {MAX_HORIZON_DAYS})"
+            )
+        params["horizon_days"] = horizon_days
     run = PlanRun(
         kind=kind,
         plan_date=day,
@@ -162,8 +173,14 @@ def start_plan(
     depot_id: int | None = None,
     replan: bool = False,
     url: str | None = None,
+    horizon_days: int = 1,
 ) -> int:
-    """Record a run and start its worker process; returns at once with the run id."""
+    """Record a run and start its worker process; returns at once with the run id.
+
+    ``horizon_days`` > 1: that many days from ``day`` planned together
+    (:mod:`dispatch.planning.horizon`), ``seconds`` for the whole horizon; the run's
+    ``params["horizon"]`` then holds the horizon's summary and ``plan_id`` its first day.
+    """
     acting(actor, Role.DISPATCHER)  # before the database is touched
     url = url or database_url()
     with sessions(url, writer=True).begin() as s:
@@ -178,6 +195,7 @@ def start_plan(
             based_on=based_on,
             depot_id=depot_id,
             replan=replan,
+            horizon_days=horizon_days,
         )
     env = {**os.environ, "DATABASE_URL": url}
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -345,6 +363,10 @@ def _execute(
     beat: Heartbeat,
     t0: float,
 ) -> int:
+    if int(params.get("horizon_days") or 1) > 1:
+        return _execute_horizon(
+            url, run_id, day, region, seconds, params, actor, echo, beat, t0
+        )
     variant = Variant.from_dict(params.get("variant"))
     with sessions(url)() as s:
         dp = planning.build_day(
@@ -392,6 +414,52 @@ def _execute(
             )
         )
     return plan_id
+
+
+def _execute_horizon(
+    url: str,
+    run_id: int,
+    day: date,
+    region: str | None,
+    seconds: float,
+    params: dict[str, Any],
+    actor: str,
+    echo: Callable[[Progress], None] | None,
+    beat: Heartbeat,
+    t0: float,
+) -> int:
+    """A horizon run: solved reading only, saved in one short write transaction."""
+    days = int(params["horizon_days"])
+    db_progress = DbProgress(url, run_id, echo, beat)
+
+    def report(p: Progress) -> None:  # on the whole horizon's clock (the day's counts)
+        db_progress(replace(p, elapsed_s=time.monotonic() - t0))
+
+    with sessions(url)() as s:
+        draft = horizon.solve_horizon(
+            s,
+            day,
+            days,
+            seconds=seconds,
+            region=region,
+            solve_progress=report,
+            cancel=DbCancel(url, run_id, beat),
+        )
+    if beat.lost:
+        raise RunFailed(f"lost the database during plan run {run_id}: {beat.lost}")
+    with sessions(url, writer=True).begin() as s:
+        h = horizon.save_horizon(s, draft, actor=actor)
+        run = s.get(PlanRun, run_id)
+        assert run is not None
+        cancelled = bool(run.cancel_requested)
+        run.params = {**params, "horizon": horizon.horizon_summary(h)}
+        run.status = (RunStatus.CANCELLED if cancelled else RunStatus.DONE).value
+        run.plan_id = h.days[0].plan_id
+        run.finished_at = run.heartbeat_at = utcnow()
+        run.elapsed_s = round(time.monotonic() - t0, 2)
+        run.jobs_placed = sum(d.placed for d in h.days)
+        run.jobs_total = sum(d.placed for d in h.days) + h.days[-1].unplaced
+    return h.days[0].plan_id
 
 
 def run_inline(

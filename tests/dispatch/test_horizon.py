@@ -137,3 +137,53 @@ def test_left_over_work_moves_to_the_next_day(
     left = {u["job"] for u in day1["unassigned"]}
     placed2 = {s["job"] for r in day2["routes"] for s in r["stops"]}
     assert left and left & placed2, "day 1's left-over visits are planned on day 2"
+
+
+def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> None:
+    """What the board starts: a run of two days, solved reading only, saved at the end;
+    the board's view reads it per day and region and per technician."""
+    from data.db import write_session
+    from data.models import Plan, PlanRun
+    from dispatch.access.roles import AccessDenied
+    from dispatch.planning.runs import create_run, execute
+    from dispatch.views.board_horizon import latest_horizon
+    from tests.builders import dispatcher, principal
+
+    with write_session(demo_url) as s:
+        with pytest.raises(ValueError, match="technicians only"):
+            create_run(
+                s,
+                kind="couriers",
+                day=DAY,
+                region=None,
+                seconds=2,
+                actor=dispatcher("dispatch"),
+                horizon_days=2,
+            )
+        run_id = create_run(
+            s,
+            kind="technicians",
+            day=DAY,
+            region=REGION,
+            seconds=4,
+            actor=dispatcher("dispatch"),
+            horizon_days=2,
+        )
+    first = execute(run_id, url=demo_url)
+    make = sessionmaker(bind=make_engine(demo_url))
+    with make() as s:
+        run = s.get(PlanRun, run_id)
+        assert run is not None and run.status == "done" and run.plan_id == first
+        ids = [d["plan_id"] for d in run.params["horizon"]["days"]]
+        plans = [s.get(Plan, i) for i in ids]
+        assert [p.plan_date for p in plans if p] == [DAY, DAY + timedelta(days=1)]
+        assert all(p and p.stats["violations"] == 0 for p in plans)
+        h = latest_horizon(s, DAY, REGION, actor=principal("dispatcher"))
+        assert h is not None and h.run_id == run_id
+        assert [r.region for r in h.rows] == [REGION, REGION]
+        assert sum(r.placed for r in h.rows) == run.jobs_placed > 0
+        assert h.technicians and all(t.region == REGION for t in h.technicians)
+        assert all(t.most_in_a_week_h <= t.week_limit_h for t in h.technicians)
+        assert latest_horizon(s, DAY, None, actor=principal("dispatcher")) is None
+        with pytest.raises(AccessDenied):
+            latest_horizon(s, DAY, REGION, actor=principal("store staff", 1))

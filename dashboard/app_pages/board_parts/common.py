@@ -134,6 +134,7 @@ def _start(
     variant: Variant | None = None,
     based_on: int | None = None,
     replan: bool = False,
+    horizon_days: int = 1,
 ) -> None:
     run_id = jobs.start_plan(
         kind=ctx.kind,
@@ -145,6 +146,7 @@ def _start(
         based_on=based_on,
         replan=replan,
         url=database_url(),
+        horizon_days=horizon_days,
     )
     ctx.ui.set("run_id", run_id)
     ctx.ui.set("run_purpose", purpose)
