@@ -38,7 +38,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 test: install browser lint
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --durations=25 $(PYTEST_ARGS)
 
 lock: install
 	$(PY) -m pip freeze --exclude-editable | grep -v '^tournee' > requirements.lock

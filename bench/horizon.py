@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from data.db import make_engine
+from dispatch.cli.common import CliUser
 from dispatch.planning.builder import technician_day
 from dispatch.planning.horizon import plan_horizon
 from dispatch.planning.saved import load_plan, save_plan
@@ -79,7 +80,12 @@ def main() -> int:
     with make() as s:
         t0 = time.monotonic()
         h = plan_horizon(
-            s, DAY, args.days, seconds=seconds, actor="bench", replan_published=True
+            s,
+            DAY,
+            args.days,
+            seconds=seconds,
+            actor=CliUser("bench"),
+            replan_published=True,
         )
         wall_h = time.monotonic() - t0
         placed, _, km, refs = _figures(s, [d.plan_id for d in h.days])

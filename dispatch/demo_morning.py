@@ -57,11 +57,15 @@ NEXT_DAY_WINDOWS = ((8, 10), (10, 12), (13, 15), (15, 17))
 
 @dataclass(frozen=True, slots=True)
 class _Reporter:
-    """The technician's phone sign-in (a ``Principal``)."""
+    """The technician's phone sign-in (a ``Principal``); the demo dispatcher too."""
 
     username: str
     role: str = "technician"
     store_id: int | None = None
+
+
+#: The demo dispatcher publishing the rounds (the services check the role).
+_DISPATCHER = _Reporter(DISPATCHER, role="dispatcher")
 
 
 @dataclass
@@ -157,7 +161,7 @@ def play_morning(session: Session, day: date, *, seconds: float = 1.0) -> Mornin
 def _publish(session: Session, dp: DayProblem, seconds: float) -> int:
     sol = planning.solve_day(dp, seconds)
     plan_id = planning.save_plan(session, dp, sol, actor=DISPATCHER, label="demo")
-    planning.publish(session, plan_id, actor=DISPATCHER)
+    planning.publish(session, plan_id, actor=_DISPATCHER)
     return plan_id
 
 

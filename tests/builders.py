@@ -573,7 +573,7 @@ def publish_round(
                 )
             )
     s.flush()
-    publish(s, plan.id, actor="test")
+    publish(s, plan.id, actor=dispatcher())
     return plan.id
 
 
@@ -600,6 +600,11 @@ class Actor:
         self.role = role
         self.store_id = store_id
         self.username = name or role.replace(" ", "_")
+
+
+def dispatcher(name: str = "test") -> Actor:
+    """A dispatcher named ``name`` (what the audit log records), for the checked services."""
+    return Actor("dispatcher", name=name)
 
 
 def make_technician(
@@ -705,7 +710,7 @@ def plan_inline(
         day=day,
         region=region,
         seconds=seconds,
-        actor="test",
+        actor=dispatcher(),
         variant=variant,
         depot_id=depot_id,
     )
@@ -721,7 +726,7 @@ def publish_solved_day(s: Session, day: date, seconds: float = 2.0) -> int:
     dp = planning.build_day(s, "technicians", day)
     sol = planning.solve_day(dp, seconds)
     plan_id = planning.save_plan(s, dp, sol, actor="test")
-    planning.publish(s, plan_id, actor="test")
+    planning.publish(s, plan_id, actor=dispatcher())
     s.flush()
     return plan_id
 

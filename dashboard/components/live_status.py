@@ -35,9 +35,11 @@ ICONS = {
 
 
 @st.cache_data(ttl=15, show_spinner=False, max_entries=8)
-def _board(url: str, plan_id: int, minute: str) -> live.LiveBoard:
-    with session_scope() as s:
-        return live.live_board(s, plan_id)
+def _board(
+    url: str, plan_id: int, minute: str, username: str, _me: Principal
+) -> live.LiveBoard:
+    with session_scope() as s:  # cached per user; the service checks ``_me``'s role
+        return live.live_board(s, plan_id, actor=_me)
 
 
 def _hhmm(at: datetime | None) -> str:
@@ -97,7 +99,7 @@ def live_section(day: date, region: str | None, user: Principal | None = None) -
     if plan_id is None:
         return
     minute = datetime.now(UTC).strftime("%Y%m%d%H%M")
-    board = _board(database_url(), plan_id, minute)
+    board = _board(database_url(), plan_id, minute, me.username, me)
     with st.expander(
         f"Live · {len(board.flagged)} round(s) will break a promised window"
         if board.flagged

@@ -43,22 +43,31 @@ class AccessDenied(PermissionError):
         self.what = what
 
 
+def _a_principal(user: object) -> None:
+    """A bare name (``"cli"``, ``"test"``) is no user: refused, so no caller skips a check."""
+    if isinstance(user, str) or not hasattr(user, "role"):
+        raise TypeError(
+            f"actor {user!r}: pass the acting user (a Principal), not a name"
+        )
+
+
 def check_role(user: Principal, *roles: str) -> None:
-    """Raise ``AccessDenied`` unless the user has one of ``roles`` (admin always may)."""
+    """Raise ``AccessDenied`` unless the user has one of ``roles`` (admin always may);
+    ``TypeError`` for a bare name instead of a user."""
+    _a_principal(user)
     if user.role != Role.ADMIN and user.role not in roles:
         allowed = " or ".join(str(r) for r in roles)
         raise AccessDenied(user.username, f"act as {allowed} (role is {user.role})")
 
 
-def acting(actor: Principal | str, *roles: str) -> str:
-    """The name the audit log records for ``actor``, once its role is checked.
+def acting(actor: Principal, *roles: str) -> str:
+    """Check ``actor`` has one of ``roles`` and answer the name the audit log records.
 
-    Pages and the CLI pass a principal, checked against ``roles``. A plain string is a
-    name an earlier, checked call recorded (a worker executing a queued plan run) or an
-    in-process script: it is recorded as given.
+    Only a principal passes: a plain name (``"cli"``, ``"test"``) is refused with
+    ``TypeError``, so no caller can skip the check by naming someone. What runs after a
+    checked call (a worker executing a queued plan run, a relay re-chosen inside an
+    order change) records the name that call checked.
     """
-    if isinstance(actor, str):
-        return actor
     check_role(actor, *roles)
     return actor.username
 
@@ -69,6 +78,7 @@ def check_store_access(user: Principal, store_id: int) -> None:
     Store staff see their own store only; store staff bound to no store see none.
     Dispatchers, managers and admins may see every store.
     """
+    _a_principal(user)
     if user.role == Role.STORE_STAFF and (
         user.store_id is None or user.store_id != store_id
     ):
@@ -84,6 +94,7 @@ def store_scope(user: Principal) -> int | None:
 
     Raises ``AccessDenied`` for store staff bound to no store.
     """
+    _a_principal(user)
     if user.role == Role.STORE_STAFF:
         if user.store_id is None:
             raise AccessDenied(user.username, "see any store (not bound to one)")

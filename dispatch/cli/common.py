@@ -51,10 +51,10 @@ def acting_username() -> str | None:
     return _act_as or (os.environ.get(ACT_AS_ENV) or "").strip() or None
 
 
-def cli_user() -> Any:
+def cli_user(as_name: str | None = None, flag: str = "--as") -> Any:
     """The principal commands act as: the ``--as`` user as the database has them
     (role, store; refused if unknown or inactive), else the OS user as operator."""
-    name = acting_username()
+    name = as_name or acting_username()
     if name is None:
         return CliUser(default_actor())
     from dispatch.access.sessions import load_principal
@@ -63,8 +63,29 @@ def cli_user() -> Any:
     with sessions()() as s:
         who = load_principal(s, name)
     if who is None:
-        raise CommandError(f"--as {name}: no such active user")
+        raise CommandError(f"{flag} {name}: no such active user")
     return who
+
+
+#: Help of the ``--actor`` option some commands kept for scripts.
+ACTOR_HELP = "the Tournée user to act as, like `tournee --as USER` (kept for scripts)"
+
+
+def command_user(args: Any) -> Any:
+    """:func:`cli_user` for a command that kept its older ``--actor NAME`` option.
+
+    ``--actor NAME`` no longer writes a free-text name in the audit log: it means
+    ``--as NAME`` (the user must exist and be active; the services check their role).
+    ``--actor`` naming the default actor itself (``cli:<os user>``, or the ``--as``
+    user) changes nothing; naming another user than ``--as`` is refused.
+    """
+    legacy = (getattr(args, "actor", None) or "").strip()
+    if not legacy or legacy.lower() == default_actor().lower():
+        return cli_user()
+    given = acting_username()
+    if given is not None and given.lower() != legacy.lower():
+        raise CommandError(f"--actor {legacy} and --as {given}: name one user")
+    return cli_user(legacy, "--actor")
 
 
 class CommandError(Exception):

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from data.db import migrate, retry_locked, sessions, write_session
-from dispatch.cli.common import CommandError, default_actor, table
+from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, table
 from dispatch.loyalty.customers import CustomerCard, find_customer
 from dispatch.loyalty.rules import DEFAULT_CONFIG
 from dispatch.loyalty.service import (
@@ -62,14 +62,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     a = acts.add_parser("refresh", help="recompute every member's cached tier")
     a.add_argument("--date", type=_day, default=None)
-    a.add_argument("--actor", default=default_actor())
+    a.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     a.set_defaults(func=_refresh)
 
     a = acts.add_parser("redeem", help="spend a member's points")
     a.add_argument("contact", metavar="PHONE_OR_EMAIL")
     a.add_argument("points", type=int)
     a.add_argument("--date", type=_day, default=None)
-    a.add_argument("--actor", default=default_actor())
+    a.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     a.set_defaults(func=_redeem)
 
 
@@ -189,12 +189,13 @@ def _write_csv(
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    who = command_user(args).username  # --as/--actor USER, else the OS operator
     migrate()
     day = _today(args.date)
 
     def attempt() -> RefreshCounts:
         with write_session() as s:
-            return refresh_tiers(s, day, actor=args.actor)
+            return refresh_tiers(s, day, actor=who)
 
     counts = retry_locked(attempt)
     per = ", ".join(f"{t.value} {n}" for t, n in counts.by_tier.items())
@@ -206,6 +207,7 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _redeem(args: argparse.Namespace) -> int:
+    who = command_user(args).username  # --as/--actor USER, else the OS operator
     migrate()
     day = _today(args.date)
 
@@ -217,7 +219,7 @@ def _redeem(args: argparse.Namespace) -> int:
                     f"{len(cards)} customers with {args.contact!r}; need exactly one"
                 )
             return cards[0], redeem(
-                s, cards[0].customer_id, args.points, day, actor=args.actor
+                s, cards[0].customer_id, args.points, day, actor=who
             )
 
     try:

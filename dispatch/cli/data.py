@@ -74,7 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--encoding", help="the file's encoding (default: UTF-8, else Windows-1252)"
     )
-    p.add_argument("--actor", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--actor", default=None, help=argparse.SUPPRESS)  # = --as USER
     p.set_defaults(func=_import)
 
 
@@ -112,10 +112,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from dispatch.cli.common import default_actor
+    from dispatch.access.roles import AccessDenied, check_role
+    from dispatch.cli.common import CommandError, command_user
     from dispatch.intake import registry
     from dispatch.intake.columns import markdown_table, text_table
     from dispatch.intake.pipeline import ImportRejected, run_import
+    from dispatch.views.data_io import ROLES as IMPORT_ROLES
 
     if args.columns:
         model = registry.get(args.kind).row_model
@@ -129,6 +131,11 @@ def _import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    who = command_user(args)  # --as USER (or --actor USER), else the OS operator
+    try:
+        check_role(who, *IMPORT_ROLES)  # the Data page's roles
+    except AccessDenied as exc:
+        raise CommandError(str(exc)) from exc
     migrate()
     t0 = time.perf_counter()
     with _progress(args.file) as tick:
@@ -136,7 +143,7 @@ def _import(args: argparse.Namespace) -> int:
             report = run_import(
                 args.kind,
                 args.file,
-                actor=args.actor or default_actor(),
+                actor=who.username,
                 update=args.update,
                 dry_run=args.dry_run,
                 ignore_unknown=args.ignore_unknown,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dispatch.access.roles import AccessDenied
-from dispatch.cli.common import CommandError, cli_user, default_actor, table, write
+from dispatch.cli.common import CommandError, cli_user, table, write
 from dispatch.planning import availability_edit
 from dispatch.planning import plans as planning
 from dispatch.planning.availability_edit import ABSENCE_KINDS
@@ -37,13 +37,15 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"  {line} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
 
+    actor = cli_user()  # --as USER: a dispatcher; else the OS operator
+
     def run(s: Session) -> dict[str, Any]:
         h = plan_horizon(
             s,
             args.start,
             args.days,
             seconds=seconds,
-            actor=default_actor(),
+            actor=actor,
             region=args.region,
             overtime_minutes=args.overtime,
             replan_published=args.replan_published,
@@ -52,7 +54,7 @@ def plan_horizon_cli(args: argparse.Namespace) -> int:
         )
         return horizon_json(s, h)
 
-    out = write(run, (ValueError, LookupError))
+    out = write(run, (ValueError, LookupError, AccessDenied))
     rows = [
         [
             d["date"],

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import loaner_pool
 from data.base import PARIS as PARIS
-from dispatch.cli.common import default_actor, read, table, write
+from dispatch.cli.common import ACTOR_HELP, command_user, read, table, write
 from dispatch.cli.stock import register_forecast
 from loaner_pool import queries
 
@@ -79,9 +79,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     register_forecast(acts)  # forecast, proposals, accept, refuse (dispatch.cli.stock)
 
     for parser in acts.choices.values():
-        parser.add_argument(
-            "--actor", default=default_actor(), help="recorded in the audit log"
-        )
+        parser.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
+
+
+def _who(args: argparse.Namespace) -> str:
+    """The name the audit log records: the ``--as``/``--actor`` user, else the operator."""
+    return str(command_user(args).username)
 
 
 def _write(fn: Callable[[Session], T]) -> T:
@@ -93,9 +96,8 @@ def _read(fn: Callable[[Session], T]) -> T:
 
 
 def _lend(args: argparse.Namespace) -> int:
-    loan = _write(
-        lambda s: loaner_pool.lend(s, args.ticket, args.site, actor=args.actor)
-    )
+    who = _who(args)
+    loan = _write(lambda s: loaner_pool.lend(s, args.ticket, args.site, actor=who))
     km = f", {loan.distance_km:.1f} km away" if loan.distance_km is not None else ""
     print(
         f"lent {loan.loaner_code} ({loan.model_family}) from site {loan.from_site_id}"
@@ -105,9 +107,10 @@ def _lend(args: argparse.Namespace) -> int:
 
 
 def _return(args: argparse.Namespace) -> int:
+    who = _who(args)
     loan = _write(
         lambda s: loaner_pool.return_loaner(
-            s, args.loaner, site_id=args.site, actor=args.actor
+            s, args.loaner, site_id=args.site, actor=who
         )
     )
     print(
@@ -118,28 +121,30 @@ def _return(args: argparse.Namespace) -> int:
 
 
 def _ready(args: argparse.Namespace) -> int:
-    v = _write(lambda s: loaner_pool.mark_ready(s, args.loaner, actor=args.actor))
+    who = _who(args)
+    v = _write(lambda s: loaner_pool.mark_ready(s, args.loaner, actor=who))
     print(f"{v.code} {v.state} at site {v.site_id}")
     return 0
 
 
 def _transfer(args: argparse.Namespace) -> int:
-    v = _write(
-        lambda s: loaner_pool.transfer(s, args.loaner, args.to_site, actor=args.actor)
-    )
+    who = _who(args)
+    v = _write(lambda s: loaner_pool.transfer(s, args.loaner, args.to_site, actor=who))
     print(f"{v.code} {v.state} to site {v.site_id}")
     return 0
 
 
 def _arrive(args: argparse.Namespace) -> int:
-    v = _write(lambda s: loaner_pool.arrive(s, args.loaner, actor=args.actor))
+    who = _who(args)
+    v = _write(lambda s: loaner_pool.arrive(s, args.loaner, actor=who))
     print(f"{v.code} {v.state} at site {v.site_id}")
     return 0
 
 
 def _swap(args: argparse.Namespace) -> int:
+    who = _who(args)
     ids = _write(
-        lambda s: loaner_pool.swap_jobs_for(s, args.ticket, args.date, actor=args.actor)
+        lambda s: loaner_pool.swap_jobs_for(s, args.ticket, args.date, actor=who)
     )
     print(f"ticket {args.ticket}: swap legs {', '.join(map(str, ids))} on {args.date}")
     return 0

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from data.base import PARIS, utcnow
 from data.db import migrate
 from data.models import Customer, Notice
-from dispatch.cli.common import CommandError, default_actor, read, table, write
+from dispatch.cli.common import (
+    ACTOR_HELP,
+    CommandError,
+    command_user,
+    read,
+    table,
+    write,
+)
 from dispatch.labels import when
 from dispatch.notices.kinds import Kind, Status
 from dispatch.notices.prefs import (
@@ -67,7 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.add_argument("--channel", choices=["email", "sms"])
     a.add_argument("--language", choices=["fr", "en"])
     a.add_argument("--club", choices=["yes", "no"], help="consent to club reminders")
-    a.add_argument("--actor", default=default_actor())
+    a.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     a.set_defaults(func=_prefs)
 
 
@@ -201,13 +208,15 @@ def _sms_reply(args: argparse.Namespace) -> int:
 
 
 def _prefs(args: argparse.Namespace) -> int:
+    who = command_user(args).username  # --as/--actor USER, else the OS operator
+
     def change(s: Session) -> str:
         cid = s.scalar(select(Customer.id).where(Customer.ref == args.customer))
         if cid is None:
             raise PreferenceError(f"no customer {args.customer!r}")
         p = set_preferences(
             s,
-            args.actor,
+            who,
             cid,
             at=utcnow(),
             mobile=args.mobile,

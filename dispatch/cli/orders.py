@@ -12,14 +12,15 @@ import argparse
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.db import migrate, sessions
 from data.models import Site
-from dispatch.cli.common import CommandError, default_actor, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, write
 from dispatch.deliveries import flows as deliveries
 from dispatch.deliveries import relays, store_bags
 from dispatch.deliveries.flows import PARIS, OrderChange, OrderState
@@ -29,6 +30,7 @@ REFUSALS = (
     deliveries.IllegalTransition,
     store_bags.WrongStore,
     relays.NoRelayCapacity,
+    AccessDenied,
     LookupError,
     ValueError,
 )
@@ -38,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "orders", help="store pick-up bags, delivery order states, relay points"
     )
-    p.add_argument("--actor", default=None, help="who acts (default: the shell user)")
+    p.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     a = acts.add_parser(
@@ -117,8 +119,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a.set_defaults(func=_relays)
 
 
-def _actor(args: argparse.Namespace) -> str:
-    return str(args.actor or default_actor())
+def _actor(args: argparse.Namespace) -> Any:
+    """The acting principal: ``tournee --as USER`` (or this group's ``--actor USER``),
+    else the OS operator; the delivery services check its role."""
+    return command_user(args)
 
 
 def _write(fn: Callable[[Session], T]) -> T:
@@ -153,13 +157,14 @@ def _print_change(c: OrderChange) -> None:
 
 
 def _bags(args: argparse.Namespace) -> int:
+    actor = _actor(args)
     migrate()
     with sessions()() as s:
         try:
             sid = _store_id(s, args.store)
             store = s.get_one(Site, sid)
-            bags = store_bags.bags_to_prepare(s, sid, args.date)
-        except LookupError as exc:
+            bags = store_bags.bags_to_prepare(s, sid, args.date, actor=actor)
+        except (LookupError, AccessDenied) as exc:
             raise CommandError(str(exc)) from exc
     print(
         f"{store.code} {store.name}, {args.date}: {len(bags)} bags, {sum(b.parcels for b in bags)} parcels"

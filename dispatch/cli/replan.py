@@ -16,13 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from data.base import PARIS
 from dispatch.access.roles import AccessDenied
-from dispatch.cli.common import (
-    CommandError,
-    act_as,
-    acting_username,
-    cli_user,
-    write,
-)
+from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, write
 from dispatch.planning.publish import publish
 from dispatch.planning.replan import (
     DEFAULT_SECONDS,
@@ -62,12 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--json", dest="json_path", default=None)
     p.add_argument("--publish", action="store_true", help="publish the re-plan")
-    p.add_argument(
-        "--actor",
-        default=None,
-        metavar="USER",
-        help="the Tournée user to act as, like `tournee --as USER`",
-    )
+    p.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     p.set_defaults(func=_replan)
 
 
@@ -89,12 +78,7 @@ def _late(text: str) -> tuple[str, int]:
 
 def _replan(args: argparse.Namespace) -> int:
     at = datetime.combine(args.date, args.at, tzinfo=PARIS)
-    given = acting_username()
-    if args.actor and given and given.lower() != args.actor.strip().lower():
-        raise CommandError(f"--actor {args.actor} and --as {given}: name one user")
-    if args.actor:
-        act_as(args.actor)
-    actor = cli_user()  # --as USER: checked as a dispatcher; else the OS operator
+    actor = command_user(args)  # --as USER: a dispatcher; else the OS operator
 
     def run(s: Session) -> tuple[ReplanResult, dict[str, Any]]:
         r = replan(

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from data.enums import Role
 from dispatch.access.roles import AccessDenied
-from dispatch.cli.common import default_actor, read, table, write
+from dispatch.cli.common import command_user, read, table, write
 from dispatch.stock import proposals as props
 from dispatch.stock.service import StockForecast, forecast_stock, to_json
 from loaner_pool.forecast.model import HORIZON_DAYS
@@ -30,15 +28,6 @@ REFUSALS: tuple[type[BaseException], ...] = (
     LookupError,
     ValueError,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CliUser:
-    """The dispatcher at the terminal, as a ``Principal``."""
-
-    username: str
-    role: str = Role.DISPATCHER.value
-    store_id: int | None = None
 
 
 def register_forecast(
@@ -79,8 +68,9 @@ def register_forecast(
     a.set_defaults(func=_decide, accept=False)
 
 
-def _user(args: argparse.Namespace) -> CliUser:
-    return CliUser(getattr(args, "actor", None) or default_actor())
+def _user(args: argparse.Namespace) -> Any:
+    """``tournee --as USER`` (or ``loaner --actor USER``), else the OS operator."""
+    return command_user(args)
 
 
 def _print(fc: StockForecast) -> None:

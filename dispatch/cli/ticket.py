@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import repairs
 from data.db import migrate, retry_locked, sessions, write_session
-from dispatch.cli.common import CommandError, default_actor, table
+from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, table
 from dispatch.cli.sla import add_at_risk
 from dispatch.workshop.flow import after_move
 from loaner_pool.errors import LoanerPoolError
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=[p.value for p in repairs.ResolutionPath],
         help="new resolution path when re-triaging",
     )
-    a.add_argument("--actor", default=default_actor())
+    a.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     a.set_defaults(func=_move)
 
     add_at_risk(acts)
@@ -62,14 +62,15 @@ def _state(text: str) -> repairs.TicketState:
 
 
 def _move(args: argparse.Namespace) -> int:
+    who = command_user(args).username  # --as/--actor USER, else the OS operator
     migrate()
 
     def attempt() -> tuple[repairs.TicketView, str]:
         with write_session() as s:
             v = repairs.transition(
-                s, args.id, args.state, actor=args.actor, why=args.why, path=args.path
+                s, args.id, args.state, actor=who, why=args.why, path=args.path
             )
-            then = after_move(s, v, actor=args.actor, now=datetime.now(UTC))
+            then = after_move(s, v, actor=who, now=datetime.now(UTC))
             return view(get_ticket(s, args.id)), then
 
     try:

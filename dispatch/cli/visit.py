@@ -1,27 +1,18 @@
 """`tournee visit status --ticket REF --set on_my_way|arrived|done|failed`: a field report
 from a script, the same state change as the technician's buttons (one transaction,
-audited). The CLI acts as a dispatcher: it may report on any technician's visit."""
+audited). The CLI acts as its user (``tournee --as USER``, or ``--actor USER``): a
+technician on their own round only; the OS operator (no ``--as``) on any visit."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from data.base import PARIS
-from data.enums import Role
-from dispatch.cli.common import default_actor, write
+from dispatch.access.roles import AccessDenied
+from dispatch.cli.common import ACTOR_HELP, command_user, write
 from dispatch.field.status import REFUSALS, VisitReport, set_status_by_ref
 from dispatch.field.visits import FailReason, VisitStatus
-
-
-@dataclass(frozen=True, slots=True)
-class CliActor:
-    """Who a command acts as: the OS user, with the dispatcher's rights."""
-
-    username: str
-    role: str = Role.DISPATCHER.value
-    store_id: int | None = None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         help="the visit's day (default: the ticket's visit day)",
     )
-    a.add_argument("--actor", default=default_actor())
+    a.add_argument("--actor", default=None, metavar="USER", help=ACTOR_HELP)
     a.set_defaults(func=_status)
 
 
@@ -71,7 +62,7 @@ def _local(text: str) -> datetime:
 
 
 def _status(args: argparse.Namespace) -> int:
-    actor = CliActor(args.actor)
+    actor = command_user(args)  # --as USER: their role; else the OS operator
     report: VisitReport = write(
         lambda s: set_status_by_ref(
             s,
@@ -84,7 +75,7 @@ def _status(args: argparse.Namespace) -> int:
             notes=args.notes,
             day=args.date,
         ),
-        refusals=(*REFUSALS, LookupError),
+        refusals=(*REFUSALS, LookupError, AccessDenied),
     )
     print(report.message)
     return 0

@@ -39,8 +39,9 @@ from sqlalchemy.orm import Session
 
 from data.audit import record
 from data.base import PARIS as PARIS
-from data.enums import DeliveryMode
+from data.enums import DeliveryMode, Role
 from data.models import Customer, DeliveryOrder, Site
+from dispatch.access.roles import AccessDenied, Principal, acting, store_scope
 from dispatch.deliveries.relays import keep_or_reassign
 from dispatch.deliveries.states import (
     DELIVERY_DAYS as DELIVERY_DAYS,
@@ -117,11 +118,11 @@ def transition(
     order_id: int | str,
     target: str,
     *,
-    actor: str,
+    actor: Principal,
     at: datetime | None = None,
     why: str = "",
 ) -> OrderChange:
-    """Move one order to ``target`` if its flow allows it; audit the change.
+    """Move one order to ``target`` if its flow allows it and ``actor`` may; audit it.
 
     Parameters
     ----------
@@ -129,6 +130,9 @@ def transition(
         Id or ref of the order.
     target
         An :class:`OrderState` value.
+    actor
+        The acting user: a dispatcher moves any order; store staff only mark their own
+        store's pick-up bags ready or collected (:data:`STORE_MOVES`).
     at
         When it happened (aware; default now). Its Paris date is "today" for
         guards (holding period) and re-planning.
@@ -137,14 +141,18 @@ def transition(
     ------
     IllegalTransition
         The flow has no such change from the current state, or its guard fails.
+    AccessDenied
+        ``actor`` may not make this change.
     LookupError
         No such order.
     """
+    name = acting(actor, Role.DISPATCHER, Role.STORE_STAFF)
     at = at or datetime.now(UTC)
     if at.tzinfo is None:
         raise ValueError(f"'at' must be timezone-aware, got {at!r}")
     target = str(target)  # a StrEnum member reads as its value in messages
     order = find_order(session, order_id)
+    _check_store_move(actor, order, target)
     source = order.status
     on = _local_day(at)
     mode_name = {
@@ -201,11 +209,11 @@ def transition(
     order.status = target_state.value
     if why:
         change["why"] = why
-    record(session, actor, "delivery_order", order.id, "status", **change)
+    record(session, name, "delivery_order", order.id, "status", **change)
     if notification is not None:
         record(
             session,
-            actor,
+            name,
             "delivery_order",
             order.id,
             "notify",
@@ -214,7 +222,7 @@ def transition(
             message=notification,
         )
     if order.ticket_id is not None:  # a repair leg: the ticket (and loan) move on
-        leg_moved(session, order, target_state.value, actor=actor, at=at)
+        leg_moved(session, order, target_state.value, actor=name, at=at)
     session.flush()
     return OrderChange(
         order.id,
@@ -227,6 +235,26 @@ def transition(
         order.holding_until,
         notification,
     )
+
+
+#: The changes store staff may make, on their own store's pick-up orders only.
+STORE_MOVES = frozenset({OrderState.READY.value, OrderState.COLLECTED.value})
+
+
+def _check_store_move(actor: Principal, order: DeliveryOrder, target: str) -> None:
+    own = store_scope(actor)  # None for dispatchers (and admins)
+    if own is None:
+        return
+    if (
+        order.mode != DeliveryMode.STORE_PICKUP.value
+        or order.destination_site_id != own
+        or target not in STORE_MOVES
+    ):
+        raise AccessDenied(
+            actor.username,
+            f"move order {order.ref} to {target!r} (store staff: their store's "
+            "pick-up bags, ready or collected)",
+        )
 
 
 def _apply(
@@ -308,21 +336,33 @@ def _channel(session: Session, order: DeliveryOrder) -> str:
 
 
 def load_on_van(
-    session: Session, order_id: int | str, *, actor: str, at: datetime | None = None
+    session: Session,
+    order_id: int | str,
+    *,
+    actor: Principal,
+    at: datetime | None = None,
 ) -> OrderChange:
     """new -> out for delivery (home and relay orders)."""
     return transition(session, order_id, S.OUT, actor=actor, at=at)
 
 
 def deliver(
-    session: Session, order_id: int | str, *, actor: str, at: datetime | None = None
+    session: Session,
+    order_id: int | str,
+    *,
+    actor: Principal,
+    at: datetime | None = None,
 ) -> OrderChange:
     """out for delivery -> delivered (home orders)."""
     return transition(session, order_id, S.DELIVERED, actor=actor, at=at)
 
 
 def drop_at_relay(
-    session: Session, order_id: int | str, *, actor: str, at: datetime | None = None
+    session: Session,
+    order_id: int | str,
+    *,
+    actor: Principal,
+    at: datetime | None = None,
 ) -> OrderChange:
     """out for delivery -> dropped at relay; the holding period starts, the customer is notified."""
     return transition(session, order_id, S.DROPPED, actor=actor, at=at)
@@ -332,22 +372,26 @@ def fail_attempt(
     session: Session,
     order_id: int | str,
     *,
-    actor: str,
+    actor: Principal,
     at: datetime | None = None,
     why: str = "",
 ) -> OrderChange:
     """A failed delivery: attempts + 1, then re-planned on the next delivery day (back to ``new``)
-    or, after :data:`MAX_ATTEMPTS`, returned to stock. Returns the final change."""
+    or, after :data:`MAX_ATTEMPTS`, returned to stock. Returns the final change.
+    A dispatcher's call (``AccessDenied`` otherwise)."""
+    acting(actor, Role.DISPATCHER)
     first = transition(session, order_id, S.FAILED, actor=actor, at=at, why=why)
     target = S.NEW if first.attempts < MAX_ATTEMPTS else S.RETURNED_TO_STOCK
     return transition(session, first.order_id, target, actor=actor, at=at)
 
 
 def expire_uncollected(
-    session: Session, today: date, *, actor: str, at: datetime | None = None
+    session: Session, today: date, *, actor: Principal, at: datetime | None = None
 ) -> list[OrderChange]:
     """Orders waiting past their holding date go back: ready -> returned to stock (stores),
-    dropped at relay -> returned (relays). Run once a day."""
+    dropped at relay -> returned (relays). Run once a day, by a dispatcher (or the CLI's
+    operator)."""
+    acting(actor, Role.DISPATCHER)
     at = at or datetime.combine(
         today, datetime.min.time().replace(hour=20), tzinfo=PARIS
     )
@@ -376,11 +420,13 @@ def expire_uncollected(
 
 
 def load_plan_orders(
-    session: Session, plan_id: int, *, actor: str, at: datetime | None = None
+    session: Session, plan_id: int, *, actor: Principal, at: datetime | None = None
 ) -> list[OrderChange]:
     """The vans leave: every ``new`` order on a route of courier plan ``plan_id`` goes
     out for delivery (store pick-up orders keep their own flow: the store prepares them),
-    and the loaners of its transfer legs go in transit (:mod:`dispatch.stock.legs`)."""
+    and the loaners of its transfer legs go in transit (:mod:`dispatch.stock.legs`).
+    A dispatcher's call (``AccessDenied`` otherwise)."""
+    name = acting(actor, Role.DISPATCHER)
     from data.models import PlanRoute, PlanStop
 
     ids = session.scalars(
@@ -389,7 +435,7 @@ def load_plan_orders(
         .where(PlanRoute.plan_id == plan_id, PlanStop.delivery_id.is_not(None))
         .distinct()
     ).all()
-    carry_plan_transfers(session, plan_id, actor=actor)  # loaner transfers leave too
+    carry_plan_transfers(session, plan_id, actor=name)  # loaner transfers leave too
     out = []
     for oid in sorted(i for i in ids if i is not None):
         order = session.get_one(DeliveryOrder, oid)

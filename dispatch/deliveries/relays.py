@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.audit import record
-from data.enums import DeliveryMode, SiteKind
+from data.enums import DeliveryMode, Role, SiteKind
 from data.gazetteer import distance_km as distance_km
 from data.models import Customer, DeliveryOrder, Site
+from dispatch.access.roles import Principal, acting
 
 MAX_CANDIDATES = 10
 COUNTED = ("new", "out for delivery", "dropped at relay", "collected", "failed attempt")
@@ -111,7 +112,11 @@ def _relays(session: Session) -> list[Site]:
 
 
 def assign_relay(
-    session: Session, order_id: int, *, actor: str, max_candidates: int = MAX_CANDIDATES
+    session: Session,
+    order_id: int,
+    *,
+    actor: Principal,
+    max_candidates: int = MAX_CANDIDATES,
 ) -> RelayChoice:
     """Give a relay-point order the nearest relay with room on its drop day (audited).
 
@@ -121,7 +126,17 @@ def assign_relay(
         Every one of the nearest ``max_candidates`` relays is full that day.
     ValueError
         The order is not a relay-point order.
+    AccessDenied
+        ``actor`` is not a dispatcher.
     """
+    name = acting(actor, Role.DISPATCHER)
+    return _assign_relay(session, order_id, name, max_candidates)
+
+
+def _assign_relay(
+    session: Session, order_id: int, actor: str, max_candidates: int = MAX_CANDIDATES
+) -> RelayChoice:
+    """:func:`assign_relay` once the caller is checked; ``actor`` is the name recorded."""
     order = session.get(DeliveryOrder, order_id)
     if order is None:
         raise LookupError(f"delivery order {order_id} does not exist")
@@ -190,12 +205,14 @@ def assign_relay(
 
 
 def assign_relays(
-    session: Session, day: date, *, actor: str
+    session: Session, day: date, *, actor: Principal
 ) -> tuple[list[RelayChoice], list[str]]:
     """Assign every relay-point order of ``day`` still without a relay, oldest first.
 
     Returns the choices and, for orders that found no room, the refusal messages.
+    A dispatcher's call (``AccessDenied`` otherwise).
     """
+    name = acting(actor, Role.DISPATCHER)
     q = (
         select(DeliveryOrder.id)
         .where(
@@ -209,7 +226,7 @@ def assign_relays(
     done, refused = [], []
     for oid in session.scalars(q).all():
         try:
-            done.append(assign_relay(session, oid, actor=actor))
+            done.append(_assign_relay(session, oid, name))
         except NoRelayCapacity as exc:
             refused.append(str(exc))
     return done, refused
@@ -234,7 +251,7 @@ def keep_or_reassign(session: Session, order: DeliveryOrder) -> str | None:
     order.destination_site_id = None
     session.flush()
     try:
-        choice = assign_relay(session, order.id, actor="re-plan")
+        choice = _assign_relay(session, order.id, "re-plan")  # inside a checked change
     except NoRelayCapacity:
         return (
             f"{relay.code if relay else '-'} -> none (no relay with room: assign later)"
@@ -293,7 +310,7 @@ def admit_relay_order(
     order.destination_site_id = None
     session.flush()
     try:
-        return assign_relay(session, order.id, actor=actor)
+        return _assign_relay(session, order.id, actor)
     except NoRelayCapacity as exc:
         where = f"relay {asked.code} is full and " if asked is not None else ""
         raise NoRelayCapacity(f"{where}{exc}") from None

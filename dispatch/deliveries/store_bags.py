@@ -1,9 +1,9 @@
 """Store pick-up bags: what a store prepares for a day, marking bags ready and collected.
 
-Store staff are bound to their store: every function that reads or changes a
-store's bags takes the acting user's ``store_id`` and refuses another store's
-order with :class:`WrongStore` (dispatchers act through
-:func:`dispatch.deliveries.flows.transition` instead). The preparation sheet exists as
+Store staff are bound to their store: every function that changes a store's bags
+takes the acting user and the store's id, refuses a user of another store
+(``AccessDenied``) and another store's order (:class:`WrongStore`); dispatchers may
+act for any store (or through :func:`dispatch.deliveries.flows.transition`). The preparation sheet exists as
 CSV text and as a print-friendly HTML page; every customer-typed value in the
 page goes through ``html.escape``.
 """
@@ -20,8 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
-from data.enums import DeliveryMode
+from data.enums import DeliveryMode, Role
 from data.models import Customer, DeliveryOrder, LoyaltyAccount, Site
+from dispatch.access.roles import Principal, check_role, check_store_access
 from dispatch.deliveries import flows as deliveries
 from dispatch.deliveries.flows import OrderChange, OrderState
 from dispatch.priority import score as prio
@@ -79,10 +80,13 @@ def _store(session: Session, store_id: int) -> Site:
     return site
 
 
-def bags_to_prepare(session: Session, store_id: int, day: date) -> list[Bag]:
+def bags_to_prepare(
+    session: Session, store_id: int, day: date, *, actor: Principal
+) -> list[Bag]:
     """Bags the store prepares for ``day``: its pick-up orders still "to prepare" that are
     promised that day or earlier, ordered by collection time, then priority (highest
-    first), then ref."""
+    first), then ref. For the store's own staff or a dispatcher (``AccessDenied``)."""
+    _check_user(actor, store_id)
     store = _store(session, store_id)
     now = planning_now(day)
     q = (
@@ -131,6 +135,11 @@ def bags_to_prepare(session: Session, store_id: int, day: date) -> list[Bag]:
     return bags
 
 
+def _check_user(actor: Principal, store_id: int) -> None:
+    check_role(actor, Role.STORE_STAFF, Role.DISPATCHER)
+    check_store_access(actor, store_id)
+
+
 def _check(session: Session, order_id: int | str, store_id: int) -> DeliveryOrder:
     order = deliveries.find_order(session, order_id)
     if order.mode != DeliveryMode.STORE_PICKUP.value:
@@ -156,13 +165,15 @@ def mark_ready(
     order_id: int | str,
     *,
     store_id: int,
-    actor: str,
+    actor: Principal,
     at: datetime | None = None,
 ) -> OrderChange:
     """The bag is prepared: to prepare -> ready; the customer is notified (audit log + message).
 
-    Raises ``WrongStore`` for another store's order and ``IllegalTransition`` if not "to prepare".
+    Raises ``AccessDenied`` for a user of another store (or role), ``WrongStore`` for
+    another store's order and ``IllegalTransition`` if not "to prepare".
     """
+    _check_user(actor, store_id)
     _check(session, order_id, store_id)
     return deliveries.transition(
         session, order_id, OrderState.READY, actor=actor, at=at
@@ -174,10 +185,12 @@ def mark_collected(
     order_id: int | str,
     *,
     store_id: int,
-    actor: str,
+    actor: Principal,
     at: datetime | None = None,
 ) -> OrderChange:
-    """The customer took the bag: ready -> collected (``WrongStore`` / ``IllegalTransition``)."""
+    """The customer took the bag: ready -> collected (``AccessDenied`` / ``WrongStore`` /
+    ``IllegalTransition``)."""
+    _check_user(actor, store_id)
     _check(session, order_id, store_id)
     return deliveries.transition(
         session, order_id, OrderState.COLLECTED, actor=actor, at=at

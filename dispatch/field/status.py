@@ -82,6 +82,7 @@ def set_status_by_ref(
     day: date | None = None,
 ) -> VisitReport:
     """:func:`set_status` for a ticket reference (``R100012``), as the CLI types it."""
+    check_role(actor, Role.TECHNICIAN, Role.DISPATCHER)  # before saying what exists
     tid = session.scalar(select(RepairTicket.id).where(RepairTicket.ref == ref.strip()))
     if tid is None:
         raise VisitRefused(f"ticket {ref!r} does not exist")

@@ -86,9 +86,7 @@ class AvailabilityView:
     absences: tuple[Absence, ...]  # from today on, by day
 
 
-def technician_options(
-    session: Session, actor: Principal | str
-) -> list[TechnicianOption]:
+def technician_options(session: Session, actor: Principal) -> list[TechnicianOption]:
     """Active technicians by name (then region), for a picker."""
     acting(actor, Role.DISPATCHER)
     rows = session.scalars(
@@ -137,7 +135,7 @@ def pattern_text(week: dict[int, tuple[str, str] | None]) -> str:
 
 
 def availability_of(
-    session: Session, actor: Principal | str, code: str, today: date
+    session: Session, actor: Principal, code: str, today: date
 ) -> AvailabilityView:
     """The technician's week, limits and absences from ``today`` on."""
     acting(actor, Role.DISPATCHER)
@@ -186,7 +184,7 @@ def _hours_value(field: str, value: float | None, top: float) -> float | None:
 
 def set_hours(
     session: Session,
-    actor: Principal | str,
+    actor: Principal,
     code: str,
     *,
     pattern: str | None = None,
@@ -225,7 +223,7 @@ def set_hours(
 
 def add_absence(
     session: Session,
-    actor: Principal | str,
+    actor: Principal,
     code: str,
     start: date,
     end: date | None = None,
@@ -291,7 +289,7 @@ def add_absence(
 
 def remove_absence(
     session: Session,
-    actor: Principal | str,
+    actor: Principal,
     code: str,
     start: date,
     end: date | None = None,

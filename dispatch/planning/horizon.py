@@ -30,8 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
-from data.enums import PlanKind, PlanStatus
+from data.enums import PlanKind, PlanStatus, Role
 from data.models import Plan, Technician
+from dispatch.access.roles import Principal, acting
 from dispatch.planning.availability import (
     DEFAULT_MAX_DAY_H,
     DEFAULT_MAX_WEEK_H,
@@ -186,14 +187,16 @@ def plan_horizon(
     days: int,
     *,
     seconds: float,
-    actor: str,
+    actor: Principal,
     region: str | None = None,
     overtime_minutes: int = DEFAULT_OVERTIME_MIN,
     replan_published: bool = False,
     progress: Callable[[str], None] | None = None,
     balance_per_hour: float = 0.0,
 ) -> Horizon:
-    """Plan ``days`` days from ``start`` and save them; the caller owns the transaction."""
+    """Plan ``days`` days from ``start`` and save them (a dispatcher: ``AccessDenied``
+    otherwise, before anything is read); the caller owns the transaction."""
+    name = acting(actor, Role.DISPATCHER)
     draft = solve_horizon(
         session,
         start,
@@ -205,7 +208,7 @@ def plan_horizon(
         progress=progress,
         balance_per_hour=balance_per_hour,
     )
-    return save_horizon(session, draft, actor=actor)
+    return save_horizon(session, draft, actor=name)
 
 
 def solve_horizon(

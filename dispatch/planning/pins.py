@@ -111,11 +111,11 @@ def pin(
     courier_id: int | None = None,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
-    actor: Principal | str,
+    actor: Principal,
     kind: str = "technicians",
 ) -> None:
     """Pin a visit to a vehicle and/or a time, or refuse it (``PinRefused``) with the reason."""
-    actor = acting(actor, Role.DISPATCHER)
+    name = acting(actor, Role.DISPATCHER)
     if kind == "technicians":
         check_pin(
             session,
@@ -139,12 +139,12 @@ def pin(
             courier_id=courier_id,
             not_before=not_before,
             not_after=not_after,
-            created_by=actor,
+            created_by=name,
         )
     )
     record(
         session,
-        actor,
+        name,
         "pin",
         job_ref,
         "pin",
@@ -161,16 +161,16 @@ def unpin(
     day: date,
     job_ref: str,
     *,
-    actor: Principal | str,
+    actor: Principal,
     kind: str = "technicians",
 ) -> None:
-    actor = acting(actor, Role.DISPATCHER)
+    name = acting(actor, Role.DISPATCHER)
     session.execute(
         delete(PlanPin).where(
             PlanPin.plan_date == day, PlanPin.job_ref == job_ref, PlanPin.kind == kind
         )
     )
-    record(session, actor, "pin", job_ref, "unpin", day=day)
+    record(session, name, "pin", job_ref, "unpin", day=day)
 
 
 def pins(

@@ -27,15 +27,16 @@ from repairs.states import TicketState
 
 
 def publish(
-    session: Session, plan_id: int, *, actor: Principal | str, supersede: bool = False
+    session: Session, plan_id: int, *, actor: Principal, supersede: bool = False
 ) -> PlanView:
     """Make a draft the day's plan: its technicians' rounds are published, its visits scheduled.
 
     Another published plan of the day sharing a technician (or the region) is
     superseded only with ``supersede=True``; otherwise ``PublishConflict`` says
-    which (see ``dispatch.planning.rounds``). One transaction, the caller's.
+    which (see ``dispatch.planning.rounds``). One transaction, the caller's. ``actor``: the
+    acting user, a dispatcher (``AccessDenied`` otherwise).
     """
-    actor = acting(actor, Role.DISPATCHER)
+    name = acting(actor, Role.DISPATCHER)
     plan = session.get(Plan, plan_id, with_for_update=True)
     if plan is None:
         raise LookupError(f"plan {plan_id} does not exist")
@@ -47,7 +48,7 @@ def publish(
     plan.status, plan.published_at = PlanStatus.PUBLISHED.value, utcnow()
     view = load_plan(session, plan_id)
     if plan.kind == PlanKind.TECHNICIANS:
-        _schedule_tickets(session, view, actor)
+        _schedule_tickets(session, view, name)
     elif (
         plan.kind == PlanKind.COURIERS
     ):  # the vans are loaded: their orders go out for delivery
@@ -56,7 +57,7 @@ def publish(
         load_plan_orders(session, plan_id, actor=actor)
     record(
         session,
-        actor,
+        name,
         "plan",
         plan_id,
         "publish",

@@ -122,13 +122,16 @@ def create_run(
     day: date,
     region: str | None,
     seconds: float,
-    actor: str,
+    actor: Principal,
     variant: Variant | None = None,
     based_on: int | None = None,
     depot_id: int | None = None,
     replan: bool = False,
     horizon_days: int = 1,
 ) -> int:
+    """Record a queued run for a dispatcher (``AccessDenied`` otherwise); the worker
+    that executes it records the plan under the name checked here."""
+    name = acting(actor, Role.DISPATCHER)
     params: dict[str, Any] = {
         "variant": (variant or Variant()).to_dict(),
         "based_on": based_on,
@@ -150,7 +153,7 @@ def create_run(
         label=(variant.label if variant else ""),
         params=params,
         status="queued",
-        requested_by=actor,
+        requested_by=name,
         time_limit_s=seconds,
     )
     session.add(run)
@@ -164,7 +167,7 @@ def start_plan(
     day: date,
     region: str | None,
     seconds: float,
-    actor: Principal | str,
+    actor: Principal,
     variant: Variant | None = None,
     based_on: int | None = None,
     depot_id: int | None = None,
@@ -178,7 +181,7 @@ def start_plan(
     (:mod:`dispatch.planning.horizon`), ``seconds`` for the whole horizon; the run's
     ``params["horizon"]`` then holds the horizon's summary and ``plan_id`` its first day.
     """
-    actor = acting(actor, Role.DISPATCHER)
+    acting(actor, Role.DISPATCHER)  # before the database is touched
     url = url or database_url()
     with sessions(url, writer=True).begin() as s:
         run_id = create_run(
@@ -277,7 +280,7 @@ def recent_runs(
     return [_view(r, dead.get(r.id)) for r in rows]
 
 
-def cancel(session: Session, run_id: int, *, actor: Principal | str) -> None:
+def cancel(session: Session, run_id: int, *, actor: Principal) -> None:
     """Ask the worker to stop; it keeps and saves the best plan found so far."""
     acting(actor, Role.DISPATCHER)
     session.execute(
@@ -465,13 +468,13 @@ def run_inline(
     day: date,
     region: str | None,
     seconds: float,
-    actor: Principal | str,
+    actor: Principal,
     variant: Variant | None = None,
     depot_id: int | None = None,
     echo: Callable[[Progress], None] | None = None,
 ) -> int | None:
     """Record and execute a run in this process (the CLI and the tests)."""
-    actor = acting(actor, Role.DISPATCHER)
+    acting(actor, Role.DISPATCHER)
     with write_session() as s:
         run_id = create_run(
             s,

@@ -63,15 +63,30 @@ def _swap(
         windows, win = _window(day, back.o)
     parcels = out.o.parcels + back.o.parcels
     ref = f"W{out.o.id}"
+    cls = max(out.p.priority_class, back.p.priority_class)  # the swap rides as one
     load: tuple[Job, JobMeta] | None = None
     unload: tuple[Job, JobMeta] | None = None
     if out_hub.id != depot.id:
         load = _site_stop(
-            f"H{out.o.id}", day, out_hub, depot, out, "load at", demand=out.o.parcels
+            f"H{out.o.id}",
+            day,
+            out_hub,
+            depot,
+            out,
+            "load at",
+            demand=out.o.parcels,
+            priority_class=cls,
         )
     if in_hub.id != depot.id and load is None:
         unload = _site_stop(
-            f"H{back.o.id}", day, in_hub, depot, back, "unload at", pickup_of=ref
+            f"H{back.o.id}",
+            day,
+            in_hub,
+            depot,
+            back,
+            "unload at",
+            pickup_of=ref,
+            priority_class=cls,
         )
     demand = back.o.parcels + (0 if load else out.o.parcels)
     swap = Job(
@@ -81,6 +96,7 @@ def _swap(
         windows=windows,
         demand=demand,
         priority=out.weight + back.weight,
+        priority_class=cls,
         skills=_from(depot),
         pickup_of=load[0].id if load else None,
     )
@@ -95,6 +111,7 @@ def _swap(
         window=win,
         delivery_ids=(out.o.id, back.o.id),
         score=max(out.p.score, back.p.score),
+        priority_class=cls,
     )
     jobs: list[tuple[Job, JobMeta]] = []
     if load:

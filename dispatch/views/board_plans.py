@@ -101,7 +101,7 @@ def remove_from_day(
     day: date,
     job_ref: str,
     *,
-    actor: Principal | str,
+    actor: Principal,
     why: str = "removed from the day by the dispatcher",
 ) -> date:
     """Take a visit off ``day``: it is wanted on the next working day instead, back in
@@ -109,7 +109,7 @@ def remove_from_day(
 
     Raises LookupError for a job that is not a repair ticket of this database.
     """
-    actor = acting(actor, Role.DISPATCHER)
+    name = acting(actor, Role.DISPATCHER)
     if not job_ref.startswith("T") or not job_ref[1:].isdigit():
         raise LookupError(f"{job_ref!r} is not a repair visit")
     ticket = session.get(RepairTicket, int(job_ref[1:]))
@@ -118,7 +118,7 @@ def remove_from_day(
     new_day = next_working_day(day + timedelta(days=1))
     if ticket.status == TicketState.SCHEDULED:
         lifecycle.transition(
-            session, ticket.id, TicketState.TRIAGED, actor=actor, why=f"{why} ({day})"
+            session, ticket.id, TicketState.TRIAGED, actor=name, why=f"{why} ({day})"
         )
         ticket.technician_id = None
     ticket.visit_on = new_day
@@ -132,7 +132,7 @@ def remove_from_day(
     session.flush()
     record(
         session,
-        actor,
+        name,
         "ticket",
         ticket.id,
         "remove_from_day",

@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.base import PARIS
+from data.enums import Role
 from data.models import Customer, RepairTicket, Technician, Visit
+from dispatch.access.roles import Principal, check_role
 from dispatch.field.visits import VisitStatus
 from dispatch.planning import plans as planning
 from routing import HaversineTravel
@@ -109,9 +111,11 @@ def board_time(session: Session, day: date, now: datetime) -> datetime:
 
 
 def live_board(
-    session: Session, plan_id: int, *, now: datetime | None = None
+    session: Session, plan_id: int, *, actor: Principal, now: datetime | None = None
 ) -> LiveBoard:
-    """Every route of a technician plan, stop by stop, as it stands at ``now``."""
+    """Every route of a technician plan, stop by stop, as it stands at ``now``
+    (a dispatcher's board: ``AccessDenied`` for other roles)."""
+    check_role(actor, Role.DISPATCHER)
     view = planning.load_plan(session, plan_id)
     at = board_time(session, view.day, now or datetime.now(UTC))
     ids = [s.ticket_id for r in view.routes for s in r.stops if s.ticket_id]

@@ -204,10 +204,10 @@ def move(
             if target == OrderState.READY.value
             else store_bags.mark_collected
         )
-        return fn(session, o.id, store_id=own, actor=user.username)
+        return fn(session, o.id, store_id=own, actor=user)
     if target == OrderState.FAILED.value:
         return fail(session, user, o.id, why=why)
-    return flows.transition(session, o.id, target, actor=user.username, why=why)
+    return flows.transition(session, o.id, target, actor=user, why=why)
 
 
 def fail(session: Session, user: Principal, ref: str | int, *, why: str) -> OrderChange:
@@ -216,7 +216,7 @@ def fail(session: Session, user: Principal, ref: str | int, *, why: str) -> Orde
     o = _order(session, user, ref)
     if not why.strip():
         raise ValueError(f"order {o.ref}: say why the attempt failed")
-    return flows.fail_attempt(session, o.id, actor=user.username, why=why.strip())
+    return flows.fail_attempt(session, o.id, actor=user, why=why.strip())
 
 
 def assign_relays(
@@ -224,7 +224,7 @@ def assign_relays(
 ) -> tuple[list[relays.RelayChoice], list[str]]:
     """Relay-point orders of ``day`` without a relay get the nearest with room (dispatcher)."""
     check_role(user, Role.DISPATCHER)
-    return relays.assign_relays(session, day, actor=user.username)
+    return relays.assign_relays(session, day, actor=user)
 
 
 def courier_plans(
@@ -257,7 +257,7 @@ def load_plan(session: Session, user: Principal, plan_id: int) -> list[OrderChan
         raise LookupError(f"courier plan {plan_id} does not exist")
     if plan.status == "superseded":
         raise ValueError(f"plan {plan_id} is superseded: load the day's current plan")
-    return flows.load_plan_orders(session, plan_id, actor=user.username)
+    return flows.load_plan_orders(session, plan_id, actor=user)
 
 
 def relay_fill(session: Session, user: Principal, day: date) -> tuple[RelayFill, ...]:

@@ -145,7 +145,9 @@ def _store(session: Session, user: Principal, store_id: int) -> StoreRef:
 def store_day(session: Session, user: Principal, store_id: int, day: date) -> StoreDay:
     """Bags to prepare today (and late ones) and tomorrow, and bags waiting collection."""
     store = _store(session, user, store_id)
-    by_tomorrow = store_bags.bags_to_prepare(session, store_id, day + timedelta(days=1))
+    by_tomorrow = store_bags.bags_to_prepare(
+        session, store_id, day + timedelta(days=1), actor=user
+    )
     today = tuple(b for b in by_tomorrow if b.promised_on <= day)
     tomorrow = tuple(b for b in by_tomorrow if b.promised_on > day)
     pickup = (
@@ -196,7 +198,7 @@ def mark_bag_ready(
     _store(session, user, store_id)
     try:
         return store_bags.mark_ready(
-            session, order_id, store_id=store_id, actor=user.username, at=at
+            session, order_id, store_id=store_id, actor=user, at=at
         )
     except store_bags.WrongStore as exc:
         raise _own_words(exc) from exc
@@ -214,7 +216,7 @@ def mark_bag_collected(
     _store(session, user, store_id)
     try:
         return store_bags.mark_collected(
-            session, order_id, store_id=store_id, actor=user.username, at=at
+            session, order_id, store_id=store_id, actor=user, at=at
         )
     except store_bags.WrongStore as exc:
         raise _own_words(exc) from exc

@@ -65,10 +65,16 @@ def test_a_failed_plan_run_stores_type_and_message_only(db_url):
 
     from data.db import sessions
     from dispatch.planning import runs
+    from tests.builders import principal
 
     with sessions(db_url, writer=True).begin() as s:
         run_id = runs.create_run(
-            s, kind="bogus", day=date(2026, 11, 24), region=None, seconds=1, actor="t"
+            s,
+            kind="bogus",
+            day=date(2026, 11, 24),
+            region=None,
+            seconds=1,
+            actor=principal(),
         )
     with pytest.raises(Exception):  # noqa: B017 - whatever fails, its record is checked
         runs.execute(run_id, url=db_url)

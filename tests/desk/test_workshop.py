@@ -20,7 +20,7 @@ from dispatch.planning.couriers import courier_day
 from dispatch.views import desk, journey
 from dispatch.views import tickets as ticket_view
 from routing import SolveParams, solve, validate
-from tests.builders import Actor
+from tests.builders import Actor, dispatcher
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 AGENT = Actor("agent")
@@ -71,9 +71,9 @@ def test_workshop_journey_from_call_to_closed(demo_session) -> None:
     # each leg delivered moves the ticket on
     at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     for o in legs:
-        flows.load_on_van(s, o.id, actor="van", at=at)
+        flows.load_on_van(s, o.id, actor=dispatcher("van"), at=at)
     for o in legs:
-        flows.deliver(s, o.id, actor="van", at=at)
+        flows.deliver(s, o.id, actor=dispatcher("van"), at=at)
     s.refresh(t)
     assert t.status == "at workshop"
     ticket_view.move(s, DISPATCH, t.id, "repaired", why="pump replaced", now=at)
@@ -86,11 +86,11 @@ def test_workshop_journey_from_call_to_closed(demo_session) -> None:
     dp = courier_day(s, back[0].promised_on)
     assert any(set(m_.delivery_ids) == {o.id for o in back} for m_ in dp.jobs.values())
     for o in back:
-        flows.load_on_van(s, o.id, actor="van", at=at)
+        flows.load_on_van(s, o.id, actor=dispatcher("van"), at=at)
     s.refresh(t)
     assert t.status == "returning"
     for o in back:
-        flows.deliver(s, o.id, actor="van", at=at)
+        flows.deliver(s, o.id, actor=dispatcher("van"), at=at)
     s.refresh(t)
     assert t.status == "closed"
     s.refresh(loan)

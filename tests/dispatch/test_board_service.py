@@ -14,7 +14,7 @@ from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant
 from dispatch.views import board
-from tests.builders import job_row, principal
+from tests.builders import dispatcher, job_row, principal
 from tests.conftest import DEMO_DAY
 
 DISPATCHER = principal("dispatcher")
@@ -100,10 +100,10 @@ def test_remove_from_day_moves_the_visit_and_drops_its_pin(demo_url: str) -> Non
             ref,
             technician_id=None,
             not_before=datetime(2026, 11, 24, 9, tzinfo=PARIS),
-            actor="test",
+            actor=dispatcher("test"),
         )
     with sessions(demo_url, writer=True).begin() as s:
-        new_day = board.remove_from_day(s, DAY, ref, actor="test")
+        new_day = board.remove_from_day(s, DAY, ref, actor=dispatcher("test"))
     assert new_day == date(2026, 11, 25)
     with sessions(demo_url)() as s:
         assert ref not in {
@@ -124,9 +124,9 @@ def test_remove_from_day_moves_the_visit_and_drops_its_pin(demo_url: str) -> Non
 def test_remove_from_day_refuses_unknown_jobs(demo_session: Session) -> None:
     """Not a repair ticket reference, or no such ticket: LookupError."""
     with pytest.raises(LookupError):
-        board.remove_from_day(demo_session, DAY, "D12", actor="test")
+        board.remove_from_day(demo_session, DAY, "D12", actor=dispatcher("test"))
     with pytest.raises(LookupError):
-        board.remove_from_day(demo_session, DAY, "T999999999", actor="test")
+        board.remove_from_day(demo_session, DAY, "T999999999", actor=dispatcher("test"))
 
 
 def test_plan_views_for_the_board(
@@ -135,14 +135,14 @@ def test_plan_views_for_the_board(
     """Current plan ignores what-ifs; stop details, route sheet, timeline inputs, comparison."""
     monkeypatch.setenv("DATABASE_URL", demo_url)
     main_id = jobs.run_inline(
-        kind="technicians", day=DAY, region=None, seconds=2, actor="test"
+        kind="technicians", day=DAY, region=None, seconds=2, actor=dispatcher("test")
     )
     alt_id = jobs.run_inline(
         kind="technicians",
         day=DAY,
         region=None,
         seconds=2,
-        actor="test",
+        actor=dispatcher("test"),
         variant=Variant(label="One more", extra_technicians=1),
     )
     assert main_id and alt_id

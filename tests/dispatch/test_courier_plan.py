@@ -16,7 +16,7 @@ from data.models import Courier, DeliveryOrder, Site
 from dispatch.cli.main import main
 from dispatch.planning.builder import PARIS
 from dispatch.planning.left_out import left_out_orders
-from tests.builders import add_swap, plan_inline, rennes_member
+from tests.builders import add_swap, dispatcher, plan_inline, rennes_member
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -251,7 +251,7 @@ def test_loading_a_plan_sends_its_orders_out(
     view = plan_inline(demo_url, monkeypatch, "couriers", DAY, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     with write_session(demo_url) as s:
-        changes = load_plan_orders(s, view.id, actor="depot")
+        changes = load_plan_orders(s, view.id, actor=dispatcher("depot"))
     with sessions(demo_url)() as s:
         rows = {
             o.id: o
@@ -281,7 +281,7 @@ def test_publishing_a_courier_plan_sends_its_orders_out(
     view = plan_inline(demo_url, monkeypatch, "couriers", DAY, seconds=1.0)
     placed = {d for r in view.routes for st in r.stops for d in st.delivery_ids}
     with write_session(demo_url) as s:
-        publish(s, view.id, actor="dispatch")
+        publish(s, view.id, actor=dispatcher("dispatch"))
     with sessions(demo_url)() as s:
         states = {
             o.mode: o.status

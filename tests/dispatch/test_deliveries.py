@@ -12,6 +12,7 @@ from data.models import AuditLog, DeliveryOrder
 from dispatch.deliveries import flows as deliveries
 from dispatch.deliveries.flows import FLOWS, IllegalTransition, OrderState
 from dispatch.planning.builder import PARIS
+from tests.builders import dispatcher
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)  # a Tuesday
@@ -58,7 +59,9 @@ def test_illegal_change_refused_naming_order_and_states(demo_session: Session) -
     """new -> delivered skips the van: refused, nothing written, message names all three."""
     o = _first(demo_session, "home", "new")
     with pytest.raises(IllegalTransition) as err:
-        deliveries.transition(demo_session, o.id, "delivered", actor="t", at=AT)
+        deliveries.transition(
+            demo_session, o.id, "delivered", actor=dispatcher("t"), at=AT
+        )
     msg = str(err.value)
     assert (
         o.ref in msg
@@ -74,14 +77,16 @@ def test_unknown_state_refused(demo_session: Session) -> None:
     """A typo is refused with the list of known states."""
     o = _first(demo_session, "home", "new")
     with pytest.raises(IllegalTransition, match="not an order state"):
-        deliveries.transition(demo_session, o.ref, "deliverd", actor="t", at=AT)
+        deliveries.transition(
+            demo_session, o.ref, "deliverd", actor=dispatcher("t"), at=AT
+        )
 
 
 def test_home_flow_is_audited_in_the_callers_transaction(demo_session: Session) -> None:
     """new -> out -> delivered: each change one audit row; a rollback removes both change and audit."""
     o = _first(demo_session, "home", "new")
-    deliveries.load_on_van(demo_session, o.id, actor="driver", at=AT)
-    c = deliveries.deliver(demo_session, o.id, actor="driver", at=AT)
+    deliveries.load_on_van(demo_session, o.id, actor=dispatcher("driver"), at=AT)
+    c = deliveries.deliver(demo_session, o.id, actor=dispatcher("driver"), at=AT)
     assert (c.source, c.target) == ("out for delivery", "delivered")
     assert o.delivered_at is not None
     rows = _audit(demo_session, o.id)
@@ -99,8 +104,10 @@ def test_failed_attempt_is_replanned_next_day(demo_session: Session) -> None:
     """A failed attempt: attempts + 1, promised the next day, same window hours, back to new."""
     o = _first(demo_session, "home", "new")
     ws, we = o.window_start, o.window_end
-    deliveries.load_on_van(demo_session, o.id, actor="t", at=AT)
-    c = deliveries.fail_attempt(demo_session, o.id, actor="t", at=AT, why="nobody home")
+    deliveries.load_on_van(demo_session, o.id, actor=dispatcher("t"), at=AT)
+    c = deliveries.fail_attempt(
+        demo_session, o.id, actor=dispatcher("t"), at=AT, why="nobody home"
+    )
     assert c.target == "new" and c.attempts == 1
     assert o.promised_on == DAY + timedelta(days=1) and o.attempts == 1
     if ws is not None and we is not None:
@@ -123,8 +130,8 @@ def test_third_failed_attempt_returns_to_stock(demo_session: Session) -> None:
     """After MAX_ATTEMPTS failures the order goes back to stock instead of another day."""
     o = _first(demo_session, "home", "new")
     for _ in range(deliveries.MAX_ATTEMPTS):
-        deliveries.load_on_van(demo_session, o.id, actor="t", at=AT)
-        c = deliveries.fail_attempt(demo_session, o.id, actor="t", at=AT)
+        deliveries.load_on_van(demo_session, o.id, actor=dispatcher("t"), at=AT)
+        c = deliveries.fail_attempt(demo_session, o.id, actor=dispatcher("t"), at=AT)
     assert c.target == "returned to stock" and o.attempts == deliveries.MAX_ATTEMPTS
 
 
@@ -133,20 +140,26 @@ def test_store_ready_notifies_then_uncollected_returns_to_stock(
 ) -> None:
     """ready records a notification; before the holding date the return is refused, after it allowed."""
     o = _first(demo_session, "store pick-up", "to prepare")
-    c = deliveries.transition(demo_session, o.id, "ready", actor="store1", at=AT)
+    c = deliveries.transition(
+        demo_session, o.id, "ready", actor=dispatcher("store1"), at=AT
+    )
     assert c.notification and o.ref in c.notification
     assert o.holding_until is not None and o.holding_until > DAY
     notes = [r for r in _audit(demo_session, o.id) if r.action == "notify"]
     assert len(notes) == 1 and notes[0].change["message"] == c.notification
     with pytest.raises(IllegalTransition, match="held until"):
-        deliveries.transition(demo_session, o.id, "returned to stock", actor="t", at=AT)
+        deliveries.transition(
+            demo_session, o.id, "returned to stock", actor=dispatcher("t"), at=AT
+        )
     on_the_day = deliveries.expire_uncollected(
-        demo_session, o.holding_until, actor="night"
+        demo_session, o.holding_until, actor=dispatcher("night")
     )
     # (the demo's older waiting bags may expire then; this one is still held that day)
     assert [x for x in on_the_day if x.order_id == o.id] == []
     later = o.holding_until + timedelta(days=1)
-    changes = deliveries.expire_uncollected(demo_session, later, actor="night")
+    changes = deliveries.expire_uncollected(
+        demo_session, later, actor=dispatcher("night")
+    )
     assert [(x.ref, x.target) for x in changes if x.order_id == o.id] == [
         (o.ref, "returned to stock")
     ]
@@ -161,15 +174,19 @@ def test_relay_flow_drop_collect_and_return(demo_session: Session) -> None:
         .limit(2)
     )
     for o in (a, b):
-        deliveries.load_on_van(demo_session, o.id, actor="t", at=AT)
-        c = deliveries.drop_at_relay(demo_session, o.id, actor="t", at=AT)
+        deliveries.load_on_van(demo_session, o.id, actor=dispatcher("t"), at=AT)
+        c = deliveries.drop_at_relay(demo_session, o.id, actor=dispatcher("t"), at=AT)
         assert c.notification and o.holding_until is not None
     with pytest.raises(IllegalTransition):
-        deliveries.transition(demo_session, a.id, "returned to stock", actor="t", at=AT)
-    deliveries.transition(demo_session, a.id, "collected", actor="relay", at=AT)
+        deliveries.transition(
+            demo_session, a.id, "returned to stock", actor=dispatcher("t"), at=AT
+        )
+    deliveries.transition(
+        demo_session, a.id, "collected", actor=dispatcher("relay"), at=AT
+    )
     assert b.holding_until is not None
     changes = deliveries.expire_uncollected(
-        demo_session, b.holding_until + timedelta(days=1), actor="night"
+        demo_session, b.holding_until + timedelta(days=1), actor=dispatcher("night")
     )
     assert {(x.ref, x.target) for x in changes} >= {(b.ref, "returned")}
     assert a.status == "collected"
@@ -178,7 +195,7 @@ def test_relay_flow_drop_collect_and_return(demo_session: Session) -> None:
 def test_collected_is_final(demo_session: Session) -> None:
     """Nothing leaves 'collected'."""
     o = _first(demo_session, "store pick-up", "to prepare")
-    deliveries.transition(demo_session, o.id, "ready", actor="t", at=AT)
-    deliveries.transition(demo_session, o.id, "collected", actor="t", at=AT)
+    deliveries.transition(demo_session, o.id, "ready", actor=dispatcher("t"), at=AT)
+    deliveries.transition(demo_session, o.id, "collected", actor=dispatcher("t"), at=AT)
     with pytest.raises(IllegalTransition, match="is final"):
-        deliveries.transition(demo_session, o.id, "ready", actor="t", at=AT)
+        deliveries.transition(demo_session, o.id, "ready", actor=dispatcher("t"), at=AT)

@@ -149,7 +149,7 @@ def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> Non
     from dispatch.access.roles import AccessDenied
     from dispatch.planning.runs import create_run, execute
     from dispatch.views.board_horizon import latest_horizon
-    from tests.builders import principal
+    from tests.builders import dispatcher, principal
 
     with write_session(demo_url) as s:
         with pytest.raises(ValueError, match="technicians only"):
@@ -159,7 +159,7 @@ def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> Non
                 day=DAY,
                 region=None,
                 seconds=2,
-                actor="dispatch",
+                actor=dispatcher("dispatch"),
                 horizon_days=2,
             )
         run_id = create_run(
@@ -168,7 +168,7 @@ def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> Non
             day=DAY,
             region=REGION,
             seconds=4,
-            actor="dispatch",
+            actor=dispatcher("dispatch"),
             horizon_days=2,
         )
     first = execute(run_id, url=demo_url)

@@ -193,7 +193,7 @@ def tiny(session: Session) -> Session:
 
 def test_national_kpis_known_answers(tiny):
     """Every headline figure of the tiny history, worked out by hand."""
-    k = kpis.national_kpis(tiny, kpis.period_ending(AS_OF, 1), now=NOW)
+    k = kpis.national_kpis(tiny, kpis.period_ending(AS_OF, 1), now=NOW, actor=MANAGER)
     assert k.visits == 4
     assert k.on_time_rate == pytest.approx(2 / 4)
     assert k.first_time_fix_rate == pytest.approx(
@@ -213,7 +213,9 @@ def test_area_service_by_departement(tiny):
     """Lyon's and Ajaccio's figures land in 69 and 2A, with the late-visit delay."""
     areas = {
         a.code: a
-        for a in kpis.area_service(tiny, kpis.period_ending(AS_OF, 1), now=NOW)
+        for a in kpis.area_service(
+            tiny, kpis.period_ending(AS_OF, 1), now=NOW, actor=MANAGER
+        )
     }
     assert set(areas) == {"69", "2A"}
     lyon, ajaccio = areas["69"], areas["2A"]
@@ -240,6 +242,7 @@ def test_area_service_by_hexagon_and_region(tiny):
         region="Auvergne-Rhône-Alpes",
         level="hex",
         hex_resolution=4,
+        actor=MANAGER,
     )
     assert len(areas) == 1
     assert h3.get_resolution(areas[0].code) == 4
@@ -250,7 +253,7 @@ def test_area_service_by_hexagon_and_region(tiny):
 
 def test_weekly_trends_are_whole_weeks(tiny):
     """Eight Monday-started weeks ending before AS_OF's week; empty weeks have no rates."""
-    weeks = kpis.weekly_trends(tiny, AS_OF + timedelta(days=2), weeks=8)
+    weeks = kpis.weekly_trends(tiny, AS_OF + timedelta(days=2), weeks=8, actor=MANAGER)
     assert len(weeks) == 8
     assert all(w.week_start.weekday() == 0 for w in weeks)
     assert weeks[-1].week_start == date(2026, 11, 9)
@@ -262,7 +265,7 @@ def test_weekly_trends_are_whole_weeks(tiny):
 
 def test_overdue_tickets_escaping_is_left_to_the_display(tiny):
     """Overdue tickets come back as typed (the map escapes them), most overdue first."""
-    rows = kpis.overdue_tickets(tiny, now=NOW)
+    rows = kpis.overdue_tickets(tiny, now=NOW, actor=MANAGER)
     assert [r.ref for r in rows] == ["R4"]
     assert rows[0].customer == "Ana <b>Lyon</b>"
     assert rows[0].overdue_h == pytest.approx(32.0)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from data.models import RepairTicket
 from dispatch.field.status import set_status
 from dispatch.views import live
-from tests.builders import DEMO_DATE, day_tickets, paris, publish_round
+from tests.builders import DEMO_DATE, day_tickets, dispatcher, paris, publish_round
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,9 @@ def test_live_board(demo_session: Session) -> None:
     set_status(s, tec, ids[1], "on_my_way", at=paris(2026, 11, 24, 10, 25))
     s.commit()
 
-    board = live.live_board(s, plan_id, now=paris(2026, 11, 24, 10, 30))
+    board = live.live_board(
+        s, plan_id, actor=dispatcher(), now=paris(2026, 11, 24, 10, 30)
+    )
     one, two = sorted(board.routes, key=lambda r: r.technician_id)
     assert [x.status for x in one.stops][:2] == ["done", "on the way"]
     third = one.stops[2]
@@ -53,6 +55,6 @@ def test_a_day_ahead_shows_the_plan_as_made(demo_session: Session) -> None:
     s = demo_session
     ids = day_tickets(s, DEMO_DATE, 2)
     plan_id = publish_round(s, DEMO_DATE, {1: ids}, every_min=120)
-    board = live.live_board(s, plan_id, now=paris(2026, 11, 20, 12))
+    board = live.live_board(s, plan_id, actor=dispatcher(), now=paris(2026, 11, 20, 12))
     assert board.at == paris(2026, 11, 24, 0)
     assert {x.status for x in board.routes[0].stops} <= {"on time", "ahead"}

@@ -23,7 +23,7 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant, technician_day
-from tests.builders import plan_inline, principal, rennes_member
+from tests.builders import dispatcher, plan_inline, principal, rennes_member
 from tests.conftest import DEMO_DAY
 
 DISPATCHER = principal("dispatcher")
@@ -209,7 +209,7 @@ def test_pins_are_kept(demo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
             + timedelta(hours=14),
             not_after=datetime.combine(DAY, datetime.min.time(), tzinfo=PARIS)
             + timedelta(hours=16),
-            actor="test",
+            actor=dispatcher("test"),
         )
     view = plan_inline(demo_url, monkeypatch, "technicians", DAY)
     owner = view.owner()
@@ -227,7 +227,7 @@ def test_publish_then_replan_changes_little(
     """After a technician falls sick, the re-plan moves only what it must, and says so."""
     first = plan_inline(demo_url, monkeypatch, "technicians", DAY)
     with sessions(demo_url, writer=True).begin() as s:
-        planning.publish(s, first.id, actor="test")
+        planning.publish(s, first.id, actor=dispatcher("test"))
         scheduled = s.scalars(
             select(RepairTicket.status).where(
                 RepairTicket.id.in_(
@@ -246,7 +246,7 @@ def test_publish_then_replan_changes_little(
             day=DAY,
             region=None,
             seconds=2,
-            actor="test",
+            actor=dispatcher("test"),
             based_on=first.id,
             replan=True,
         )
@@ -268,7 +268,12 @@ def test_publish_then_replan_changes_little(
 def test_worker_process_reports_progress_and_cancels(demo_url: str) -> None:
     """A run in its own process reports progress; cancel stops it and keeps the best plan."""
     run_id = jobs.start_plan(
-        kind="technicians", day=DAY, region=None, seconds=60, actor="test", url=demo_url
+        kind="technicians",
+        day=DAY,
+        region=None,
+        seconds=60,
+        actor=dispatcher("test"),
+        url=demo_url,
     )
     engine = make_engine(demo_url)
     deadline = time.monotonic() + 60

@@ -16,7 +16,7 @@ from dispatch.cli.main import main
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import technician_day
-from tests.builders import plan_inline, scarce_day
+from tests.builders import dispatcher, plan_inline, scarce_day
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -34,18 +34,22 @@ def test_a_pin_is_refused_at_once_with_its_reason(db_url: str) -> None:
         )
         s.flush()
         with pytest.raises(planning.PinRefused, match="lacks the skill"):
-            planning.pin(s, DAY, f"T{t.id}", technician_id=lacking.id, actor="test")
+            planning.pin(
+                s, DAY, f"T{t.id}", technician_id=lacking.id, actor=dispatcher("test")
+            )
         able = next(x for x in s.scalars(select(Technician)) if "grinder" in x.skills)
         with pytest.raises(planning.PinRefused, match="no shift reaches"):
             planning.pin(
-                s, DAY, f"T{t.id}", technician_id=able.id, actor="test",
+                s, DAY, f"T{t.id}", technician_id=able.id, actor=dispatcher("test"),
                 not_before=datetime.combine(DAY, time(20), tzinfo=PARIS),
                 not_after=datetime.combine(DAY, time(21), tzinfo=PARIS),
             )  # fmt: skip
         able.days_off = [DAY.weekday()]
         s.flush()
         with pytest.raises(planning.PinRefused, match="does not work"):
-            planning.pin(s, DAY, f"T{t.id}", technician_id=able.id, actor="test")
+            planning.pin(
+                s, DAY, f"T{t.id}", technician_id=able.id, actor=dispatcher("test")
+            )
         assert planning.pins(s, DAY) == {}
 
 
@@ -65,7 +69,7 @@ def test_a_low_priority_pin_is_honoured_on_a_scarce_day(
             for x in s.scalars(select(Technician))
             if next(iter(low.skills)) in x.skills
         )
-        planning.pin(s, DAY, low.id, technician_id=tech.id, actor="test")
+        planning.pin(s, DAY, low.id, technician_id=tech.id, actor=dispatcher("test"))
     view = plan_inline(db_url, monkeypatch, "technicians", DAY, seconds=1.5)
     assert view.owner()[low.id] == f"tech:{tech.id}"
     assert view.stats["violations"] == 0
@@ -78,10 +82,10 @@ def test_replan_never_places_fewer_and_publishing_supersedes_explicitly(
         scarce_day(s, DAY, techs=3, tickets=40, seed=13)
     first = plan_inline(db_url, monkeypatch, "technicians", DAY, seconds=1.5)
     with sessions(db_url, writer=True).begin() as s:
-        planning.publish(s, first.id, actor="test")
+        planning.publish(s, first.id, actor=dispatcher("test"))
     with sessions(db_url, writer=True).begin() as s:
         run_id = jobs.create_run(
-            s, kind="technicians", day=DAY, region=None, seconds=0.5, actor="test",
+            s, kind="technicians", day=DAY, region=None, seconds=0.5, actor=dispatcher("test"),
             based_on=first.id, replan=True,
         )  # fmt: skip
     second_id = jobs.execute(run_id, url=db_url)
@@ -104,9 +108,9 @@ def test_replan_never_places_fewer_and_publishing_supersedes_explicitly(
         sessions(db_url, writer=True).begin() as s,
         pytest.raises(planning.PublishConflict, match="supersede"),
     ):
-        planning.publish(s, regional.id, actor="test")
+        planning.publish(s, regional.id, actor=dispatcher("test"))
     with sessions(db_url, writer=True).begin() as s:
-        planning.publish(s, regional.id, actor="test", supersede=True)
+        planning.publish(s, regional.id, actor=dispatcher("test"), supersede=True)
     with sessions(db_url)() as s:
         assert s.get_one(Plan, first.id).status == PlanStatus.SUPERSEDED
         rounds = s.execute(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from data.models import AuditLog, Customer, DeliveryOrder, Site
 from dispatch.deliveries import relays
+from tests.builders import dispatcher
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -96,7 +97,7 @@ def test_assignment_fills_nearest_then_falls_to_next(demo_session: Session) -> N
     before = relays.relay_load(demo_session, DAY)[nearest.id]
     room = (nearest.relay_daily_capacity or 0) - before
     ids = _new_relay_orders(demo_session, customer, room + 3)
-    choices = [relays.assign_relay(demo_session, i, actor="t") for i in ids]
+    choices = [relays.assign_relay(demo_session, i, actor=dispatcher("t")) for i in ids]
     assert [c.relay_id for c in choices[:room]] == [nearest.id] * room
     assert all(c.relay_id != nearest.id and c.rank >= 2 for c in choices[room:])
     assert (
@@ -122,12 +123,14 @@ def test_all_nearby_relays_full_is_refused(demo_session: Session) -> None:
         for r in demo_session.scalars(select(Site).where(Site.kind == "relay"))
     )
     ids = _new_relay_orders(demo_session, customer, total + 2, day=date(2026, 11, 26))
-    done, refused = relays.assign_relays(demo_session, date(2026, 11, 26), actor="t")
+    done, refused = relays.assign_relays(
+        demo_session, date(2026, 11, 26), actor=dispatcher("t")
+    )
     assert len(done) + len(refused) == len(ids) and refused
     assert "are full" in refused[0]
     _capacity_ok(demo_session, date(2026, 11, 26))
     with pytest.raises(relays.NoRelayCapacity):
-        relays.assign_relay(demo_session, ids[-1], actor="t")
+        relays.assign_relay(demo_session, ids[-1], actor=dispatcher("t"))
 
 
 def _relay_csv(tmp_path, customers: list[str], relay: str, day: date):

@@ -15,6 +15,7 @@ from dispatch.cli.common import act_as
 from dispatch.cli.main import main
 from dispatch.planning.replan import ReplanError, moved_jobs, replan, replan_json
 from dispatch.planning.saved import load_plan
+from dispatch.views.replan_action import replan_rest_of_day
 from tests.builders import (
     DEMO_DATE,
     paris,
@@ -161,6 +162,30 @@ def test_the_command_checks_the_user_it_acts_as(
     eng = make_engine(demo_url)
     with sessionmaker(bind=eng)() as s:
         assert s.scalar(select(func.count(TechnicianAbsence.id))) == 0
+    eng.dispose()
+
+
+def test_the_board_action_replans_for_the_signed_in_dispatcher(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    eng = make_engine(demo_url)
+    with sessionmaker(bind=eng, expire_on_commit=False)() as s:
+        published, _ = _day(s)
+        tech = load_plan(s, published).routes[0].vehicle_id
+    eng.dispose()
+    try:
+        kw = {"day": DEMO_DATE, "at": AT, "case": "late", "technician_id": tech}
+        with pytest.raises(AccessDenied):
+            replan_rest_of_day(principal("manager"), minutes=30, seconds=1.0, **kw)
+        out = replan_rest_of_day(principal(), minutes=30, seconds=1.0, **kw)
+    finally:
+        engine_for(demo_url).dispose()
+    assert "Re-plan #" in out.summary and "moved" in out.summary
+    eng = make_engine(demo_url)
+    with sessionmaker(bind=eng)() as s:
+        view = load_plan(s, out.plan_id)
+        assert view.based_on == published and view.created_by == principal().username
     eng.dispose()
 
 

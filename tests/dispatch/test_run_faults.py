@@ -15,7 +15,7 @@ from data.models import Plan, PlanRun, RepairTicket, Technician
 from dispatch.cli.main import main
 from dispatch.planning import run_signals
 from dispatch.planning import runs as jobs
-from tests.builders import plan_inline, scarce_day
+from tests.builders import dispatcher, plan_inline, scarce_day
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)
@@ -45,7 +45,12 @@ def test_reversed_window_and_shift_become_reasons(
 def test_a_run_without_heartbeat_is_failed_when_read(db_url: str) -> None:
     with sessions(db_url, writer=True).begin() as s:
         run_id = jobs.create_run(
-            s, kind="technicians", day=DAY, region=None, seconds=5, actor="test"
+            s,
+            kind="technicians",
+            day=DAY,
+            region=None,
+            seconds=5,
+            actor=dispatcher("test"),
         )
         s.execute(
             update(PlanRun)

@@ -23,7 +23,13 @@ from dispatch.planning.publish import publish
 from dispatch.stock import proposals as props
 from dispatch.stock.service import forecast_stock, to_json
 from dispatch.stock.snapshot import snapshot
-from tests.builders import make_loan_customer, make_ticket, paris, plan_inline
+from tests.builders import (
+    dispatcher,
+    make_loan_customer,
+    make_ticket,
+    paris,
+    plan_inline,
+)
 from tests.conftest import DEMO_DAY
 
 DAY = date.fromisoformat(DEMO_DAY)  # Tuesday: the demo's courier day
@@ -127,7 +133,7 @@ def test_burst_at_a_store_predicts_the_day_and_the_next_courier_plan_carries_the
         assert where[f"X{pid}"][0] == where[f"Y{pid}"][0]
         assert where[f"X{pid}"][1] < where[f"Y{pid}"][1]
     with write_session(demo_url) as s:
-        publish(s, view.id, actor="dispatch")
+        publish(s, view.id, actor=dispatcher("dispatch"))
     with sessions(demo_url)() as s:
         carried = s.scalars(
             select(TransferProposal).where(TransferProposal.id.in_(mine_ids))

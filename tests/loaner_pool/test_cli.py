@@ -59,7 +59,7 @@ def test_lend_then_lend_again_then_return(cli, demo_session, capsys):
     ticket = _lendable_ticket(demo_session)
     demo_session.rollback()
     code, out, _ = run(
-        capsys, "loaner", "lend", "--ticket", str(ticket.id), "--actor", "t"
+        capsys, "loaner", "lend", "--ticket", str(ticket.id), "--actor", "dispatch"
     )
     assert code == 0 and out.startswith("lent LN-")
     code_name = out.split()[1]

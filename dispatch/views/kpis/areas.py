@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from data.gazetteer import gazetteer
 from data.models import Customer, RepairTicket, Visit
+from dispatch.access.roles import Principal, check_role
 from dispatch.views.kpis.common import (
     _OPEN_EXCLUDED,
     DEFAULT_HEX_RESOLUTION,
+    KPI_ROLES,
     AreaLevel,
     Period,
     _count_if,
@@ -74,12 +76,15 @@ def area_service(
     region: str | None = None,
     level: AreaLevel = "departement",
     hex_resolution: int = DEFAULT_HEX_RESOLUTION,
+    actor: Principal,
 ) -> tuple[AreaService, ...]:
-    """Service level per département (or H3 cell) over ``period``, busiest first.
+    """Service level per département (or H3 cell) over ``period``, busiest first
+    (managers, dispatchers).
 
     Grouped in SQL by the customer's postcode (départements) or position (cells),
     then folded into areas. Areas with neither visits nor open tickets are left out.
     """
+    check_role(actor, *KPI_ROLES)
     if level == "departement":
         keys: tuple[Any, ...] = (Customer.postcode,)
 
@@ -187,9 +192,15 @@ def _nearest_town(cell: str) -> str:
 
 
 def overdue_tickets(
-    session: Session, *, now: datetime, region: str | None = None, limit: int = 300
+    session: Session,
+    *,
+    now: datetime,
+    region: str | None = None,
+    limit: int = 300,
+    actor: Principal,
 ) -> tuple[OverdueTicket, ...]:
-    """Open tickets past their SLA due time, most overdue first."""
+    """Open tickets past their SLA due time, most overdue first (managers, dispatchers)."""
+    check_role(actor, *KPI_ROLES)
     q = (
         select(
             RepairTicket.ref,

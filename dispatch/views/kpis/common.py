@@ -125,9 +125,13 @@ def departement_of_postcode(postcode: str) -> str:
     return postcode[:2]
 
 
+#: Who may see the service-level figures (admins always may).
+KPI_ROLES = (Role.MANAGER, Role.DISPATCHER)
+
+
 def history_end(session: Session, *, actor: Principal) -> date | None:
     """The last day with a recorded visit, if any."""
-    check_role(actor, Role.MANAGER, Role.DISPATCHER)
+    check_role(actor, *KPI_ROLES)
     value = session.scalar(select(func.max(Visit.visit_on)))
     return _as_date(value) if value is not None else None
 

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from data.enums import Role
 from dispatch.access.roles import Principal, check_role
 from dispatch.views.kpis.areas import (
     AreaService,
@@ -17,6 +16,7 @@ from dispatch.views.kpis.areas import (
 )
 from dispatch.views.kpis.common import (
     DEFAULT_HEX_RESOLUTION,
+    KPI_ROLES,
     AreaLevel,
     Period,
     _utc,
@@ -64,7 +64,7 @@ def service_level(
     ``level`` defaults to départements for the whole country and H3 cells for a region.
     ``now`` defaults to the start of ``as_of`` (Paris).
     """
-    check_role(actor, Role.MANAGER, Role.DISPATCHER)
+    check_role(actor, *KPI_ROLES)
     now = now or _utc(as_of)
     period = period_ending(as_of, weeks)
     level = level or ("hex" if region else "departement")
@@ -85,9 +85,10 @@ def service_level(
             region=region,
             level=level,
             hex_resolution=hex_resolution,
+            actor=actor,
         ),
         national=_national_from(period, days.within(period), at),
         previous=_national_from(previous, days.within(previous), at),
         weeks=_weeks_from(trend, days.within(trend)),
-        overdue=overdue_tickets(session, now=now, region=region),
+        overdue=overdue_tickets(session, now=now, region=region, actor=actor),
     )

@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.models import Customer, DeliveryOrder, Loan, RepairTicket, Visit
+from dispatch.access.roles import Principal, check_role
 from dispatch.views.kpis.common import (
     _OPEN_EXCLUDED,
     DONE_DELIVERY,
     FAILED_DELIVERY,
+    KPI_ROLES,
     PARIS,
     Period,
     _as_date,
@@ -260,9 +262,16 @@ def _now(session: Session, now: datetime, region: str | None) -> _Now:
 
 
 def national_kpis(
-    session: Session, period: Period, *, now: datetime, region: str | None = None
+    session: Session,
+    period: Period,
+    *,
+    now: datetime,
+    region: str | None = None,
+    actor: Principal,
 ) -> NationalKpis:
-    """Headline figures over ``period``; open tickets and loans are counted at ``now``."""
+    """Headline figures over ``period``; open tickets and loans are counted at ``now``
+    (managers, dispatchers)."""
+    check_role(actor, *KPI_ROLES)
     return _national_from(
         period, _days(session, period, region), _now(session, now, region)
     )
@@ -291,12 +300,19 @@ def _national_from(period: Period, days: _Days, at: _Now) -> NationalKpis:
 
 
 def weekly_trends(
-    session: Session, as_of: date, *, weeks: int = 8, region: str | None = None
+    session: Session,
+    as_of: date,
+    *,
+    weeks: int = 8,
+    region: str | None = None,
+    actor: Principal,
 ) -> tuple[WeekTrend, ...]:
-    """The last ``weeks`` whole weeks (Monday to Sunday) before the week of ``as_of``.
+    """The last ``weeks`` whole weeks (Monday to Sunday) before the week of ``as_of``
+    (managers, dispatchers).
 
     When ``as_of`` is a Monday, the week just ended is the last one.
     """
+    check_role(actor, *KPI_ROLES)
     period = _trend_period(as_of, weeks)
     return _weeks_from(period, _days(session, period, region))
 
