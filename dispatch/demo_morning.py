@@ -14,6 +14,9 @@ services, so the day is under way when the dashboard opens and ``tournee notices
 - a few customers asked for a visit the day after; that day's rounds are published
   too, so the customers get their reminder the day before, with the arrival window
   (not when the demo day is a Friday or the eve of a holiday: nobody works the next day);
+  the notices cron queued their "visit booked" at 10:05, and at 14:00 the first of them
+  called back and took another offered slot (``dispatch.booking.book``), so the next
+  run tells them "visit moved" with the new day and window;
 - at 06:58 the first technician with a phone sign-in (``tec-001``...) reports *on my
   way* to their first visit (``dispatch.field.status.set_status``: the ETA is theirs).
 
@@ -23,7 +26,7 @@ fixtures' demo (``tests/conftest.py``), which stays a day nobody has planned yet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -40,7 +43,12 @@ from data.models import (
     Technician,
     User,
 )
+from dispatch.booking.book import book
+from dispatch.booking.offers import offers_for
+from dispatch.booking.rules import DEFAULT_RULES
 from dispatch.field.status import set_status
+from dispatch.notices.due_service import visit_bookings
+from dispatch.notices.outbox import queue
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import DayProblem
 from dispatch.workshop.flow import after_move
@@ -75,6 +83,7 @@ class Morning:
     repaired: list[str] = field(default_factory=list)  # ticket refs, still repaired
     returning: list[str] = field(default_factory=list)  # ticket refs on the van
     next_day_tickets: list[str] = field(default_factory=list)
+    moved: str = ""  # ticket ref: its booked visit moved to another slot
     on_my_way: str = ""  # ticket ref
 
     def __str__(self) -> str:
@@ -86,6 +95,7 @@ class Morning:
             + f"; repaired {', '.join(self.repaired) or '-'}"
             + f", on the way back {', '.join(self.returning) or '-'}"
             + f"; visits booked for the next day {', '.join(self.next_day_tickets) or '-'}"
+            + f" (moved: {self.moved or '-'})"
             + f"; on the way now: {self.on_my_way or '-'}"
         )
 
@@ -150,6 +160,11 @@ def play_morning(session: Session, day: date, *, seconds: float = 1.0) -> Mornin
     nxt = day + timedelta(days=1)
     if DEFAULT_CALENDAR.is_business_day(nxt):
         out.next_day_tickets = _next_day_tickets(session, region, nxt, _local(eve, 10))
+        # the notices cron at 10:05 queues their "visit booked" (kept in the outbox)
+        at = _local(eve, 10, 5)
+        queue(session, visit_bookings(session, at), at)
+        if out.next_day_tickets:
+            out.moved = _move_visit(session, out.next_day_tickets[0], _local(eve, 14))
         after = planning.build_day(session, "technicians", nxt, region=region)
         out.plans["next day"] = _publish(session, after, seconds)
 
@@ -221,6 +236,25 @@ def _next_day_tickets(
         refs.append(view.ref)
     session.flush()
     return refs
+
+
+def _move_visit(session: Session, ref: str, at: datetime) -> str:
+    """The customer calls back: the agent looks through the offers (all of them, not
+    the first three) for another window on the day asked, else a later day, and books
+    it. The ticket's ref; empty when nothing else is offered."""
+    t = session.scalars(select(RepairTicket).where(RepairTicket.ref == ref)).one()
+    was, today = t.window_start, at.astimezone(PARIS).date()
+    rules = replace(DEFAULT_RULES, offers=20)
+    offers = offers_for(session, t.id, now=at, rules=rules).offers
+    other = sorted(
+        (o for o in offers if o.slot.start != was and o.slot.day > today),
+        key=lambda o: (o.slot.day != t.visit_on, o.slot.start),
+    )
+    if not other:
+        return ""
+    book(session, t.id, other[0].slot.id, actor="agent", now=at, rules=rules)
+    session.flush()
+    return ref
 
 
 def _set_off(session: Session, plan_id: int, day: date, at: datetime) -> str:

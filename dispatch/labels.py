@@ -113,6 +113,16 @@ def when(at: datetime | None) -> str:
     return f"{day(local)} {local:%H:%M}"
 
 
+def next_try(at: datetime | None, *, today: date) -> str:
+    """``next try 14:35`` (Paris time; with the day when it is not ``today``), or ``""``."""
+    if at is None:
+        return ""
+    local = at.astimezone(PARIS)
+    return (
+        f"next try {local:%H:%M}" if local.date() == today else f"next try {when(at)}"
+    )
+
+
 def window(start: datetime | None, end: datetime | None) -> str:
     """``Tue 24 Nov 14:00–16:00`` (one day) or two ``when`` joined."""
     if start is None or end is None:

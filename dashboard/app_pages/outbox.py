@@ -7,7 +7,7 @@ failed one again (both audited, through ``dispatch.views.outbox``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +16,7 @@ from dashboard.auth_ui import require_role
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import regions, session_scope, write_scope
 from dashboard.state import PageState
+from data.base import PARIS
 from data.enums import Role
 from dispatch import labels
 from dispatch.access.roles import AccessDenied
@@ -71,14 +72,21 @@ def _flash() -> None:
         ui.pop("flash")
 
 
+def _status(r: outbox_view.NoticeRow, today: date) -> str:
+    """``Pending · next try 14:35`` for a pending notice that failed before."""
+    wait = labels.next_try(r.next_attempt_at, today=today)
+    return r.status.capitalize() + (f" · {wait}" if wait else "")
+
+
 def _table(data: outbox_view.Outbox) -> pd.DataFrame:
+    today = datetime.now(PARIS).date()
     return pd.DataFrame(
         [
             {
                 "Due": labels.when(r.due_at),
                 "Kind": r.kind.capitalize(),
                 "Channel": CHANNELS.get(r.channel, r.channel),
-                "Status": r.status.capitalize(),
+                "Status": _status(r, today),
                 "Customer": f"{r.customer_ref} · {r.customer}",
                 "Region": r.region,
                 "Subject": r.subject,
@@ -111,7 +119,7 @@ def _preview(user, data: outbox_view.Outbox) -> None:  # type: ignore[no-untyped
     st.markdown(
         f"**{escape_markdown(r.subject)}**  \n"
         f"{CHANNELS.get(r.channel, r.channel)} to {escape_markdown(to)} · "
-        f"{escape_markdown(r.status)} · key `{r.dedupe_key}`"
+        f"{escape_markdown(_status(r, datetime.now(PARIS).date()))} · key `{r.dedupe_key}`"
     )
     if r.reason:
         st.caption(f"Reason: {escape_markdown(r.reason)}")

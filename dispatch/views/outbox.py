@@ -40,6 +40,8 @@ class NoticeRow:
     reason: str
     attempts: int
     dedupe_key: str
+    #: when a pending notice that failed before is tried again (None: at the next run)
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +79,9 @@ def _row(n: Notice, c: Customer) -> NoticeRow:
         reason=n.reason or (n.last_error or ""),
         attempts=n.attempts,
         dedupe_key=n.dedupe_key,
+        next_attempt_at=(
+            n.next_attempt_at if n.status == "pending" and n.attempts > 0 else None
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -74,6 +74,60 @@ def test_outbox_lists_previews_and_cancels_audited(app: AppTest, app_db: str) ->
             audit is not None and audit.actor == "manager" and audit.action == "cancel"
         )
     eng.dispose()
+
+
+def test_outbox_shows_when_a_failed_pending_notice_is_tried_again(
+    app: AppTest, app_db: str
+) -> None:
+    """A pending notice that failed before says when the next run may try it again;
+    one never tried says nothing (it goes at the next run)."""
+    compute_and_queue(app_db, NOW)
+    today = datetime.now(PARIS).date()
+    eng = make_engine(app_db)
+    with sessionmaker(bind=eng).begin() as s:
+        waits = list(
+            s.scalars(
+                select(Notice)
+                .where(Notice.status == "pending")
+                .order_by(Notice.due_at.desc(), Notice.id.desc())  # the page's first
+                .limit(3)
+            )
+        )
+        later, tomorrow, fresh = waits
+        for n, at in (
+            (later, datetime.combine(today, time(14, 35), tzinfo=PARIS)),
+            (
+                tomorrow,
+                datetime.combine(today + timedelta(days=1), time(9, 5), tzinfo=PARIS),
+            ),
+        ):
+            n.attempts, n.next_attempt_at = 2, at
+            n.last_error = "421 try again later"
+        ids = (later.id, tomorrow.id, fresh.id)
+    eng.dispose()
+    at = open_page(sign_in(app, "manager"), "outbox")
+    at.selectbox(key="outbox_status").set_value("pending").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    status = table["Status"].tolist()
+    assert status.count("Pending · next try 14:35") == 1
+    day_after = (today + timedelta(days=1)).day
+    assert (
+        sum(
+            s.startswith("Pending · next try ")
+            and f" {day_after} " in s
+            and s.endswith(" 09:05")
+            for s in status
+        )
+        == 1
+    )
+    assert status.count("Pending") == len(status) - 2  # never tried: no wait
+    assert (
+        not table["Status"].str.contains(r"\d{4}-\d{2}-\d{2}|T\d{2}:").any()
+    )  # no ISO
+    at.selectbox(key="outbox_chosen").set_value(ids[0]).run()
+    assert not at.exception, at.exception
+    assert "Pending · next try 14:35" in _texts(at)  # the preview says it too
 
 
 def test_store_staff_do_not_see_the_outbox(app: AppTest) -> None:

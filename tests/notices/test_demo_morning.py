@@ -1,7 +1,7 @@
 """The demo as ``tournee demo`` leaves it (its morning played, ``dispatch.demo_morning``):
 one notices run at 07:00 produces the visit reminder, the technician on the way, out for
-delivery, repaired and on its way back, each for the right customer with the right
-content, delivered through a real SMTP server and SMS sink on loopback ports."""
+delivery, repaired and on its way back, and the visit booked then moved to another slot,
+each for the right customer with the right content, delivered through a real SMTP server and SMS sink on loopback ports."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ from data.models import (
     PlanStop,
     RepairTicket,
     Visit,
+    VisitBooking,
 )
+from dispatch.demo_morning import NEXT_DAY_WINDOWS
 from dispatch.notices.run import run
 from dispatch.notices.transport import SmsTransport, SmtpTransport, smtp_settings
 from tests.builders import DEMO_DATE, paris
@@ -123,6 +125,53 @@ def _expected(s: Session) -> dict[str, dict[str, tuple[int, list[str]]]]:
     return out
 
 
+def _languages(s: Session) -> dict[int, str]:
+    return dict(
+        s.execute(
+            select(ContactPreference.customer_id, ContactPreference.language)
+        ).all()
+    )
+
+
+def _booked_then_moved(s: Session, *, lang: dict[int, str]) -> None:
+    """The visit booked at the phone, then moved to another offered slot: the outbox
+    holds both for that customer, the first with the window asked, the second with the
+    booked one (the ticket's ``VisitBooking``: day and window)."""
+    moved = list(s.scalars(select(Notice).where(Notice.kind == "visit moved")))
+    assert len(moved) == 1, [n.body_text for n in moved]
+    m = moved[0]
+    t = s.get_one(RepairTicket, int(m.entity_id))
+    vb = s.scalars(select(VisitBooking).where(VisitBooking.ticket_id == t.id)).one()
+    assert vb.booked_by == "agent" and m.customer_id == t.customer_id
+    assert (t.visit_on, t.window_start, t.window_end) == (
+        vb.day,
+        vb.window_start,
+        vb.window_end,
+    )
+    lg = lang[t.customer_id]
+    for w in (
+        t.ref,
+        str(vb.day.day),
+        _clock(vb.window_start, lg),
+        _clock(vb.window_end, lg),
+    ):
+        assert w in m.body_text, (m.body_text, w)
+    booked = list(
+        s.scalars(
+            select(Notice).where(
+                Notice.kind == "visit booked", Notice.entity_id == m.entity_id
+            )
+        )
+    )
+    assert len(booked) == 1 and booked[0].customer_id == t.customer_id
+    h0, h1 = NEXT_DAY_WINDOWS[0]  # the window asked at the phone
+    asked = [f"{h0}h00", f"{h1}h00"] if lg == "fr" else [f"{h0}:00", f"{h1}:00"]
+    assert all(w in booked[0].body_text for w in asked), booked[0].body_text
+    assert vb.window_start.astimezone(PARIS).hour != h0  # really another slot
+    assert booked[0].dedupe_key != m.dedupe_key
+    assert {n.status for n in (m, booked[0])} <= {"sent", "suppressed"}
+
+
 def test_the_demo_morning_produces_every_step_of_a_job(
     morning_url, smtp_server, sms_sink
 ):
@@ -171,6 +220,7 @@ def test_the_demo_morning_produces_every_step_of_a_job(
                     assert (n.recipient, n.body_text) in texts
                 else:  # no channel on file: kept, with the reason
                     assert n.status == "suppressed" and n.reason
+        _booked_then_moved(s, lang=_languages(s))
     eng.dispose()
 
     again = run(morning_url, NOW + timedelta(minutes=10), transports)
@@ -179,6 +229,7 @@ def test_the_demo_morning_produces_every_step_of_a_job(
 
 
 def test_tournee_demo_then_notices_run_at_seven_produces_the_five_kinds(db_url):
+    # (and "visit moved": the first next-day visit moved to another slot)
     """The commands as typed: ``tournee demo`` (with its morning), then a dry run at 07:00."""
     env = dict(os.environ, DATABASE_URL=db_url, PYTHONPATH=str(ROOT))
     env.pop("TOURNEE_SMTP_URL", None)
@@ -204,3 +255,5 @@ def test_tournee_demo_then_notices_run_at_seven_produces_the_five_kinds(db_url):
     }
     for kind in FIVE:
         assert counts.get(kind, 0) >= 1, (kind, ran.stdout)
+    assert counts.get("visit moved", 0) == 1, ran.stdout
+    assert "(moved: " in seeded.stdout and "(moved: -)" not in seeded.stdout
