@@ -115,8 +115,9 @@ def _pg_demo_template(_pg_template: str) -> Iterator[str]:
         _pg_drop(name)
 
 
-_DROPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
-"""Drops a test's database while the next test runs (a drop waits for a checkpoint)."""
+_DROPS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="pg-drop")
+"""Drops a test's database while the next test runs. Each drop waits for a checkpoint;
+drops in flight together share one, so several threads keep up with the tests."""
 
 
 def _pg_clone(template: str) -> Iterator[str]:

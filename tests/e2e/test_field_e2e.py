@@ -140,14 +140,17 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     eng = make_engine(url)
     with sessionmaker(bind=eng)() as s:
         status = dict(s.execute(select(Visit.ticket_id, Visit.status)).tuples().all())
-        assert status.get(mine[0]) == "done" and status.get(mine[1]) == "failed"
+        # the page lists the round in its published order; which of the first two
+        # visits got which outcome is the page's business, one of each is ours
+        outcome = {status[t]: t for t in mine if t in status}
+        assert sorted(status.get(t, "") for t in mine) == ["", "done", "failed"]
         assert not set(theirs) & set(status)
 
         def moves(t: int) -> list[str]:
             q = select(TicketEvent.to_state).where(TicketEvent.ticket_id == t)
             return list(s.scalars(q.order_by(TicketEvent.id)))
 
-        assert moves(mine[0])[-3:] == ["scheduled", "in progress", "resolved"]
-        assert moves(mine[1])[-2:] == ["in progress", "triaged"]  # visit to book
+        assert moves(outcome["done"])[-3:] == ["scheduled", "in progress", "resolved"]
+        assert moves(outcome["failed"])[-2:] == ["in progress", "triaged"]  # to book
     eng.dispose()
     ctx.close()
