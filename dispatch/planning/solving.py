@@ -79,7 +79,8 @@ def solve_day(
     no job left out while a lower priority class holds a slot it could take, and
     every reason recomputed from the final routes, naming tickets by reference.
     """
-    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS:
+    # a day nobody works (a Saturday of a horizon) is one model: it leaves every visit out
+    if len(dp.problem.jobs) > PARTITION_ABOVE_JOBS and dp.problem.vehicles:
         # Vans never leave their depot's area: one part per depot. Technicians are
         # clustered by where they live (k-means), which balances the parts' sizes.
         # A whole-day re-plan goes this way too (its visits are pinned to their

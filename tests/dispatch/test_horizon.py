@@ -73,7 +73,7 @@ def test_horizon_honours_leave_and_weekly_limits(
         "--region",
         REGION,
         "--seconds",
-        "4",
+        "2",
         "--quiet",
         "--balance",
         "100",  # workload balance on: every constraint still holds
@@ -130,7 +130,7 @@ def test_left_over_work_moves_to_the_next_day(
         "--region",
         REGION,
         "--seconds",
-        "4",
+        "2",
         "--quiet",
     ]
     assert main([*argv, "--json", str(out), "--overtime", "0"]) == 0
@@ -167,7 +167,7 @@ def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> Non
             kind="technicians",
             day=DAY,
             region=REGION,
-            seconds=4,
+            seconds=2,
             actor=dispatcher("dispatch"),
             horizon_days=2,
         )
