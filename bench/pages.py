@@ -102,34 +102,41 @@ QUIET_S = 0.3
 
 
 def _quiet(page: Any) -> bool:
-    busy = page.get_by_test_id("stStatusWidget").count() > 0
+    # the toolbar is minimal (no status widget): the app root carries the run state
+    busy = (
+        page.get_by_test_id("stStatusWidget").count() > 0
+        or page.locator("[data-test-script-state='running']").count() > 0
+    )
     spin = page.get_by_test_id("stSpinner").count() > 0
     stale = page.locator("[data-stale='true']").count() > 0
     if busy or spin or stale:
         return False
     for frame in page.frames[1:]:
         try:
-            if (
-                frame.locator("#map, .folium-map").count()
-                and not frame.locator(".leaflet-container").count()
-            ):
+            if not frame.url or frame.url == "about:blank":
+                return False  # an iframe not loaded yet
+            folium = "folium" in frame.url or frame.locator("#map, .folium-map").count()
+            if folium and not frame.locator(".leaflet-container").count():
                 return False
         except Exception:
             return False
     return True
 
 
-def _sign_in(page: Any, base: str, username: str, password: str) -> bool:
+def _sign_in(page: Any, base: str, username: str, password: str) -> float | None:
+    """Sign in; the seconds from the click until the landing page settled, or None."""
     page.goto(base)
+    settled(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
+    t0 = time.monotonic()
     page.get_by_role("button", name="Sign in").click()
     try:
         page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     except Exception:
-        return False
+        return None
     settled(page)
-    return True
+    return time.monotonic() - t0 - QUIET_S
 
 
 def run(base: str, shots: Path | None) -> list[tuple[str, str, float]]:
@@ -145,16 +152,34 @@ def run(base: str, shots: Path | None) -> list[tuple[str, str, float]]:
             ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
             page = ctx.new_page()
             page.set_default_timeout(60_000)
-            if not _sign_in(page, base, user, password):
+            landed = _sign_in(page, base, user, password)
+            if landed is None:
                 print(f"{role:12} ({user}): cannot sign in, skipped")
                 ctx.close()
                 continue
+            print(
+                f"{role:12} {'(sign-in to landing page)':28} {landed:6.2f} s",
+                flush=True,
+            )
             nav = page.get_by_test_id("stSidebarNav")
             # a link's text is "<icon name>\n\n<title>": keep the title
-            titles = [
-                t.strip().splitlines()[-1].strip()
-                for t in nav.get_by_role("link").all_inner_texts()
-            ]
+            titles = (
+                [
+                    t.strip().splitlines()[-1].strip()
+                    for t in nav.get_by_role("link").all_inner_texts()
+                ]
+                if nav.count()
+                else []
+            )
+            if (
+                not titles
+            ):  # one page, no menu (the technician's round): the landing page
+                out.append((role, "(only page)", landed))
+                if shots is not None:
+                    shots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(
+                        path=str(shots / f"{user}-only.png"), full_page=True
+                    )
             for title in titles:
                 t0 = time.monotonic()
                 was = page.url

@@ -21,6 +21,7 @@ from data.db import sessions
 from data.models import RepairTicket
 from dispatch.booking.book import book
 from dispatch.booking.offers import offers_for
+from dispatch.cli.common import CliUser
 
 
 def main() -> None:
@@ -49,7 +50,7 @@ def main() -> None:
             if booked < args.book and got.offers:
                 for o in got.offers:  # every offer must be bookable as offered
                     nested = s.begin_nested()
-                    book(s, tid, o.id, actor="bench", now=now)
+                    book(s, tid, o.id, actor=CliUser("bench"), now=now)
                     nested.rollback()
                 booked += 1
         s.rollback()

@@ -8,6 +8,8 @@ the first booking and is refused with fresh offers. SQLite serialises writers
 (``BEGIN IMMEDIATE``), which gives the same answer. ``VisitBooking`` is unique per
 ticket and attempt: one booking per visit whatever happens (a second visit, after
 one that could not fix, is the ticket's next attempt, from the day its outcome set).
+``book`` takes the acting user and checks the role itself (``BOOKING_ROLES``: agents,
+dispatchers, store staff; admins always), whatever page or command called it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from sqlalchemy.orm import Session
 import repairs
 from data import audit
 from data.base import PARIS
+from data.enums import Role
 from data.models import BookingDay, RepairTicket, Technician, VisitBooking
 from dispatch import labels
+from dispatch.access.roles import Principal, acting
 from dispatch.booking.day import load_day
 from dispatch.booking.offers import (
     BookingError,
@@ -42,7 +46,10 @@ from dispatch.booking.rules import DEFAULT_RULES, BookingRules
 from repairs.service import customer_tier
 from repairs.states import TicketState
 
-__all__ = ["Booked", "SlotTaken", "book"]
+__all__ = ["BOOKING_ROLES", "Booked", "SlotTaken", "book"]
+
+#: Who may book a visit (the desk page's roles; admins always may).
+BOOKING_ROLES = (Role.DISPATCHER, Role.AGENT, Role.STORE_STAFF)
 
 
 class SlotTaken(BookingError):
@@ -95,7 +102,7 @@ def book(
     ticket_id: int,
     slot_id: str,
     *,
-    actor: str,
+    actor: Principal,
     now: datetime,
     rules: BookingRules = DEFAULT_RULES,
 ) -> Booked:
@@ -103,6 +110,9 @@ def book(
 
     Raises
     ------
+    AccessDenied
+        ``actor`` is not an agent, dispatcher, store staff or admin (before anything
+        is read); a bare name instead of a user is a ``TypeError``.
     BookingError
         Unknown ticket, not an on-site ticket waiting for a visit, already booked,
         a malformed slot id, a day outside the booking horizon or before a second
@@ -110,6 +120,7 @@ def book(
     SlotTaken
         The visit no longer fits that technician's round in that window.
     """
+    by = acting(actor, *BOOKING_ROLES)
     slot = parse_slot(slot_id)
     if slot.length_min != rules.window_min:
         raise BookingError(
@@ -162,7 +173,7 @@ def book(
             window_end=slot.end,
             slot=slot.id,
             booked_at=now,
-            booked_by=actor,
+            booked_by=by,
         )
     )
     cap.bookings += 1
@@ -180,13 +191,13 @@ def book(
         session,
         t.id,
         TicketState.SCHEDULED,
-        actor=actor,
+        actor=by,
         why=f"visit booked: {labels.window(slot.start, slot.end)} with {tech.name}",
         now=now,
     )
     audit.record(
         session,
-        actor,
+        by,
         "visit_booking",
         t.id,
         "book",

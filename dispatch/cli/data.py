@@ -143,7 +143,7 @@ def _import(args: argparse.Namespace) -> int:
             report = run_import(
                 args.kind,
                 args.file,
-                actor=who.username,
+                actor=who,
                 update=args.update,
                 dry_run=args.dry_run,
                 ignore_unknown=args.ignore_unknown,

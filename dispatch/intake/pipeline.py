@@ -3,7 +3,8 @@
 ``prepare`` reads and checks the whole file (no write, so on SQLite no write lock);
 ``commit`` writes what it prepared in the caller's transaction. ``import_file`` does
 both in one session; ``run_import`` checks in a read session and holds the write
-lock only for the final write. A problem anywhere is an :class:`ImportRejected`
+lock only for the final write. Each of the three takes the acting user and checks the
+role itself (``IMPORT_ROLES``: dispatchers, admins) before reading the file. A problem anywhere is an :class:`ImportRejected`
 naming every bad line and field; nothing is written.
 """
 
@@ -18,12 +19,16 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.enums import Role
+from dispatch.access.roles import Principal, acting, check_role
 from dispatch.intake import kinds, registry
 from dispatch.intake.columns import names, nearest
 from dispatch.intake.csvfile import FileProblem, RowError, open_table
 from dispatch.intake.kinds import Changed, Plan, WriteRefused
 
 KINDS = ("customers", "tickets", "orders")
+#: Who may import (the Data page's and ``tournee import``'s roles).
+IMPORT_ROLES = (Role.ADMIN, Role.DISPATCHER)
 MAX_SHOWN = 200
 
 Progress = Callable[[int], None]
@@ -231,11 +236,13 @@ def _row_errors(line: int, exc: ValidationError) -> list[RowError]:
     return out
 
 
-def commit(session: Session, prepared: Prepared, *, actor: str) -> ImportReport:
-    """Write what ``prepare`` checked, in the caller's transaction."""
+def commit(session: Session, prepared: Prepared, *, actor: Principal) -> ImportReport:
+    """Write what ``prepare`` checked, in the caller's transaction, as ``actor``
+    (a dispatcher or admin, checked: ``AccessDenied`` otherwise)."""
+    by = acting(actor, *IMPORT_ROLES)
     kind = registry.get(prepared.kind)
     try:
-        kind.write(session, prepared.plan, actor, prepared.path.name)
+        kind.write(session, prepared.plan, by, prepared.path.name)
         session.flush()
     except WriteRefused as exc:
         raise ImportRejected(prepared.path, prepared.kind, exc.errors) from None
@@ -255,13 +262,17 @@ def import_file(
     kind: str,
     path: str | Path,
     *,
-    actor: str = "import",
+    actor: Principal,
     update: bool = False,
     dry_run: bool = False,
     ignore_unknown: bool = False,
     encoding: str | None = None,
 ) -> ImportReport:
-    """Check the whole file, then (unless ``dry_run``) write it in ``session``."""
+    """Check the whole file, then (unless ``dry_run``) write it in ``session``.
+
+    ``actor`` must be a dispatcher or admin (``AccessDenied`` before the file is read).
+    """
+    check_role(actor, *IMPORT_ROLES)
     prepared = prepare(
         session,
         kind,
@@ -279,7 +290,7 @@ def run_import(
     kind: str,
     path: str | Path,
     *,
-    actor: str,
+    actor: Principal,
     url: str | None = None,
     update: bool = False,
     dry_run: bool = False,
@@ -289,7 +300,9 @@ def run_import(
     writing: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Check in a read session, then take the write lock only for the final write
-    (``writing`` is told how many rows are about to be written)."""
+    (``writing`` is told how many rows are about to be written). ``actor`` must be a
+    dispatcher or admin (``AccessDenied`` before the file is read)."""
+    check_role(actor, *IMPORT_ROLES)
     from data.db import sessions, write_session
 
     with sessions(url)() as s:

@@ -20,6 +20,7 @@ per technician hours against their limits.
 
 from __future__ import annotations
 
+import time as time_mod
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -229,10 +230,10 @@ def solve_horizon(
     write transaction, then saves with :func:`save_horizon` in one short one).
 
     ``balance_per_hour`` > 0 evens technicians' hours within each region
-    (``routing.balance``; the spread is reported either way)."""
+    (``routing.balance``; the spread is reported either way); ``seconds``: all days'."""
     if days < 1:
         raise ValueError("a horizon has at least one day")
-    per_day = max(1.0, seconds / days)
+    deadline = time_mod.monotonic() + seconds  # each day: its share of what is left
     techs = {t.id: t for t in session.scalars(select(Technician))}
     used: dict[tuple[int, date], float] = defaultdict(float)  # (tech id, week) -> hours
     placed_refs: set[str] = set()
@@ -299,6 +300,7 @@ def solve_horizon(
             return min(shift.end_s + extra_s, shift.start_s + int(left_h * 3600))
 
         base = _with_shifts(dp, end_of)
+        per_day = max(1.0, (deadline - time_mod.monotonic()) / (days - k))
         sol = solve_day(
             base,
             per_day,
@@ -320,7 +322,7 @@ def solve_horizon(
             )
             sol_ot = solve_day(
                 extended,
-                per_day,
+                max(1.0, per_day / 2),
                 progress=solve_progress,
                 cancel=cancel,
                 balance_per_hour=balance_per_hour,

@@ -51,4 +51,4 @@ def book_slot(
 ) -> Booked:
     check_role(user, *DESK_ROLES)
     store_scope(user)
-    return book(session, ticket_id, slot_id, actor=user.username, now=now, rules=rules)
+    return book(session, ticket_id, slot_id, actor=user, now=now, rules=rules)

@@ -136,7 +136,7 @@ def _run(
                 encoding=encoding,
             )
             if write:
-                report = commit(session, prepared, actor=user.username)
+                report = commit(session, prepared, actor=user)
             else:
                 report = prepared.report(dry_run=True)
         except ImportRejected as exc:

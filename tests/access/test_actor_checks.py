@@ -1,6 +1,6 @@
 """Defence in depth below the pages, part two: planning runs, publishing, pins, re-plans,
-horizons, every delivery order change, the live board and the KPI building blocks take
-the acting user and check its role.
+horizons, every delivery order change, the live board, the KPI building blocks, booking a
+visit and the CSV import pipeline take the acting user and check its role.
 
 Each service is called directly (as a future page, CLI or API would) with a user of a
 wrong role (refused, nothing written), with a bare name instead of a user (refused:
@@ -17,9 +17,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.models import AuditLog, DeliveryOrder, PlanRun, Site
+from data.models import AuditLog, Customer, DeliveryOrder, PlanRun, Site, VisitBooking
 from dispatch.access.roles import AccessDenied
+from dispatch.booking.book import book
 from dispatch.deliveries import flows, relays, store_bags
+from dispatch.intake import pipeline
 from dispatch.planning import plans as planning
 from dispatch.planning import runs
 from dispatch.planning.builder import PARIS
@@ -119,6 +121,20 @@ REFUSED: list[tuple[str, Call, Any]] = [
         lambda s, u: kpis.overdue_tickets(s, now=AT, actor=u),
         AGENT,
     ),
+    ("book by a manager", lambda s, u: book(s, 1, "x", actor=u, now=AT), MANAGER),
+    ("book by a technician", lambda s, u: book(s, 1, "x", actor=u, now=AT), TECH),
+    (
+        "pipeline.import_file",
+        lambda s, u: pipeline.import_file(s, "customers", "c.csv", actor=u),
+        AGENT,
+    ),
+    (
+        "pipeline.run_import",
+        lambda s, u: pipeline.run_import(
+            "customers", "c.csv", actor=u, url="sqlite://"
+        ),
+        STORE,
+    ),
     (
         "store_bags.mark_collected unbound",
         lambda s, u: store_bags.mark_collected(s, 1, store_id=1, actor=u),
@@ -168,13 +184,24 @@ BY_NAME: list[tuple[str, Call]] = [
         "store_bags.mark_ready",
         lambda s, n: store_bags.mark_ready(s, 1, store_id=1, actor=n),
     ),
+    ("book", lambda s, n: book(s, 1, "x", actor=n, now=AT)),
+    (
+        "pipeline.import_file",
+        lambda s, n: pipeline.import_file(s, "customers", "c.csv", actor=n),
+    ),
+    (
+        "pipeline.run_import",
+        lambda s, n: pipeline.run_import(
+            "customers", "c.csv", actor=n, url="sqlite://"
+        ),
+    ),
 ]
 
 
-def _writes(session: Session) -> tuple[int, int]:
-    return (
-        session.scalar(select(func.count(AuditLog.id))) or 0,
-        session.scalar(select(func.count(PlanRun.id))) or 0,
+def _writes(session: Session) -> tuple[int, ...]:
+    return tuple(
+        session.scalar(select(func.count()).select_from(m)) or 0
+        for m in (AuditLog, PlanRun, VisitBooking, Customer)
     )
 
 
@@ -191,6 +218,27 @@ def test_a_wrong_role_is_refused_and_nothing_is_written(session, what, call, who
 def test_a_bare_name_is_not_a_user(session, what, call):
     with pytest.raises(TypeError, match="not a name"):
         call(session, "dispatch")
+
+
+@pytest.mark.parametrize("who", [AGENT, MANAGER, TECH, STORE], ids=lambda u: u.role)
+def test_an_import_by_a_wrong_role_writes_nothing(session, tmp_path, who):
+    """A checked file (prepared as a dispatcher would) is refused at every entry point:
+    ``commit``, ``import_file`` and ``run_import``; the right role then imports it."""
+    path = tmp_path / "c.csv"
+    path.write_text("ref,name,postcode,town\nG1,Ana,69002,Lyon\n", encoding="utf-8")
+    prepared = pipeline.prepare(session, "customers", path)
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    before = _writes(session)
+    with pytest.raises(AccessDenied):
+        pipeline.commit(session, prepared, actor=who)
+    with pytest.raises(AccessDenied):
+        pipeline.import_file(session, "customers", path, actor=who)
+    with pytest.raises(AccessDenied):
+        pipeline.run_import("customers", path, actor=who, url=url)
+    session.rollback()
+    assert _writes(session) == before
+    assert pipeline.commit(session, prepared, actor=DISPATCHER).created == 1
+    assert _audited_as(session, DISPATCHER.username) >= 1
 
 
 # --- the right role works (demo data, both databases) ---------------------------------

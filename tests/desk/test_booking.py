@@ -15,10 +15,11 @@ from data.models import RepairTicket, VisitBooking
 from dispatch.booking.book import SlotTaken, book
 from dispatch.booking.offers import BookingError, offers_for
 from dispatch.booking.rules import BookingRules
-from tests.builders import make_technician, open_for, plan_inline
+from tests.builders import make_technician, open_for, plan_inline, principal
 
 #: Monday 23 Nov 2026 07:00 Paris: Tuesday 24 is tomorrow, Wednesday 25 after that.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+AGENT = principal("agent")
 TUESDAY = date(2026, 11, 24)
 
 
@@ -92,15 +93,15 @@ def test_book_sets_the_window_and_refuses_twice(session) -> None:
     make_technician(session)
     t = _ticket(session, "Gold")
     offer = offers_for(session, t.id, now=NOW).offers[0]
-    b = book(session, t.id, offer.id, actor="agent", now=NOW)
+    b = book(session, t.id, offer.id, actor=AGENT, now=NOW)
     assert b.window_start == offer.slot.start
     session.refresh(t)
     assert t.status == "scheduled" and t.visit_on == offer.slot.day
     assert t.window_start == offer.slot.start and t.window_end == offer.slot.end
     with pytest.raises(BookingError, match="scheduled"):
-        book(session, t.id, offer.id, actor="agent", now=NOW)
+        book(session, t.id, offer.id, actor=AGENT, now=NOW)
     with pytest.raises(BookingError, match="not a slot id"):
-        book(session, t.id, "nope", actor="a", now=NOW)
+        book(session, t.id, "nope", actor=AGENT, now=NOW)
 
 
 def test_next_plan_keeps_the_booked_window(demo_url, monkeypatch) -> None:
@@ -116,7 +117,7 @@ def test_next_plan_keeps_the_booked_window(demo_url, monkeypatch) -> None:
             .order_by(RepairTicket.sla_due_at.desc())
         ).first()
         offer = offers_for(s, t.id, now=NOW).offers[-1]
-        book(s, t.id, offer.id, actor="agent", now=NOW)
+        book(s, t.id, offer.id, actor=AGENT, now=NOW)
         tid = t.id
     eng.dispose()
     view = plan_inline(demo_url, monkeypatch, "technicians", offer.slot.day)
@@ -131,7 +132,7 @@ def _race(url: str, ticket_id: int, slot: str, barrier, out) -> None:
     barrier.wait()
     try:
         with maker.begin() as s:
-            b = book(s, ticket_id, slot, actor=f"agent{ticket_id}", now=NOW)
+            b = book(s, ticket_id, slot, actor=principal("agent"), now=NOW)
         out.put(("ok", ticket_id, b.slot))
     except SlotTaken as exc:
         fresh = [o.id for o in exc.fresh.offers] if exc.fresh else []

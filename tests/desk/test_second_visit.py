@@ -15,10 +15,11 @@ from dispatch.booking.offers import BookingError, Slot, offers_for
 from dispatch.field.outcomes import next_working_day
 from dispatch.field.status import set_status
 from dispatch.views.journey import journey
-from tests.builders import Actor, make_technician, open_for, publish_round
+from tests.builders import Actor, make_technician, open_for, principal, publish_round
 
 #: Monday 23 Nov 2026 07:00 Paris.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+AGENT = principal("agent")
 
 
 def _at(day: date, hh: int, mm: int = 0) -> datetime:
@@ -34,7 +35,7 @@ def test_a_visit_that_could_not_fix_leaves_a_second_visit_to_book(
     tech = make_technician(session)
     t = open_for(session, "Member", NOW, fault="leak")
     first = offers_for(session, t.id, now=NOW).offers[0]
-    book(session, t.id, first.id, actor="agent", now=NOW)
+    book(session, t.id, first.id, actor=AGENT, now=NOW)
     day = first.slot.day
     publish_round(session, day, {tech.id: [t.id]}, first=first.slot.start.time())
     who = Actor("dispatcher", name="dispatch")
@@ -63,8 +64,8 @@ def test_a_visit_that_could_not_fix_leaves_a_second_visit_to_book(
     )  # fmt: skip
     if too_soon.day < again:
         with pytest.raises(BookingError, match=r"second visit .* is from"):
-            book(session, t.id, too_soon.id, actor="agent", now=later)
-    done = book(session, t.id, got.offers[0].id, actor="agent", now=later)
+            book(session, t.id, too_soon.id, actor=AGENT, now=later)
+    done = book(session, t.id, got.offers[0].id, actor=AGENT, now=later)
     session.commit()
     row = session.get_one(RepairTicket, t.id)
     assert row.status == "scheduled" and row.visit_on == got.offers[0].slot.day

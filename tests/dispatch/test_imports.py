@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from data.models import AuditLog, Customer, DeliveryOrder, GeocodeCache, RepairTicket
 from dispatch.cli.main import main
 from dispatch.intake.pipeline import ImportRejected, import_file
+from tests.builders import principal
+
+DISPATCHER = principal("dispatcher")
 
 
 def _write(tmp_path: Path, name: str, text: str, *, bom: bool = False) -> Path:
@@ -37,7 +40,7 @@ def test_semicolon_bom_and_decimal_commas_are_read(
     """A French spreadsheet export (BOM, ';', decimal commas) imports every row."""
     before = _count(demo_session, Customer)
     path = _write(tmp_path, "customers.csv", GOOD_CUSTOMERS_SEMI, bom=True)
-    report = import_file(demo_session, "customers", path, actor="tester")
+    report = import_file(demo_session, "customers", path, actor=DISPATCHER)
     demo_session.commit()
     assert report.created == 3
     assert _count(demo_session, Customer) == before + 3
@@ -76,7 +79,7 @@ def test_bad_rows_reject_the_whole_file(demo_session: Session, tmp_path: Path) -
     )
     path = _write(tmp_path, "mixed.csv", text)
     with pytest.raises(ImportRejected) as exc:
-        import_file(demo_session, "customers", path)
+        import_file(demo_session, "customers", path, actor=DISPATCHER)
     demo_session.rollback()
     found = {(e.line, e.field) for e in exc.value.errors}
     assert {
@@ -101,7 +104,7 @@ def test_wrong_separator_is_named(demo_session: Session, tmp_path: Path) -> None
     """A '|' separated file is refused with the missing columns named on line 1."""
     path = _write(tmp_path, "pipes.csv", "ref|name|postcode|town\nZ1|Ana|69001|Lyon\n")
     with pytest.raises(ImportRejected) as exc:
-        import_file(demo_session, "customers", path)
+        import_file(demo_session, "customers", path, actor=DISPATCHER)
     assert {e.line for e in exc.value.errors} == {1}
     assert "separator" in exc.value.report()
 
@@ -112,9 +115,9 @@ def test_not_utf8_is_refused(demo_session: Session, tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes("ref,name,postcode,town\nZ1,Hélène,69001,Lyon\n".encode("latin-1"))
     with pytest.raises(ImportRejected) as exc:
-        import_file(demo_session, "customers", path, encoding="utf-8")
+        import_file(demo_session, "customers", path, encoding="utf-8", actor=DISPATCHER)
     assert "line 2" in exc.value.report() and "UTF-8" in exc.value.report()
-    assert import_file(demo_session, "customers", path).created == 1
+    assert import_file(demo_session, "customers", path, actor=DISPATCHER).created == 1
     z1 = demo_session.scalar(select(Customer).where(Customer.ref == "Z1"))
     assert z1 is not None and z1.name == "Hélène"
 
@@ -127,7 +130,7 @@ def test_tickets_are_triaged_on_import(demo_session: Session, tmp_path: Path) ->
         "ref;customer_ref;fault;severity;opened_at\n"
         "TK1;C000001;leak;high;24/11/2026 09:30\nTK2;C000002;descaling;low;2026-11-23\n",
     )
-    report = import_file(demo_session, "tickets", good)
+    report = import_file(demo_session, "tickets", good, actor=DISPATCHER)
     demo_session.commit()
     assert report.created == 2
     t = demo_session.scalar(select(RepairTicket).where(RepairTicket.ref == "TK1"))
@@ -144,7 +147,7 @@ def test_tickets_are_triaged_on_import(demo_session: Session, tmp_path: Path) ->
         "TK3,C000001,exploded,high,2026-11-24\nTK4,C999999,leak,urgent,31/02/2026\n",
     )
     with pytest.raises(ImportRejected) as exc:
-        import_file(demo_session, "tickets", bad)
+        import_file(demo_session, "tickets", bad, actor=DISPATCHER)
     found = {(e.line, e.field) for e in exc.value.errors}
     assert {
         (2, "fault"),
@@ -166,14 +169,14 @@ def test_orders_need_a_matching_destination(
     )
     path = _write(tmp_path, "o.csv", text)
     with pytest.raises(ImportRejected) as exc:
-        import_file(demo_session, "orders", path)
+        import_file(demo_session, "orders", path, actor=DISPATCHER)
     assert [(e.line, e.field) for e in exc.value.errors] == [(3, "destination")]
     before = _count(demo_session, DeliveryOrder)
     path.write_text(
         text.replace(f"relay,2026-11-25,1,{store}", f"store,2026-11-25,1,{store}"),
         encoding="utf-8",
     )
-    assert import_file(demo_session, "orders", path).created == 2
+    assert import_file(demo_session, "orders", path, actor=DISPATCHER).created == 2
     demo_session.commit()
     assert _count(demo_session, DeliveryOrder) == before + 2
 

@@ -24,7 +24,9 @@ from dispatch.cli.main import main
 from dispatch.intake import registry
 from dispatch.intake.columns import markdown_table
 from dispatch.intake.pipeline import ImportRejected, import_file
-from tests.builders import make_site
+from tests.builders import make_site, principal
+
+DISPATCHER = principal("dispatcher")
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 HEAD = "ref,name,phone,email,postcode,town,lat,lon,machine_serial,machine_family,machine_purchased_on"
@@ -52,7 +54,7 @@ def _counts(s: Session) -> tuple[int, ...]:
 def _rejected(s: Session, kind: str, path: Path, **kw: object) -> set[tuple[int, str]]:
     before = _counts(s)
     with pytest.raises(ImportRejected) as exc:
-        import_file(s, kind, path, **kw)  # type: ignore[arg-type]
+        import_file(s, kind, path, actor=DISPATCHER, **kw)  # type: ignore[arg-type]
     s.rollback()
     assert _counts(s) == before, "a refused file must leave the database unchanged"
     return {(e.line, e.field) for e in exc.value.errors}
@@ -103,7 +105,7 @@ def test_duplicates_in_the_file_and_the_database(
     session: Session, tmp_path: Path
 ) -> None:
     first = _write(tmp_path, f"{HEAD}\n{_good(1)}\n", "first.csv")
-    assert import_file(session, "customers", first).created == 1
+    assert import_file(session, "customers", first, actor=DISPATCHER).created == 1
     session.commit()
     text = "\n".join(
         [
@@ -162,7 +164,9 @@ def test_what_spreadsheets_export_is_read_whole(
     session: Session, tmp_path: Path, variant: str
 ) -> None:
     text, enc = EXPORTS[variant]
-    report = import_file(session, "customers", _write(tmp_path, text, enc=enc))
+    report = import_file(
+        session, "customers", _write(tmp_path, text, enc=enc), actor=DISPATCHER
+    )
     session.commit()
     assert report.created == 2
     e1 = session.scalar(select(Customer).where(Customer.ref == "E1"))
@@ -177,11 +181,11 @@ def test_unknown_columns_name_the_nearest_one(session: Session, tmp_path: Path) 
         "ref,name,postcode,town,telephone,e-mail\nU1,Ana,69002,Lyon,0612345678,a@b.fr\n",
     )
     with pytest.raises(ImportRejected) as exc:
-        import_file(session, "customers", path)
+        import_file(session, "customers", path, actor=DISPATCHER)
     report = exc.value.report()
     assert "'telephone': unknown column; did you mean 'phone'?" in report
     assert "did you mean 'email'?" in report
-    ok = import_file(session, "customers", path, ignore_unknown=True)
+    ok = import_file(session, "customers", path, ignore_unknown=True, actor=DISPATCHER)
     assert ok.created == 1 and "telephone" in str(ok)
 
 
@@ -189,7 +193,7 @@ def test_update_mode_reports_created_changed_unchanged(
     session: Session, tmp_path: Path
 ) -> None:
     base = "ref,name,postcode,town,phone\nK1,Ana,69002,Lyon,0611111111\nK2,Bob,69003,Lyon,0622222222\n"
-    import_file(session, "customers", _write(tmp_path, base, "a.csv"))
+    import_file(session, "customers", _write(tmp_path, base, "a.csv"), actor=DISPATCHER)
     session.commit()
     weekly = (
         "ref,name,postcode,town,phone\n"
@@ -200,19 +204,23 @@ def test_update_mode_reports_created_changed_unchanged(
     path = _write(tmp_path, weekly, "b.csv")
     assert "ref" in {f for _, f in _rejected(session, "customers", path)}
     before = _counts(session)
-    dry = import_file(session, "customers", path, update=True, dry_run=True)
+    dry = import_file(
+        session, "customers", path, update=True, dry_run=True, actor=DISPATCHER
+    )
     assert _counts(session) == before
     assert (dry.created, dry.unchanged, dry.dry_run) == (1, 1, True)
     assert [(c.ref, set(c.fields)) for c in dry.changed] == [
         ("K2", {"name", "postcode", "town", "lat", "lon"})
     ]
-    done = import_file(session, "customers", path, update=True, actor="tester")
+    done = import_file(session, "customers", path, update=True, actor=DISPATCHER)
     session.commit()
     assert (done.created, len(done.changed), done.unchanged) == (1, 1, 1)
     k2 = session.scalar(select(Customer).where(Customer.ref == "K2"))
     assert k2 is not None and k2.town == "Saint-Étienne" and k2.name == "Bob Martin"
     audit = session.scalars(
-        select(AuditLog).where(AuditLog.action == "update", AuditLog.actor == "tester")
+        select(AuditLog).where(
+            AuditLog.action == "update", AuditLog.actor == DISPATCHER.username
+        )
     ).all()
     assert len(audit) == 1 and "postcode" in audit[0].change["fields"]
 
@@ -234,7 +242,9 @@ def test_tickets_go_through_the_lifecycle_and_check_the_machine(
         "T2,Bob,69003,Lyon,SC,capsule,2024-01-01\n"
         "T3,Cid,69001,Lyon,,,\n"
     )
-    import_file(session, "customers", _write(tmp_path, customers, "c.csv"))
+    import_file(
+        session, "customers", _write(tmp_path, customers, "c.csv"), actor=DISPATCHER
+    )
     session.commit()
     assert session.scalar(select(func.count()).select_from(CustomerMachine)) == 3
     bad = (
@@ -250,7 +260,12 @@ def test_tickets_go_through_the_lifecycle_and_check_the_machine(
         "R1;T1;grinder jam;high;SB;;24/11/2026 09:30\n"
         "R2;T3;leak;low;;capsule;2026-11-24 10:00\n"
     )
-    assert import_file(session, "tickets", _write(tmp_path, good, "g.csv")).created == 2
+    assert (
+        import_file(
+            session, "tickets", _write(tmp_path, good, "g.csv"), actor=DISPATCHER
+        ).created
+        == 2
+    )
     session.commit()
     r1 = session.scalar(select(RepairTicket).where(RepairTicket.ref == "R1"))
     sb = session.scalar(select(CustomerMachine).where(CustomerMachine.serial == "SB"))
@@ -270,7 +285,7 @@ def test_tickets_go_through_the_lifecycle_and_check_the_machine(
         "ref,customer_ref,fault,severity,machine_serial\nR1,T1,grinder_jam,critical,SB\n",
         "u.csv",
     )
-    report = import_file(session, "tickets", upd, update=True)
+    report = import_file(session, "tickets", upd, update=True, actor=DISPATCHER)
     session.commit()
     assert [c.fields for c in report.changed] == [("severity",)]
 
@@ -281,6 +296,7 @@ def test_orders_and_their_update(session: Session, tmp_path: Path) -> None:
         session,
         "customers",
         _write(tmp_path, "ref,name,postcode,town\nO1,Ana,69002,Lyon\n", "c.csv"),
+        actor=DISPATCHER,
     )
     session.commit()
     text = (
@@ -288,14 +304,23 @@ def test_orders_and_their_update(session: Session, tmp_path: Path) -> None:
         "OR1,O1,domicile,25/11/2026,2,,08:00,10:00\n"
         "OR2,O1,point relais,2026-11-25,1,REL-LYON,,\n"
     )
-    assert import_file(session, "orders", _write(tmp_path, text, "o.csv")).created == 2
+    assert (
+        import_file(
+            session, "orders", _write(tmp_path, text, "o.csv"), actor=DISPATCHER
+        ).created
+        == 2
+    )
     session.commit()
     bad = text.replace("REL-LYON", "STO-LYON").replace(",2,,", ",zero,,")
     found = _rejected(session, "orders", _write(tmp_path, bad, "b.csv"), update=True)
     assert found == {(2, "parcels"), (3, "destination")}
     moved = text.replace("08:00,10:00", "14:00,16:00")
     report = import_file(
-        session, "orders", _write(tmp_path, moved, "m.csv"), update=True
+        session,
+        "orders",
+        _write(tmp_path, moved, "m.csv"),
+        update=True,
+        actor=DISPATCHER,
     )
     assert report.unchanged == 1 and [c.fields for c in report.changed] == [
         ("window_start", "window_end")
@@ -405,6 +430,7 @@ def test_bad_ticket_and_order_rows_reject_the_file(
         session,
         "customers",
         _write(tmp_path, "ref,name,postcode,town\nK1,Ana,69002,Lyon\n", "c.csv"),
+        actor=DISPATCHER,
     )
     session.commit()
     line, where = BAD_OTHERS[(kind, variant)]

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from data.models import AuditLog, Customer, DeliveryOrder, Site
 from dispatch.deliveries import relays
-from tests.builders import dispatcher
+from tests.builders import dispatcher, principal
 from tests.conftest import DEMO_DAY
+
+DISPATCHER = principal("dispatcher")
 
 DAY = date.fromisoformat(DEMO_DAY)
 
@@ -156,7 +158,10 @@ def test_import_overflows_a_full_relay_to_the_next_with_room(
     demo_session.flush()
     refs = [c.ref for c in demo_session.scalars(select(Customer).limit(12))]
     report = import_file(
-        demo_session, "orders", _relay_csv(tmp_path, refs, relay.code, day)
+        demo_session,
+        "orders",
+        _relay_csv(tmp_path, refs, relay.code, day),
+        actor=DISPATCHER,
     )
     assert report.created == 12
     placed = Counter(
@@ -188,7 +193,10 @@ def test_import_refuses_when_no_relay_nearby_has_room(
     ref = demo_session.scalars(select(Customer.ref).limit(1)).one()
     with pytest.raises(ImportRejected) as exc:
         import_file(
-            demo_session, "orders", _relay_csv(tmp_path, [ref], relay.code, day)
+            demo_session,
+            "orders",
+            _relay_csv(tmp_path, [ref], relay.code, day),
+            actor=DISPATCHER,
         )
     (err,) = exc.value.errors
     assert err.line == 2 and err.field == "destination"

@@ -14,7 +14,9 @@ from dispatch.intake.pipeline import ImportRejected, import_file
 from dispatch.notices.kinds import Due, Kind
 from dispatch.notices.outbox import queue
 from dispatch.notices.prefs import load_contacts
-from tests.builders import paris
+from tests.builders import paris, principal
+
+DISPATCHER = principal("dispatcher")
 
 NOW = paris(2026, 11, 24, 7, 0)
 HEAD = (
@@ -58,7 +60,7 @@ def _club_due(customer_id: int, key: str) -> Due:
 def test_preference_columns_are_stored_and_reach_the_notices(
     session: Session, tmp_path: Path
 ):
-    report = import_file(session, "customers", _file(tmp_path, GOOD), actor="crm")
+    report = import_file(session, "customers", _file(tmp_path, GOOD), actor=DISPATCHER)
     assert report.created == 3
     rose, paul = _pref(session, "P1"), _pref(session, "P2")
     assert rose is not None and paul is not None
@@ -94,7 +96,7 @@ def test_preference_columns_are_stored_and_reach_the_notices(
 def test_update_changes_what_is_given_and_withdrawal_cancels_club_reminders(
     session: Session, tmp_path: Path
 ):
-    import_file(session, "customers", _file(tmp_path, GOOD))
+    import_file(session, "customers", _file(tmp_path, GOOD), actor=DISPATCHER)
     rose_id = session.scalar(select(Customer.id).where(Customer.ref == "P1"))
     assert rose_id is not None
     queue(session, [_club_due(rose_id, "t1")], NOW)
@@ -103,7 +105,11 @@ def test_update_changes_what_is_given_and_withdrawal_cancels_club_reminders(
         "P2;Paul Girard;04 78 00 00 02;paul@example.fr;69002;Lyon;;;;non;;\n"
     )
     report = import_file(
-        session, "customers", _file(tmp_path, again, "again.csv"), update=True
+        session,
+        "customers",
+        _file(tmp_path, again, "again.csv"),
+        update=True,
+        actor=DISPATCHER,
     )
     assert [(c.ref, c.fields) for c in report.changed] == [("P1", ("club_consent",))]
     assert report.unchanged == 1
@@ -135,7 +141,7 @@ def test_a_bad_preference_rejects_the_file_naming_line_and_field(
     line = ";".join(["B2", "Zoé Bad", phone, email, "69002", "Lyon", *prefs])
     text = HEAD + "B1;Good Line;06 99 99 99 99;;69002;Lyon;;;;oui;;\n" + line + "\n"
     with pytest.raises(ImportRejected) as exc:
-        import_file(session, "customers", _file(tmp_path, text))
+        import_file(session, "customers", _file(tmp_path, text), actor=DISPATCHER)
     session.rollback()
     ((err,),) = [[e for e in exc.value.errors if e.line == 3]]
     assert err.field == field and why in err.reason
