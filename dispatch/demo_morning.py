@@ -74,6 +74,8 @@ class _Reporter:
 
 #: The demo dispatcher publishing the rounds (the services check the role).
 _DISPATCHER = _Reporter(DISPATCHER, role="dispatcher")
+#: The agent at the phone moving a booked visit (``book`` checks the role).
+_AGENT = _Reporter("agent", role="agent")
 
 
 @dataclass
@@ -252,7 +254,7 @@ def _move_visit(session: Session, ref: str, at: datetime) -> str:
     )
     if not other:
         return ""
-    book(session, t.id, other[0].slot.id, actor="agent", now=at, rules=rules)
+    book(session, t.id, other[0].slot.id, actor=_AGENT, now=at, rules=rules)
     session.flush()
     return ref
 
