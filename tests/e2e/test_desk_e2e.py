@@ -82,7 +82,7 @@ def test_agent_opens_each_path_and_books_a_slot(signed_in_page, e2e_db_url, tmp_
     assert_no_error_text(page)
 
     onsite = _open(page, "Leak")
-    page.get_by_text("Technician visit").first.wait_for()
+    page.get_by_text("Technician visit").filter(visible=True).first.wait_for()
     page.screenshot(path=f"{SHOTS}/1-onsite-opened.png", full_page=True)
     book = page.locator("[class*='st-key-desk_slot_']").first
     book.wait_for()
@@ -94,7 +94,7 @@ def test_agent_opens_each_path_and_books_a_slot(signed_in_page, e2e_db_url, tmp_
     page.screenshot(path=f"{SHOTS}/2-booked.png", full_page=True)
 
     remote = _open(page, "Descaling", "Normal")
-    page.get_by_text("Fixed by phone").first.wait_for()
+    page.get_by_text("Fixed by phone").filter(visible=True).first.wait_for()
 
     _find(page, small[0].email or small[0].phone, small[0].name)
     workshop = _open(page, "Pump")
