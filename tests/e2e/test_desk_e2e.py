@@ -52,8 +52,16 @@ def _find(page, typed: str, name: str) -> None:
 
 
 def _pick(page, key: str, option: str) -> None:
-    """Type into the select box and take the first match (robust to re-renders)."""
-    page.locator(f".st-key-{key} input").fill(option)
+    """Type into the select box and take the first match (robust to re-renders).
+
+    While a rerun is in flight Streamlit can show the old form beside the new one:
+    wait until one box is left, then type into it."""
+    box = page.locator(f".st-key-{key} input")
+    for _ in range(100):
+        if box.count() == 1:
+            break
+        page.wait_for_timeout(100)
+    box.fill(option)
     page.keyboard.press("Enter")
     page.wait_for_timeout(500)  # the selection reaches the server with the form
 
