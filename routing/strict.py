@@ -8,7 +8,8 @@ with the slot test of :mod:`routing.slots` (every other stop stays where it is):
 1. each left-out job, highest class and priority first, goes into the free gap
    that adds the least distance on a vehicle that can do it;
 2. otherwise, a left-out job takes the slot of the lowest placed job of a lower
-   class it could take; that job is left out in turn and tried in step 1.
+   class it could take, or of a short run of them (a long visit in the time of two
+   short ones); those are left out in turn and tried in step 1.
 
 Each step places one more job or raises the placed classes, so it ends; the
 result has no inversion by the validator's definition. Pure; reasons are then
@@ -26,6 +27,8 @@ from routing.model import Job, Objective, Problem, Route, Solution, Stop, Vehicl
 from routing.reasons import explain_plan, structural_reasons
 from routing.slots import Fit, compatible, fit, spans
 
+RUN_AT_MOST = 3
+"""A left-out job may take the time of at most this many consecutive lower-class stops."""
 MAX_SECONDS = 20.0
 """A safety stop for pathological days; normal days take well under a second."""
 
@@ -89,13 +92,12 @@ class _Day:
         position: int,
         f: Fit,
         brk: tuple[int, ...],
-        remove: bool = False,
+        remove: int = 0,
     ) -> None:
-        """Put the fitted stop at ``position`` (replacing the stop there if ``remove``)."""
+        """Put the fitted stop at ``position`` (replacing the ``remove`` stops there)."""
         r = self.routes.get(v.id)
         stops = self.stops(v)
-        if remove:
-            del stops[position]
+        del stops[position : position + remove]
         stops.insert(position, f.stop)
         if f.next_arrival_s is not None:
             nxt = stops[position + 1]
@@ -122,29 +124,40 @@ class _Day:
         locs = [v.start, *(self.jobs[s.job_id].location for s in stops), v.end]
         return int(sum(int(dist[a, b]) for a, b in itertools.pairwise(locs)))
 
-    def best_substitution(self, job: Job) -> tuple[Vehicle, int, Fit] | None:
-        """The lowest placed job of a lower class whose slot ``job`` could take."""
-        best: tuple[tuple[int, int], Vehicle, int, Fit] | None = None
+    def best_substitution(self, job: Job) -> tuple[Vehicle, int, Fit, int] | None:
+        """The lowest run of placed jobs of a lower class whose slot ``job`` could take.
+
+        A run is up to :data:`RUN_AT_MOST` consecutive stops of one round (a long
+        visit may need the time of two short ones); fewer and lower jobs are
+        preferred. Returns the vehicle, the run's first position, the fit and the
+        run's length.
+        """
+        best: tuple[tuple[int, int, int], Vehicle, int, Fit, int] | None = None
         paired = self._paired()
         for v in self.problem.vehicles:
             r = self.routes.get(v.id)
             if r is None or not compatible(job, v):
                 continue
             sp = spans(v, r)
-            for k, s in enumerate(r.stops):
-                b = self.jobs[s.job_id]
-                if b.priority_class >= job.priority_class or b.id in paired:
-                    continue
-                key = (b.priority_class, b.priority)
-                if best is not None and key >= best[0]:
-                    continue
-                rest = list(r.stops)
-                del rest[k]
-                f = fit(
-                    job, v, rest, k, self.jobs, self.matrix, sp, route_start_s=r.start_s
-                )
-                if f is not None:
-                    best = (key, v, k, f)
+            for k in range(len(r.stops)):
+                top = total = 0
+                for n in range(1, RUN_AT_MOST + 1):
+                    if k + n > len(r.stops):
+                        break
+                    b = self.jobs[r.stops[k + n - 1].job_id]
+                    if b.priority_class >= job.priority_class or b.id in paired:
+                        break
+                    top, total = max(top, b.priority_class), total + b.priority
+                    key = (top, n, total)
+                    if best is not None and key >= best[0]:
+                        continue
+                    rest = [*r.stops[:k], *r.stops[k + n :]]
+                    f = fit(
+                        job, v, rest, k, self.jobs, self.matrix, sp,
+                        route_start_s=r.start_s,
+                    )  # fmt: skip
+                    if f is not None:
+                        best = (key, v, k, f, n)
         return None if best is None else best[1:]
 
     def _paired(self) -> set[str]:
@@ -197,9 +210,9 @@ def enforce(
                     break
                 sub = day.best_substitution(j)
                 if sub is not None:
-                    v, k, f = sub
+                    v, k, f, n = sub
                     r = day.routes[v.id]
-                    day.apply(v, k, f, tuple(r.break_starts_s), remove=True)
+                    day.apply(v, k, f, tuple(r.break_starts_s), remove=n)
                     step = True
                     break
         if not step:

@@ -113,7 +113,10 @@ def test_emergency_is_inserted(demo_session: Session) -> None:
         .order_by(RepairTicket.id.desc())
     ).first()
     assert t is not None
+    # which ticket the first plan left out depends on its search; a walk-in
+    # breakdown has no booked window (one that is over is the next test's case)
     t.severity, t.visit_on = "critical", date(2026, 11, 27)
+    t.window_start = t.window_end = None
     s.commit()
     r = replan(s, day=DEMO_DATE, at=AT, actor=principal(), emergency=t.ref, seconds=2.0)
     assert r.violations == 0, r.notes
@@ -126,6 +129,28 @@ def test_emergency_is_inserted(demo_session: Session) -> None:
     )
     _outside_kept(load_plan(s, r.based_on), load_plan(s, r.plan_id), r.neighbourhood)
     assert s.get_one(RepairTicket, t.id).visit_on == DEMO_DATE
+
+
+def test_an_emergency_whose_window_is_over_says_so(demo_session: Session) -> None:
+    s = demo_session
+    _day(s)
+    t = s.scalars(
+        select(RepairTicket)
+        .where(
+            RepairTicket.resolution_path == "onsite", RepairTicket.status == "triaged"
+        )
+        .order_by(RepairTicket.id)
+    ).first()
+    assert t is not None
+    t.severity = "critical"
+    t.window_start, t.window_end = paris(2026, 11, 24, 8, 0), paris(2026, 11, 24, 9, 0)
+    s.commit()
+    r = replan(s, day=DEMO_DATE, at=AT, actor=principal(), emergency=t.ref, seconds=1.0)
+    assert r.violations == 0, r.notes
+    plan = load_plan(s, r.plan_id)
+    assert f"T{t.id}" not in {x.job_ref for rt in plan.routes for x in rt.stops}
+    why = next(u for u in plan.unassigned if u.job_ref == f"T{t.id}")
+    assert "window" in why.reason, why
 
 
 def test_only_a_dispatcher_replans(demo_session: Session) -> None:

@@ -128,6 +128,22 @@ def test_enforce_repairs_an_inversion_and_explains_the_rest() -> None:
     assert "HI" in u.detail and "V1" in u.detail and "hi" in u.blockers
 
 
+def test_a_long_higher_job_takes_the_time_of_two_short_lower_ones() -> None:
+    """A 150-minute high job fits in no slot of one 60-minute job, but in the time of both."""
+    p = _morning_problem()
+    long = [
+        j
+        if j.id != "hi"
+        else make_job("hi", 3, service_min=150, priority=1, priority_class=1)
+        for j in p.jobs
+    ]
+    p = p.replace(jobs=tuple(long))
+    fixed = enforce(p, _inverted(p))
+    assert validate(p, fixed) == []
+    assert [s.job_id for r in fixed.routes for s in r.stops] == ["hi"]
+    assert {u.job_id for u in fixed.unassigned} == {"lo1", "lo2"}
+
+
 def test_enforce_fills_a_free_gap_the_search_left() -> None:
     p = make_problem([make_job("a", 2), make_job("b", 4)])
     empty = Solution(
