@@ -37,7 +37,7 @@ from data.enums import Role, RunStatus
 from data.errors import describe
 from data.models import PlanRun
 from dispatch.access.roles import Principal, acting
-from dispatch.planning import horizon
+from dispatch.planning import horizon, horizon_io
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
 from dispatch.planning.run_signals import (
@@ -452,7 +452,7 @@ def _execute_horizon(
         run = s.get(PlanRun, run_id)
         assert run is not None
         cancelled = bool(run.cancel_requested)
-        run.params = {**params, "horizon": horizon.horizon_summary(h)}
+        run.params = {**params, "horizon": horizon_io.horizon_summary(h)}
         run.status = (RunStatus.CANCELLED if cancelled else RunStatus.DONE).value
         run.plan_id = h.days[0].plan_id
         run.finished_at = run.heartbeat_at = utcnow()

@@ -1,7 +1,7 @@
 """The board's horizon: N days planned together, as the dispatcher reads them.
 
 A horizon plan run (``dispatch.planning.runs.start_plan(horizon_days=N)``) keeps its
-summary (``dispatch.planning.horizon.horizon_summary``); this turns the newest one for
+summary (``dispatch.planning.horizon_io.horizon_summary``); this turns the newest one for
 a first day and a region into rows: per day and region placed, unplaced and overtime;
 per technician hours each day against their daily and weekly limits.
 """
@@ -20,7 +20,8 @@ from data.models import PlanRun
 from dispatch import labels
 from dispatch.access.roles import Principal, check_role
 from dispatch.planning.availability import week_of
-from dispatch.planning.horizon import Horizon, from_summary
+from dispatch.planning.horizon import Horizon
+from dispatch.planning.horizon_io import from_summary
 
 __all__ = ["DayRegionRow", "HorizonBoard", "TechnicianHours", "latest_horizon"]
 
