@@ -128,9 +128,13 @@ def create_run(
     depot_id: int | None = None,
     replan: bool = False,
     horizon_days: int = 1,
+    balance_per_hour: float = 0.0,
 ) -> int:
     """Record a queued run for a dispatcher (``AccessDenied`` otherwise); the worker
-    that executes it records the plan under the name checked here."""
+    that executes it records the plan under the name checked here.
+
+    ``balance_per_hour`` (a horizon only): the workload-balance term its days are
+    solved with (``SolveParams.balance_per_hour``; 0 is off)."""
     name = acting(actor, Role.DISPATCHER)
     params: dict[str, Any] = {
         "variant": (variant or Variant()).to_dict(),
@@ -146,6 +150,14 @@ def create_run(
                 f"horizon: {horizon_days} days (at most {MAX_HORIZON_DAYS})"
             )
         params["horizon_days"] = horizon_days
+    if balance_per_hour:
+        if horizon_days <= 1:
+            raise ValueError("the workload balance is a horizon's (plan several days)")
+        if not balance_per_hour > 0:
+            raise ValueError(
+                f"balance must be 0 or more per hour, got {balance_per_hour:g}"
+            )
+        params["balance_per_hour"] = float(balance_per_hour)
     run = PlanRun(
         kind=kind,
         plan_date=day,
@@ -174,6 +186,7 @@ def start_plan(
     replan: bool = False,
     url: str | None = None,
     horizon_days: int = 1,
+    balance_per_hour: float = 0.0,
 ) -> int:
     """Record a run and start its worker process; returns at once with the run id.
 
@@ -196,6 +209,7 @@ def start_plan(
             depot_id=depot_id,
             replan=replan,
             horizon_days=horizon_days,
+            balance_per_hour=balance_per_hour,
         )
     env = {**os.environ, "DATABASE_URL": url}
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -444,6 +458,7 @@ def _execute_horizon(
             region=region,
             solve_progress=report,
             cancel=DbCancel(url, run_id, beat),
+            balance_per_hour=float(params.get("balance_per_hour") or 0.0),
         )
     if beat.lost:
         raise RunFailed(f"lost the database during plan run {run_id}: {beat.lost}")

@@ -63,10 +63,15 @@ class HorizonBoard:
     technicians: tuple[TechnicianHours, ...]
     spread_hours: dict[str, float]  # region -> largest max - min hours of a day
     cancelled: bool
+    balance_per_hour: float = 0.0  # the workload-balance term it was planned with
 
 
 def _board(
-    run_id: int, h: Horizon, region: str | None, cancelled: bool
+    run_id: int,
+    h: Horizon,
+    region: str | None,
+    cancelled: bool,
+    balance_per_hour: float = 0.0,
 ) -> HorizonBoard:
     days = tuple(labels.day(d.day) for d in h.days)
     rows = [
@@ -116,6 +121,7 @@ def _board(
         tuple(techs),
         {r: v for r, v in h.spread_hours.items() if region is None or r == region},
         cancelled,
+        balance_per_hour,
     )
 
 
@@ -144,5 +150,6 @@ def latest_horizon(
                 from_summary(summary),
                 region,
                 run.status == RunStatus.CANCELLED.value,
+                float((run.params or {}).get("balance_per_hour") or 0.0),
             )
     return None
