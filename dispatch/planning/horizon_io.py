@@ -1,6 +1,6 @@
-"""A horizon as data: the summary a plan run keeps for the board
-(:func:`horizon_summary`, read back by :func:`from_summary`) and the CLI's JSON contract
-(:func:`horizon_json`). Kept apart from the planning itself, which only builds
+"""A horizon as data: what a plan run records to plan one (:func:`run_params`), the
+summary it keeps for the board (:func:`horizon_summary`, read back by
+:func:`from_summary`) and the CLI's JSON contract (:func:`horizon_json`). Kept apart from the planning itself, which only builds
 :class:`~dispatch.planning.horizon.Horizon` values."""
 
 from __future__ import annotations
@@ -12,6 +12,29 @@ from sqlalchemy.orm import Session
 
 from dispatch.planning.horizon import Horizon, HorizonDay, RegionDay
 from dispatch.planning.saved import load_plan, plan_json
+
+MAX_HORIZON_DAYS = 14
+
+
+def run_params(kind: str, days: int, balance_per_hour: float) -> dict[str, Any]:
+    """A plan run's horizon parameters (none for one day); ``ValueError`` in one line
+    for a courier horizon, too many days, or a balance off a horizon or below 0."""
+    params: dict[str, Any] = {}
+    if days > 1:
+        if kind != "technicians":
+            raise ValueError("a horizon plans technicians only")
+        if not 1 < days <= MAX_HORIZON_DAYS:
+            raise ValueError(f"horizon: {days} days (at most {MAX_HORIZON_DAYS})")
+        params["horizon_days"] = days
+    if balance_per_hour:
+        if days <= 1:
+            raise ValueError("the workload balance is a horizon's (plan several days)")
+        if not balance_per_hour > 0:
+            raise ValueError(
+                f"balance must be 0 or more per hour, got {balance_per_hour:g}"
+            )
+        params["balance_per_hour"] = float(balance_per_hour)
+    return params
 
 
 def horizon_summary(h: Horizon) -> dict[str, Any]:

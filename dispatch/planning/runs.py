@@ -51,7 +51,7 @@ from dispatch.planning.run_signals import (
 from routing import Progress
 
 FINAL = (RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED)
-MAX_HORIZON_DAYS = 14
+MAX_HORIZON_DAYS = horizon_io.MAX_HORIZON_DAYS
 STALE_S = 45.0
 """A run silent for this long is dead: marked failed within a minute."""
 LOG_DIR = REPO_ROOT / "var" / "log"
@@ -142,22 +142,7 @@ def create_run(
         "depot_id": depot_id,
         "replan": replan,
     }
-    if horizon_days > 1:
-        if kind != "technicians":
-            raise ValueError("a horizon plans technicians only")
-        if not 1 < horizon_days <= MAX_HORIZON_DAYS:
-            raise ValueError(
-                f"horizon: {horizon_days} days (at most {MAX_HORIZON_DAYS})"
-            )
-        params["horizon_days"] = horizon_days
-    if balance_per_hour:
-        if horizon_days <= 1:
-            raise ValueError("the workload balance is a horizon's (plan several days)")
-        if not balance_per_hour > 0:
-            raise ValueError(
-                f"balance must be 0 or more per hour, got {balance_per_hour:g}"
-            )
-        params["balance_per_hour"] = float(balance_per_hour)
+    params.update(horizon_io.run_params(kind, horizon_days, balance_per_hour))
     run = PlanRun(
         kind=kind,
         plan_date=day,
