@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from data.base import PARIS
 from data.enums import Role
 from data.models import (
+    ContactPreference,
     Courier,
     Customer,
     CustomerMachine,
@@ -186,6 +187,7 @@ def _cell(v: object) -> str:
 
 
 def customers_csv(session: Session, user: Principal) -> bytes:
+    """Customers with their contact preferences, in the import's columns."""
     check_role(user, *ROLES)
     header = [
         "ref",
@@ -198,10 +200,47 @@ def customers_csv(session: Session, user: Principal) -> bytes:
         "lat",
         "lon",
     ]
+    prefs = [
+        "mobile",
+        "preferred_channel",
+        "language",
+        "club_consent",
+        "quiet_from",
+        "quiet_until",
+    ]
+    p = ContactPreference
     rows = session.execute(
-        select(*(getattr(Customer, c) for c in header)).order_by(Customer.ref)
+        select(
+            *(getattr(Customer, c) for c in header),
+            p.mobile,
+            p.preferred_channel,
+            p.language,
+            p.club_consent,
+            p.quiet_from,
+            p.quiet_until,
+        )
+        .outerjoin(p, p.customer_id == Customer.id)
+        .order_by(Customer.ref)
     )
-    return _csv(header, rows)
+    return _csv(
+        header + prefs,
+        (
+            (
+                *r[:-6],
+                r.mobile,
+                r.preferred_channel,
+                r.language,
+                None if r.club_consent is None else ("yes" if r.club_consent else "no"),
+                _clock(r.quiet_from),
+                _clock(r.quiet_until),
+            )
+            for r in rows
+        ),
+    )
+
+
+def _clock(minutes: int | None) -> str | None:
+    return None if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def tickets_csv(session: Session, user: Principal) -> bytes:
