@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from data.base import PARIS
-from data.enums import Role
 from data.models import (
     ContactPreference,
     Courier,
@@ -39,9 +38,16 @@ from dispatch.access.roles import Principal, check_role
 from dispatch.intake import registry
 from dispatch.intake.columns import ColumnDoc, columns
 from dispatch.intake.csvfile import RowError
-from dispatch.intake.pipeline import ImportRejected, ImportReport, commit, prepare
+from dispatch.intake.pipeline import (
+    IMPORT_ROLES,
+    ImportRejected,
+    ImportReport,
+    commit,
+    prepare,
+)
 
-ROLES = (Role.ADMIN, Role.DISPATCHER)
+ROLES = IMPORT_ROLES
+"""Who may use the Data page: the import's own roles, downloads included."""
 SHOWN = 500
 
 
