@@ -37,6 +37,7 @@ from data.models import (
 from dispatch.access.roles import Principal, check_role
 from dispatch.intake import registry
 from dispatch.intake.columns import ColumnDoc, columns
+from dispatch.intake.contact_prefs import PREF_FIELDS
 from dispatch.intake.csvfile import RowError
 from dispatch.intake.pipeline import (
     IMPORT_ROLES,
@@ -206,14 +207,6 @@ def customers_csv(session: Session, user: Principal) -> bytes:
         "lat",
         "lon",
     ]
-    prefs = [
-        "mobile",
-        "preferred_channel",
-        "language",
-        "club_consent",
-        "quiet_from",
-        "quiet_until",
-    ]
     p = ContactPreference
     rows = session.execute(
         select(
@@ -229,7 +222,7 @@ def customers_csv(session: Session, user: Principal) -> bytes:
         .order_by(Customer.ref)
     )
     return _csv(
-        header + prefs,
+        [*header, *PREF_FIELDS],
         (
             (
                 *r[:-6],
