@@ -92,6 +92,7 @@ def _waves_plan(
     routed = {j for js in routes.values() for j in js}
     partner = {j.id: j.pickup_of for j in problem.jobs if j.pickup_of is not None}
     partner |= {v: k for k, v in list(partner.items())}
+    pinned = {j.id: j.pinned_vehicle for j in problem.jobs if j.pinned_vehicle}
     out: list[tuple[list[int], list[str], list[str]]] = []
     used_v: set[int] = set()
     used_j: set[str] = set()
@@ -104,11 +105,18 @@ def _waves_plan(
         )
         if not vs or used_v.intersection(vs):
             continue
-        # a left-out job already offered to another sub-problem stays there (with its partner)
+        # a left-out job already offered to another sub-problem stays there (with its
+        # partner); one pinned to a vehicle outside this one is not offered at all
+        ids = {problem.vehicles[k].id for k in vs}
         js = [
             j
             for j in js
-            if j in routed or (j not in used_j and partner.get(j) not in used_j)
+            if j in routed
+            or (
+                j not in used_j
+                and partner.get(j) not in used_j
+                and (j not in pinned or pinned[j] in ids)
+            )
         ]
         if s not in js:
             continue
