@@ -16,10 +16,10 @@ import altair as alt
 import folium
 import pandas as pd
 import streamlit as st
-import streamlit_folium
 
 from dashboard.app_pages.loaner_forecast import render_forecast
 from dashboard.auth_ui import require_role
+from dashboard.components import map_view
 from dashboard.components.basemap import base_map
 from dashboard.components.map_layers import Point, PointLayer
 from dashboard.components.service_layers import escape_markdown, html_text
@@ -201,12 +201,9 @@ def _pool_section(pools: tuple[loaner_view.SitePool, ...], single: bool) -> None
             st.altair_chart(stock_chart(pools), width="stretch")
             st.caption("All sites shown, by state (in transit: at its destination).")
         with right:
-            streamlit_folium.st_folium(
+            map_view.show(
                 stock_map(pools),
-                key=ui.key("map"),
                 height=MAP_HEIGHT,
-                returned_objects=[],
-                use_container_width=True,
             )
             st.caption(
                 "Stock by site: dot size = loaners held; green 3+ available, "

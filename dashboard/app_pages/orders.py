@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 
 import folium
 import streamlit as st
-import streamlit_folium
 
 from dashboard.auth_ui import require_role
+from dashboard.components import map_view
 from dashboard.components.basemap import base_map
 from dashboard.components.map_layers import Point, PointLayer
 from dashboard.components.service_layers import escape_markdown, html_text
@@ -214,12 +214,9 @@ def _relays(user: SignedIn, day: date) -> None:
                 f"{len(done)} order(s) assigned, {len(refused)} without room"
                 + (f": {refused[0]}" if refused else "."),
             )
-    streamlit_folium.st_folium(
+    map_view.show(
         relay_map(fill),
-        key=ui.key("relay_map"),
         height=MAP_HEIGHT,
-        returned_objects=[],
-        use_container_width=True,
     )
     st.caption(
         "Relay points' fill for the drop day: green under 70 %, amber under 100 %, red full, grey empty."
