@@ -478,6 +478,35 @@ def run(
     return to_solution(b, assignment, structural, status, time.monotonic() - t0, notes)
 
 
+def read_solution(
+    problem: Problem,
+    matrix: Matrix,
+    routes: Sequence[Sequence[str]],
+    status: str,
+    elapsed_s: float,
+    notes: dict[str, str],
+) -> Solution | None:
+    """Routes found elsewhere (job ids per vehicle), timed and explained by this model.
+
+    None when the model refuses them (a job it excludes as structurally
+    impossible, or any constraint it does not accept), so an answer from
+    another search (``routing.hgs``) is only kept if OR-Tools holds it valid.
+    """
+    structural = structural_reasons(problem, matrix)
+    b = build(problem, matrix, set(structural))
+    node_of = {j.id: i for i, j in enumerate(b.jobs)}
+    if any(jid not in node_of for r in routes for jid in r):
+        return None
+    sp = search_parameters(SearchConfig(), 1.0, SolveParams())
+    b.routing.CloseModelWithParameters(sp)
+    indices = [[b.manager.NodeToIndex(node_of[jid]) for jid in r] for r in routes]
+    indices += [[] for _ in range(len(problem.vehicles) - len(indices))]
+    assignment = b.routing.ReadAssignmentFromRoutes(indices, True)
+    if assignment is None:
+        return None
+    return to_solution(b, assignment, structural, status, elapsed_s, notes)
+
+
 def _balance_note(problem: Problem, before: Solution, after: Solution) -> str:
     a, b = workload.spread_hours(problem, before), workload.spread_hours(problem, after)
     return "spread of hours " + ", ".join(

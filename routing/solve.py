@@ -2,7 +2,10 @@
 
 With ``workers`` > 1, a portfolio of differently-configured searches runs in
 that many processes (OR-Tools search is single-threaded) and the best answer
-wins. The caller's process only forwards progress and cancellation, so both
+wins. On problems PyVRP expresses exactly (plain VRPTW: ``routing.hgs.refusal``
+says which), PyVRP's iterated local search takes the workers (see
+:data:`ORTOOLS_BESIDE_PYVRP`); its answers are read back through the OR-Tools
+model and validated before they may win. The caller's process only forwards progress and cancellation, so both
 stay responsive whatever the searches are doing.
 """
 
@@ -11,8 +14,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue as queue_mod
 import time
+from dataclasses import replace
 from typing import Any
 
+from routing import hgs
 from routing.matrix import TravelTimes, problem_matrix
 from routing.model import Problem, Solution
 from routing.params import FirstSolution, SolveParams
@@ -22,7 +27,27 @@ HOT_LOOP = (("hot", 4.0), ("cold", 0.04))
 """Every second worker anneals four times hotter: the pair explores differently."""
 
 
-def portfolio(params: SolveParams) -> list[Any]:
+ORTOOLS_BESIDE_PYVRP = 0
+"""OR-Tools workers kept beside PyVRP's when PyVRP can take the problem (at most
+``workers - 1``). Measured on Solomon at 10 s and GH-like 200 at 20 s on 2 cores
+(docs/DESIGN.md): two PyVRP seeds beat one PyVRP and one OR-Tools search, whose
+answer never won; OR-Tools still answers if every PyVRP search fails."""
+
+
+def portfolio(params: SolveParams, pyvrp: bool = False) -> list[Any]:
+    """One configuration per worker: PyVRP seeds first when ``pyvrp``, then OR-Tools'."""
+    ortools = _ortools_portfolio(params)
+    if not pyvrp:
+        return ortools
+    beside = min(ORTOOLS_BESIDE_PYVRP, params.workers - 1)
+    seeds = [
+        hgs.HgsConfig(name=f"p{i}:pyvrp", seed=params.seed * 7919 + i)
+        for i in range(params.workers - beside)
+    ]
+    return [*seeds, *ortools[:beside]]
+
+
+def _ortools_portfolio(params: SolveParams) -> list[Any]:
     """The search configurations, one per worker, rotated by ``params.seed``.
 
     Every worker runs the ruin-and-recreate loop (``routing.search``) around
@@ -68,9 +93,19 @@ def portfolio(params: SolveParams) -> list[Any]:
     ]
 
 
-def _key(s: Solution) -> tuple[float, float]:
-    """Better = fewer dropped priority units, then lower cost."""
-    return (s.objective.penalty, s.objective.cost)
+def _key(problem: Problem, s: Solution) -> tuple[tuple[int, ...], float]:
+    """Better = less dropped priority class by class (highest first), then lower cost.
+
+    Strict like the model's penalties (``routing.model.drop_penalties``): one
+    more visit of a higher class beats any number of lower-class ones.
+    """
+    classes = sorted({j.priority_class for j in problem.jobs}, reverse=True)
+    dropped = {u.job_id for u in s.unassigned}
+    lost = dict.fromkeys(classes, 0)
+    for j in problem.jobs:
+        if j.id in dropped:
+            lost[j.priority_class] += j.priority
+    return (tuple(lost[c] for c in classes), s.objective.cost)
 
 
 def _initial_routes(
@@ -96,6 +131,16 @@ def _child(
 
     try:
         assert problem.matrix is not None
+        if isinstance(config, hgs.HgsConfig):
+            got = hgs.answer(
+                problem, problem.matrix, config, deadline=deadline,
+                progress=lambda p: out.put(("progress", p)), cancelled=stop.is_set,
+            )  # fmt: skip
+            if isinstance(got, str):
+                out.put(("error", config.name, got))
+            else:
+                out.put(("result", config.name, got))
+            return
         sol = run(
             problem,
             problem.matrix,
@@ -119,7 +164,7 @@ def _context() -> Any:
     global _CTX
     if _CTX is None:
         _CTX = mp.get_context("forkserver")
-        _CTX.set_forkserver_preload(["routing.ortools_model"])
+        _CTX.set_forkserver_preload(["routing.ortools_model", "routing.hgs", "pyvrp"])
     return _CTX
 
 
@@ -157,14 +202,27 @@ def solve(
     matrix = problem_matrix(problem.locations, problem.matrix, travel)
     problem = problem.replace(matrix=matrix)
     routes = _initial_routes(problem, initial)
-    configs = portfolio(params)
+    why_not = hgs.refusal(problem, matrix, params, initial)
+    configs = portfolio(params, pyvrp=why_not is None)
     if params.workers == 1 or mp.current_process().daemon or not problem.jobs:
         from routing.ortools_model import run
 
-        return run(
-            problem, matrix, params, configs[0],
+        note = f"not used: {why_not}" if why_not is not None and problem.jobs else ""
+        if isinstance(configs[0], hgs.HgsConfig):
+            got = hgs.answer(
+                problem, matrix, configs[0], deadline=deadline, progress=progress,
+                cancelled=lambda: cancel is not None and cancel.is_cancelled(),
+            )  # fmt: skip
+            if not isinstance(got, str):
+                return got
+            note = got
+        sol = run(
+            problem, matrix, params, _ortools_portfolio(params)[0],
             deadline=deadline, progress=progress, cancel=cancel, initial=routes,
         )  # fmt: skip
+        if note:
+            sol = replace(sol, details={**sol.details, "pyvrp": note})
+        return sol
 
     ctx = _context()
     out = ctx.Queue()
@@ -224,9 +282,18 @@ def solve(
             p.join(timeout=5)
             if p.is_alive():
                 p.terminate()
+    if not results and why_not is None and not (cancel and cancel.is_cancelled()):
+        # every PyVRP search failed: OR-Tools answers, late rather than never
+        from routing.ortools_model import run
+
+        names.append("fallback")
+        results.append(run(
+            problem, matrix, params, _ortools_portfolio(params)[0],
+            deadline=deadline, progress=progress, cancel=cancel, initial=routes,
+        ))  # fmt: skip
     if not results:
         raise RuntimeError(f"every search failed: {errors or 'no answer'}")
-    best = min(results, key=_key)
+    best = min(results, key=lambda s: _key(problem, s))
     details = dict(best.details)
     details["portfolio"] = ", ".join(
         f"{n}={r.objective.cost:.3f}/{r.objective.penalty:.0f}"
@@ -234,6 +301,8 @@ def solve(
     )
     if errors:
         details["errors"] = "; ".join(errors)
+    if why_not is not None and problem.jobs:
+        details["pyvrp"] = f"not used: {why_not}"
     return Solution(
         routes=best.routes,
         unassigned=best.unassigned,

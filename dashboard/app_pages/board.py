@@ -112,6 +112,22 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int, int]:
             key=ctx.ui.key("horizon"),
             help="Plan several days together: what a day cannot take goes to the next.",
         )
+    balance = 0.0
+    if days > 1:
+        balance = float(
+            st.number_input(
+                "Workload balance (cost per hour above the region's average)",
+                min_value=0,
+                max_value=1000,
+                step=50,
+                value=0,
+                key=ctx.ui.key("balance"),
+                help="0 is off. Above 0, each day evens technicians' hours within a "
+                "region: each hour a technician works beyond the region's average costs "
+                "this much (100 is a firm nudge). Balance moves work; it never leaves a "
+                "visit out.",
+            )
+        )
     busy = ctx.ui.get("run_id", None) is not None
     if c4.button(
         "Plan the day" if days == 1 else f"Plan {days_label(days)}",
@@ -129,6 +145,7 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int, int]:
             int(seconds) * days,
             purpose="plan",
             horizon_days=days,
+            balance_per_hour=balance,
         )
     return day, region, int(seconds), days
 

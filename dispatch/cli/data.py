@@ -116,8 +116,7 @@ def _import(args: argparse.Namespace) -> int:
     from dispatch.cli.common import CommandError, command_user
     from dispatch.intake import registry
     from dispatch.intake.columns import markdown_table, text_table
-    from dispatch.intake.pipeline import ImportRejected, run_import
-    from dispatch.views.data_io import ROLES as IMPORT_ROLES
+    from dispatch.intake.pipeline import IMPORT_ROLES, ImportRejected, run_import
 
     if args.columns:
         model = registry.get(args.kind).row_model

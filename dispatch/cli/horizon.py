@@ -18,7 +18,8 @@ from dispatch.cli.common import CommandError, cli_user, table, write
 from dispatch.planning import availability_edit
 from dispatch.planning import plans as planning
 from dispatch.planning.availability_edit import ABSENCE_KINDS
-from dispatch.planning.horizon import horizon_json, plan_horizon
+from dispatch.planning.horizon import plan_horizon
+from dispatch.planning.horizon_io import horizon_json
 
 
 def plan_horizon_cli(args: argparse.Namespace) -> int:

@@ -141,7 +141,16 @@ def _list(args: argparse.Namespace) -> int:
         )
     print(
         table(
-            ("kind", "channel", "status", "customer", "due", "dedupe key", "reason"),
+            (
+                "kind",
+                "channel",
+                "status",
+                "customer",
+                "due",
+                "retry at",
+                "dedupe key",
+                "reason",
+            ),
             [
                 (
                     n.kind,
@@ -149,6 +158,7 @@ def _list(args: argparse.Namespace) -> int:
                     n.status,
                     ref,
                     when(n.due_at),
+                    when(n.next_attempt_at) if n.next_attempt_at else "",
                     n.dedupe_key,
                     n.reason,
                 )

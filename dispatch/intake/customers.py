@@ -73,6 +73,23 @@ class Item(NamedTuple):
         return dict(zip(FIELDS, self.values, strict=True))
 
 
+_LAT, _LON, _PRECISION = (FIELDS.index(f) for f in ("lat", "lon", "geo_precision"))
+
+
+def _same_place(i: Item, before: dict[str, Any]) -> Item:
+    """A line giving the stored coordinates back (a downloaded file re-imported) keeps
+    them and their precision: a point is not more exact for having been written out."""
+    lat, lon = i.values[_LAT], i.values[_LON]
+    if lat is None or before["lat"] is None or before["lon"] is None:
+        return i
+    if abs(lat - before["lat"]) > 1e-6 or abs(lon - before["lon"]) > 1e-6:
+        return i
+    values = list(i.values)
+    values[_LAT], values[_LON] = before["lat"], before["lon"]
+    values[_PRECISION] = before["geo_precision"]
+    return i._replace(values=tuple(values))
+
+
 @register
 class Customers(Kind[Item]):
     name = "customers"
@@ -292,6 +309,7 @@ class Customers(Kind[Item]):
                 plan.create.append(i)
                 continue
             before = dict(zip(FIELDS, old[1:], strict=True))
+            i = _same_place(i, before)
             changed = diff(i.as_dict(), before) + contact_prefs.changed_fields(
                 i.prefs, prefs_before.get(old[0])
             )

@@ -3,7 +3,10 @@
 Day by day, earliest first: each day's problem holds the visits not yet placed on an
 earlier day of the horizon (booked visits only on their own day, as the day builder
 already does), so the most urgent work — priority counts SLA slack — takes the first
-days and a visit due on day 3 with day 1 full goes to day 2. A day is solved within
+days and a visit due on day 3 with day 1 full goes to day 2. Within each priority
+class, visits whose SLA falls due inside the horizon come before those that can wait
+(:func:`dispatch.planning.horizon_sla.due_first`): a day's own priority sees a visit
+due in three days as "later", like one due in three weeks. A day is solved within
 the shifts first; when visits due by the end of that day are still left out, it is
 solved again with up to ``overtime_minutes`` of overtime per technician, and the
 overtime used is reported. Weekly hour limits shorten (or cancel) later shifts of a
@@ -13,7 +16,7 @@ publishable day by day.
 
 :func:`solve_horizon` only reads and solves; :func:`save_horizon` writes the days'
 plans (the CLI does both in one transaction, a board's plan run solves outside any
-write transaction and saves in one short one). :func:`horizon_summary` is what a
+write transaction and saves in one short one). ``horizon_io.horizon_summary`` is what a
 plan run keeps for the board: per day and region placed, unplaced and overtime,
 per technician hours against their limits.
 """
@@ -25,7 +28,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,7 +42,8 @@ from dispatch.planning.availability import (
     week_of,
 )
 from dispatch.planning.builder import DayProblem, technician_day
-from dispatch.planning.saved import latest_plan_id, load_plan, plan_json, save_plan
+from dispatch.planning.horizon_sla import due_first
+from dispatch.planning.saved import latest_plan_id, load_plan, save_plan
 from dispatch.planning.solving import solve_day
 from routing import CancelToken, Problem, ProgressCallback, Solution, TimeWindow
 
@@ -234,6 +237,7 @@ def solve_horizon(
     if days < 1:
         raise ValueError("a horizon has at least one day")
     deadline = time_mod.monotonic() + seconds  # each day: its share of what is left
+    last_day = start + timedelta(days=days - 1)
     techs = {t.id: t for t in session.scalars(select(Technician))}
     used: dict[tuple[int, date], float] = defaultdict(float)  # (tech id, week) -> hours
     placed_refs: set[str] = set()
@@ -244,7 +248,9 @@ def solve_horizon(
         day = start + timedelta(days=k)
         if progress:
             progress(f"day {k + 1}/{days}: {day.isoformat()}")
-        dp = _without(technician_day(session, day, region), placed_refs)
+        dp = due_first(
+            _without(technician_day(session, day, region), placed_refs), last_day
+        )
         published = (
             None
             if replan_published
@@ -403,84 +409,6 @@ def save_horizon(session: Session, draft: HorizonDraft, *, actor: str) -> Horizo
         )
         days.append(replace(x.summary, plan_id=plan_id))
     return replace(draft.horizon, days=tuple(days))
-
-
-def horizon_summary(h: Horizon) -> dict[str, Any]:
-    """The horizon as plain JSON-able values (what a plan run keeps; see :func:`from_summary`)."""
-    return {
-        "from": h.start.isoformat(),
-        "days": [
-            {
-                "day": d.day.isoformat(),
-                "plan_id": d.plan_id,
-                "kept": d.kept,
-                "placed": d.placed,
-                "unplaced": d.unplaced,
-                "overtime_minutes": d.overtime_minutes,
-                "hours": d.hours,
-                "spread_hours": d.spread_hours,
-                "regions": {
-                    r: [v.placed, v.unplaced, v.overtime_minutes]
-                    for r, v in d.regions.items()
-                },
-            }
-            for d in h.days
-        ],
-        "overtime_minutes": h.overtime_minutes,
-        "spread_hours": h.spread_hours,
-        "week_hours": h.week_hours,
-        "limits": h.limits,
-        "day_limits": h.day_limits,
-        "technician_regions": h.regions,
-    }
-
-
-def from_summary(data: dict[str, Any]) -> Horizon:
-    """The :class:`Horizon` :func:`horizon_summary` wrote."""
-    return Horizon(
-        start=date.fromisoformat(data["from"]),
-        days=tuple(
-            HorizonDay(
-                date.fromisoformat(d["day"]),
-                int(d["plan_id"]),
-                bool(d["kept"]),
-                int(d["placed"]),
-                int(d["unplaced"]),
-                dict(d["overtime_minutes"]),
-                dict(d["hours"]),
-                dict(d["spread_hours"]),
-                {r: RegionDay(*v) for r, v in d.get("regions", {}).items()},
-            )
-            for d in data["days"]
-        ),
-        overtime_minutes=dict(data.get("overtime_minutes", {})),
-        spread_hours=dict(data.get("spread_hours", {})),
-        week_hours=dict(data.get("week_hours", {})),
-        limits=dict(data.get("limits", {})),
-        day_limits=dict(data.get("day_limits", {})),
-        regions=dict(data.get("technician_regions", {})),
-    )
-
-
-def horizon_json(session: Session, h: Horizon) -> dict[str, Any]:
-    """``{"from", "days": [plan JSON + "date"], "overtime_minutes", "spread_hours"}``."""
-    days = []
-    for d in h.days:
-        body = plan_json(load_plan(session, d.plan_id))
-        body.update(
-            date=d.day.isoformat(),
-            kept_published=d.kept,
-            overtime_minutes=d.overtime_minutes,
-            spread_hours=d.spread_hours,
-            hours=d.hours,
-        )
-        days.append(body)
-    return {
-        "from": h.start.isoformat(),
-        "days": days,
-        "overtime_minutes": h.overtime_minutes,
-        "spread_hours": h.spread_hours,
-    }
 
 
 def published_days(session: Session, start: date, days: int) -> list[date]:

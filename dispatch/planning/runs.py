@@ -37,7 +37,7 @@ from data.enums import Role, RunStatus
 from data.errors import describe
 from data.models import PlanRun
 from dispatch.access.roles import Principal, acting
-from dispatch.planning import horizon
+from dispatch.planning import horizon, horizon_io
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import Variant
 from dispatch.planning.run_signals import (
@@ -51,7 +51,7 @@ from dispatch.planning.run_signals import (
 from routing import Progress
 
 FINAL = (RunStatus.DONE, RunStatus.CANCELLED, RunStatus.FAILED)
-MAX_HORIZON_DAYS = 14
+MAX_HORIZON_DAYS = horizon_io.MAX_HORIZON_DAYS
 STALE_S = 45.0
 """A run silent for this long is dead: marked failed within a minute."""
 LOG_DIR = REPO_ROOT / "var" / "log"
@@ -128,9 +128,13 @@ def create_run(
     depot_id: int | None = None,
     replan: bool = False,
     horizon_days: int = 1,
+    balance_per_hour: float = 0.0,
 ) -> int:
     """Record a queued run for a dispatcher (``AccessDenied`` otherwise); the worker
-    that executes it records the plan under the name checked here."""
+    that executes it records the plan under the name checked here.
+
+    ``balance_per_hour`` (a horizon only): the workload-balance term its days are
+    solved with (``SolveParams.balance_per_hour``; 0 is off)."""
     name = acting(actor, Role.DISPATCHER)
     params: dict[str, Any] = {
         "variant": (variant or Variant()).to_dict(),
@@ -138,14 +142,7 @@ def create_run(
         "depot_id": depot_id,
         "replan": replan,
     }
-    if horizon_days > 1:
-        if kind != "technicians":
-            raise ValueError("a horizon plans technicians only")
-        if not 1 < horizon_days <= MAX_HORIZON_DAYS:
-            raise ValueError(
-                f"horizon: {horizon_days} days (at most {MAX_HORIZON_DAYS})"
-            )
-        params["horizon_days"] = horizon_days
+    params.update(horizon_io.run_params(kind, horizon_days, balance_per_hour))
     run = PlanRun(
         kind=kind,
         plan_date=day,
@@ -174,6 +171,7 @@ def start_plan(
     replan: bool = False,
     url: str | None = None,
     horizon_days: int = 1,
+    balance_per_hour: float = 0.0,
 ) -> int:
     """Record a run and start its worker process; returns at once with the run id.
 
@@ -196,6 +194,7 @@ def start_plan(
             depot_id=depot_id,
             replan=replan,
             horizon_days=horizon_days,
+            balance_per_hour=balance_per_hour,
         )
     env = {**os.environ, "DATABASE_URL": url}
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -444,6 +443,7 @@ def _execute_horizon(
             region=region,
             solve_progress=report,
             cancel=DbCancel(url, run_id, beat),
+            balance_per_hour=float(params.get("balance_per_hour") or 0.0),
         )
     if beat.lost:
         raise RunFailed(f"lost the database during plan run {run_id}: {beat.lost}")
@@ -452,7 +452,7 @@ def _execute_horizon(
         run = s.get(PlanRun, run_id)
         assert run is not None
         cancelled = bool(run.cancel_requested)
-        run.params = {**params, "horizon": horizon.horizon_summary(h)}
+        run.params = {**params, "horizon": horizon_io.horizon_summary(h)}
         run.status = (RunStatus.CANCELLED if cancelled else RunStatus.DONE).value
         run.plan_id = h.days[0].plan_id
         run.finished_at = run.heartbeat_at = utcnow()

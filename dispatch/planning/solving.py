@@ -101,6 +101,7 @@ def solve_day(
                 labels=labels,
                 progress=progress,
                 cancel=cancel,
+                initial=initial,
             )
     else:
         sol = solve(

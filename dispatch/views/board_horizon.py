@@ -1,7 +1,7 @@
 """The board's horizon: N days planned together, as the dispatcher reads them.
 
 A horizon plan run (``dispatch.planning.runs.start_plan(horizon_days=N)``) keeps its
-summary (``dispatch.planning.horizon.horizon_summary``); this turns the newest one for
+summary (``dispatch.planning.horizon_io.horizon_summary``); this turns the newest one for
 a first day and a region into rows: per day and region placed, unplaced and overtime;
 per technician hours each day against their daily and weekly limits.
 """
@@ -20,7 +20,8 @@ from data.models import PlanRun
 from dispatch import labels
 from dispatch.access.roles import Principal, check_role
 from dispatch.planning.availability import week_of
-from dispatch.planning.horizon import Horizon, from_summary
+from dispatch.planning.horizon import Horizon
+from dispatch.planning.horizon_io import from_summary
 
 __all__ = ["DayRegionRow", "HorizonBoard", "TechnicianHours", "latest_horizon"]
 
@@ -62,10 +63,15 @@ class HorizonBoard:
     technicians: tuple[TechnicianHours, ...]
     spread_hours: dict[str, float]  # region -> largest max - min hours of a day
     cancelled: bool
+    balance_per_hour: float = 0.0  # the workload-balance term it was planned with
 
 
 def _board(
-    run_id: int, h: Horizon, region: str | None, cancelled: bool
+    run_id: int,
+    h: Horizon,
+    region: str | None,
+    cancelled: bool,
+    balance_per_hour: float = 0.0,
 ) -> HorizonBoard:
     days = tuple(labels.day(d.day) for d in h.days)
     rows = [
@@ -115,6 +121,7 @@ def _board(
         tuple(techs),
         {r: v for r, v in h.spread_hours.items() if region is None or r == region},
         cancelled,
+        balance_per_hour,
     )
 
 
@@ -143,5 +150,6 @@ def latest_horizon(
                 from_summary(summary),
                 region,
                 run.status == RunStatus.CANCELLED.value,
+                float((run.params or {}).get("balance_per_hour") or 0.0),
             )
     return None

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from data.base import PARIS
-from data.enums import Role
 from data.models import (
+    ContactPreference,
     Courier,
     Customer,
     CustomerMachine,
@@ -37,10 +37,18 @@ from data.models import (
 from dispatch.access.roles import Principal, check_role
 from dispatch.intake import registry
 from dispatch.intake.columns import ColumnDoc, columns
+from dispatch.intake.contact_prefs import PREF_FIELDS
 from dispatch.intake.csvfile import RowError
-from dispatch.intake.pipeline import ImportRejected, ImportReport, commit, prepare
+from dispatch.intake.pipeline import (
+    IMPORT_ROLES,
+    ImportRejected,
+    ImportReport,
+    commit,
+    prepare,
+)
 
-ROLES = (Role.ADMIN, Role.DISPATCHER)
+ROLES = IMPORT_ROLES
+"""Who may use the Data page: the import's own roles, downloads included."""
 SHOWN = 500
 
 
@@ -186,6 +194,7 @@ def _cell(v: object) -> str:
 
 
 def customers_csv(session: Session, user: Principal) -> bytes:
+    """Customers with their contact preferences, in the import's columns."""
     check_role(user, *ROLES)
     header = [
         "ref",
@@ -198,10 +207,39 @@ def customers_csv(session: Session, user: Principal) -> bytes:
         "lat",
         "lon",
     ]
+    p = ContactPreference
     rows = session.execute(
-        select(*(getattr(Customer, c) for c in header)).order_by(Customer.ref)
+        select(
+            *(getattr(Customer, c) for c in header),
+            p.mobile,
+            p.preferred_channel,
+            p.language,
+            p.club_consent,
+            p.quiet_from,
+            p.quiet_until,
+        )
+        .outerjoin(p, p.customer_id == Customer.id)
+        .order_by(Customer.ref)
     )
-    return _csv(header, rows)
+    return _csv(
+        [*header, *PREF_FIELDS],
+        (
+            (
+                *r[:-6],
+                r.mobile,
+                r.preferred_channel,
+                r.language,
+                None if r.club_consent is None else ("yes" if r.club_consent else "no"),
+                _clock(r.quiet_from),
+                _clock(r.quiet_until),
+            )
+            for r in rows
+        ),
+    )
+
+
+def _clock(minutes: int | None) -> str | None:
+    return None if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def tickets_csv(session: Session, user: Principal) -> bytes:

@@ -7,7 +7,10 @@ cancel, a matching ``Channel`` (``channels``); ``executors`` has context
 managers for a local spawn pool and a Dask cluster, so the choice (and any
 configuration such as a scheduler address) stays with the caller. A second
 round re-offers the jobs left out in one region to the neighbouring region,
-starting from its first-round routes (``orchestrate``). A local change (a
+starting from its first-round routes (``orchestrate``); then the cross-border
+repair (``repair``) re-solves small neighbourhoods of the nearest vehicles of
+any region around each job still left out, from the current routes, until the
+budget is spent, keeping only what is not worse. A local change (a
 re-plan) re-solves only the vehicles near it and splices the answer back
 among the kept routes (``neighbourhood``).
 
@@ -32,3 +35,5 @@ from routing.partition.parts import Part as Part
 from routing.partition.parts import make_part as make_part
 from routing.partition.parts import merge as merge
 from routing.partition.parts import split as split
+from routing.partition.repair import RepairStats as RepairStats
+from routing.partition.repair import repair as repair

@@ -1,4 +1,4 @@
-"""Run the regional parts on the caller's executor, rebalance once, merge."""
+"""Run the regional parts on the caller's executor, rebalance once, merge, repair across borders."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from routing.partition.channels import Channel, PartToken
 from routing.partition.clustering import cluster_vehicles
 from routing.partition.executors import parallelism
 from routing.partition.parts import Part, forget, make_part, merge, offers, split
+from routing.partition.repair import repair
 from routing.progress import CancelToken, Progress, ProgressCallback
 
 Task = tuple[Part, SolveParams, Solution | None]
+REPAIR_SHARE = 0.4
+"""Default share of the budget for the cross-border repair after the regional rounds."""
 
 
 def solve_part(
@@ -53,7 +56,9 @@ def solve_partitioned(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     travel: TravelTimes | None = None,
-    rebalance_share: float = 0.25,
+    rebalance_share: float = 0.2,
+    repair_share: float = REPAIR_SHARE,
+    initial: Solution | None = None,
 ) -> Solution:
     """Solve a national day region by region.
 
@@ -80,16 +85,27 @@ def solve_partitioned(
         Called in the caller's thread with the sum over the parts.
     cancel
         Stops every part (each keeps its best so far) and skips rebalancing.
+    rebalance_share, repair_share
+        Shares of the budget for the second round (left-out jobs offered to the
+        next region, whole regions re-solved) and for the cross-border repair
+        (``routing.partition.repair``: small neighbourhoods of the nearest
+        vehicles of any region around each job still left out), which runs to
+        the end of the budget.
+    initial
+        Current routes (a re-plan): each part starts from its vehicles' rounds.
     """
     params = params or SolveParams()
     t0 = time.monotonic()
     matrix = problem_matrix(problem.locations, problem.matrix, travel)
     problem = problem.replace(matrix=matrix)
     regions = cluster_vehicles(problem, n_regions, labels=labels, seed=params.seed)
-    parts, ranked = split(problem, regions, matrix)
+    parts, ranked = split(problem, regions, matrix, initial)
     several = len(parts) > 1
     slots = parallelism(executor)
-    budget = params.time_limit_s * (1 - rebalance_share if several else 1.0)
+    deadline = t0 + params.time_limit_s
+    if not several:
+        rebalance_share = repair_share = 0.0
+    budget = params.time_limit_s * (1 - rebalance_share - repair_share)
     watcher = _Watcher(progress, cancel, channel, t0, len(problem.jobs))
     # The slots' time is shared in proportion to each part's jobs, and the largest
     # parts start first (longest-processing-time order), so a region of 200 visits
@@ -103,11 +119,11 @@ def solve_partitioned(
         t = budget * slots * 0.95 * len(parts[q].problem.jobs) / n_jobs
         return replace(params, time_limit_s=min(budget, max(1.0, t)))
 
-    firsts = watcher.run(executor, [(parts[q], share(q), None) for q in order])
+    firsts = watcher.run(executor, [(parts[q], share(q), initial) for q in order])
     results = [firsts[order.index(q)] for q in range(len(parts))]
 
     if several and not watcher.cancelled and rebalance_share > 0:
-        remaining = params.time_limit_s - (time.monotonic() - t0)
+        remaining = deadline - params.time_limit_s * repair_share - time.monotonic()
         offered = offers(problem, results, ranked)
         if offered and remaining > 0.2:
             waves = math.ceil(len(offered) / slots)
@@ -128,9 +144,27 @@ def solve_partitioned(
             for q in range(len(parts)):
                 if q not in offered:
                     results[q] = forget(results[q], moved)
-    return merge(
+    sol = merge(
         problem, matrix, parts, results, time.monotonic() - t0, watcher.cancelled
     )
+    if several and not watcher.cancelled and repair_share > 0:
+        merged = sol.details
+        sol, stats = repair(
+            problem,
+            sol,
+            params,
+            run=lambda tasks: watcher.run(executor, tasks, record=False),
+            slots=slots,
+            deadline=deadline,
+            cancelled=lambda: watcher.cancelled,
+            on_better=watcher.day,
+        )
+        sol = replace(
+            sol,
+            elapsed_s=round(time.monotonic() - t0, 3),
+            details={**merged, "repair": stats.text()},
+        )
+    return sol
 
 
 class _Watcher:
@@ -161,7 +195,22 @@ class _Watcher:
                 )
             )
 
-    def run(self, executor: cf.Executor, tasks: Sequence[Task]) -> list[Solution]:
+    def day(self, sol: Solution) -> None:
+        """The whole day as it stands (after a merge or a repair) replaces the parts' figures."""
+        self.best = {
+            "day": Progress(
+                elapsed_s=time.monotonic() - self.t0,
+                objective=sol.objective.cost,
+                jobs_placed=sol.objective.jobs_placed,
+                jobs_total=sol.objective.jobs_total,
+            )
+        }
+        self._report()
+
+    def run(
+        self, executor: cf.Executor, tasks: Sequence[Task], *, record: bool = True
+    ) -> list[Solution]:
+        """Run the tasks; ``record`` False: their progress is not the day's (repairs)."""
         futures = [
             executor.submit(solve_part, p, params, self.channel, init)
             for p, params, init in tasks
@@ -183,9 +232,10 @@ class _Watcher:
             changed = False
             if self.channel is not None:
                 for name, p in self.channel.drain():
-                    self.best[name] = p
-                    changed = True
-            for f in done:
+                    if record:
+                        self.best[name] = p
+                        changed = True
+            for f in done if record else ():
                 s = f.result()
                 self.best[names[f]] = Progress(
                     elapsed_s=s.elapsed_s,

@@ -89,12 +89,24 @@ def split(
     problem: Problem,
     regions: list[list[int]],
     matrix: Matrix,
+    initial: Solution | None = None,
 ) -> tuple[list[Part], dict[str, list[int]]]:
-    """Regional parts (each job in its nearest able region) and each job's ranked regions."""
+    """Regional parts (each job in its nearest able region) and each job's ranked regions.
+
+    With ``initial`` (a re-plan), a job on a round stays in that vehicle's region
+    when the region can serve it, so each part can start from its rounds."""
     ranked = ranked_regions(problem, regions, matrix)
+    region_of = {problem.vehicles[k].id: q for q, ks in enumerate(regions) for k in ks}
+    owner = {
+        s.job_id: region_of[r.vehicle_id]
+        for r in (initial.routes if initial is not None else ())
+        if r.vehicle_id in region_of
+        for s in r.stops
+    }
     members: list[list[str]] = [[] for _ in regions]
     for j in problem.jobs:
-        members[ranked[j.id][0]].append(j.id)
+        q = owner.get(j.id if j.pickup_of is None else j.pickup_of)
+        members[q if q in ranked[j.id] else ranked[j.id][0]].append(j.id)
     parts = [
         make_part(problem, matrix, f"region-{q}", regions[q], members[q])
         for q in range(len(regions))

@@ -8,8 +8,11 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from data.db import write_session
+from data.models import PlanRun
 from dispatch import labels
 from tests.conftest import DEMO_DAY
 from tests.dashboard.conftest import APP, open_page, sign_in
@@ -32,7 +35,9 @@ def test_board_plans_two_days_together(
     at.date_input(key="board_day").set_value(DAY).run()
     at.selectbox(key="board_region").set_value(REGION).run()
     at.number_input(key="board_seconds").set_value(2).run()
+    assert "board_balance" not in {n.key for n in at.number_input}  # a day: no balance
     at.selectbox(key="board_horizon").set_value(2).run()
+    at.number_input(key="board_balance").set_value(100).run()
     assert not at.exception
     assert at.button(key="board_plan").label == "Plan 2 days"
     assert any("No horizon planned" in i.value for i in at.info)
@@ -83,3 +88,9 @@ def test_board_plans_two_days_together(
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     # the first day's plan is the board's day below
     assert any(s.value.startswith("Routes") for s in at.subheader)
+    # the balance term chosen on the board reached the worker's run
+    assert any("workload balance 100 per hour" in c.value for c in at.caption)
+    with write_session(app_db) as s:
+        run = s.scalars(select(PlanRun).order_by(PlanRun.id.desc())).first()
+        assert run is not None and run.params["balance_per_hour"] == 100
+        assert run.params["horizon_days"] == 2

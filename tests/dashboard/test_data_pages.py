@@ -76,8 +76,16 @@ def test_upload_is_checked_then_imported_all_or_nothing(app_db: str) -> None:
             .where(AuditLog.actor == "dispatch")
         )
         text = data_io.customers_csv(s, user).decode("utf-8-sig")
-        assert text.startswith("ref;name;phone;email;address;postcode;town;lat;lon\r\n")
+        assert text.startswith(
+            "ref;name;phone;email;address;postcode;town;lat;lon;mobile;"
+            "preferred_channel;language;club_consent;quiet_from;quiet_until\r\n"
+        )
         assert "W1;Ana;" in text
+        # the download imports as is and changes nothing
+        again = data_io.check_upload(
+            s, user, "customers", "again.csv", text.encode("utf-8-sig"), update=True
+        )
+        assert again.ok and again.created == 0 and not again.changed, again
         assert data_io.orders_csv(s, user) and data_io.tickets_csv(s, user)
         page = audit.audit_page(s, _User("admin"), audit.AuditFilter(actor="dispatch"))
         assert page.total >= 1 and all(r.actor == "dispatch" for r in page.rows)

@@ -162,6 +162,18 @@ def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> Non
                 actor=dispatcher("dispatch"),
                 horizon_days=2,
             )
+        for days, balance, why in ((1, 100.0, "horizon's"), (2, -1.0, "0 or more")):
+            with pytest.raises(ValueError, match=why):
+                create_run(
+                    s,
+                    kind="technicians",
+                    day=DAY,
+                    region=REGION,
+                    seconds=2,
+                    actor=dispatcher("dispatch"),
+                    horizon_days=days,
+                    balance_per_hour=balance,
+                )
         run_id = create_run(
             s,
             kind="technicians",
@@ -170,18 +182,20 @@ def test_a_horizon_plan_run_saves_each_day_and_its_summary(demo_url: str) -> Non
             seconds=2,
             actor=dispatcher("dispatch"),
             horizon_days=2,
+            balance_per_hour=100,  # the board's balance term, solved by the worker
         )
     first = execute(run_id, url=demo_url)
     make = sessionmaker(bind=make_engine(demo_url))
     with make() as s:
         run = s.get(PlanRun, run_id)
         assert run is not None and run.status == "done" and run.plan_id == first
+        assert run.params["balance_per_hour"] == 100
         ids = [d["plan_id"] for d in run.params["horizon"]["days"]]
         plans = [s.get(Plan, i) for i in ids]
         assert [p.plan_date for p in plans if p] == [DAY, DAY + timedelta(days=1)]
         assert all(p and p.stats["violations"] == 0 for p in plans)
         h = latest_horizon(s, DAY, REGION, actor=principal("dispatcher"))
-        assert h is not None and h.run_id == run_id
+        assert h is not None and h.run_id == run_id and h.balance_per_hour == 100
         assert [r.region for r in h.rows] == [REGION, REGION]
         assert sum(r.placed for r in h.rows) == run.jobs_placed > 0
         assert h.technicians and all(t.region == REGION for t in h.technicians)

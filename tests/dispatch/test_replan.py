@@ -34,6 +34,19 @@ def _day(s: Session) -> tuple[int, int]:
     return plan_id, n
 
 
+def _left_out(s: Session, *, newest: bool) -> RepairTicket:
+    """An on-site ticket the published plan left out (which one depends on its search)."""
+    t = s.scalars(
+        select(RepairTicket)
+        .where(
+            RepairTicket.resolution_path == "onsite", RepairTicket.status == "triaged"
+        )
+        .order_by(RepairTicket.id.desc() if newest else RepairTicket.id)
+    ).first()
+    assert t is not None
+    return t
+
+
 def test_off_sick_and_late(demo_session: Session) -> None:
     s = demo_session
     published, reported = _day(s)
@@ -105,14 +118,7 @@ def test_off_sick_and_late(demo_session: Session) -> None:
 def test_emergency_is_inserted(demo_session: Session) -> None:
     s = demo_session
     _day(s)
-    t = s.scalars(
-        select(RepairTicket)
-        .where(
-            RepairTicket.resolution_path == "onsite", RepairTicket.status == "triaged"
-        )
-        .order_by(RepairTicket.id.desc())
-    ).first()
-    assert t is not None
+    t = _left_out(s, newest=True)
     # which ticket the first plan left out depends on its search; a walk-in
     # breakdown has no booked window (one that is over is the next test's case)
     t.severity, t.visit_on = "critical", date(2026, 11, 27)
@@ -134,14 +140,7 @@ def test_emergency_is_inserted(demo_session: Session) -> None:
 def test_an_emergency_whose_window_is_over_says_so(demo_session: Session) -> None:
     s = demo_session
     _day(s)
-    t = s.scalars(
-        select(RepairTicket)
-        .where(
-            RepairTicket.resolution_path == "onsite", RepairTicket.status == "triaged"
-        )
-        .order_by(RepairTicket.id)
-    ).first()
-    assert t is not None
+    t = _left_out(s, newest=False)
     t.severity = "critical"
     t.window_start, t.window_end = paris(2026, 11, 24, 8, 0), paris(2026, 11, 24, 9, 0)
     s.commit()

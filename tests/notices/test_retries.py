@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from data.base import utcnow
 from data.db import make_engine
 from data.models import Notice
+from dispatch.cli.main import main
+from dispatch.labels import when
 from dispatch.notices.run import run
 from dispatch.notices.sender import RETRY_AFTER, RETRY_MAX, retry_delay
 from dispatch.notices.transport import SmtpTransport, message_id, smtp_settings
@@ -55,7 +57,9 @@ def test_the_delay_doubles_up_to_its_ceiling():
     assert retry_delay(30) == RETRY_MAX
 
 
-def test_a_deferred_notice_waits_for_its_next_attempt(db_url, smtp_server):
+def test_a_deferred_notice_waits_for_its_next_attempt(
+    db_url, smtp_server, monkeypatch, capsys
+):
     _one_bag(db_url)
     smtp_server.box.refuse[TO] = "451 4.3.0 Try again later"
     first = run(db_url, NOW, _mail(smtp_server.url))
@@ -73,6 +77,11 @@ def test_a_deferred_notice_waits_for_its_next_attempt(db_url, smtp_server):
     assert second.sending is not None and second.sending.retry == 1
     n = _notice(db_url)
     assert n.attempts == 2 and n.next_attempt_at == NOW + timedelta(minutes=15)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    capsys.readouterr()
+    assert main(["notices", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "retry at" in out and when(NOW + timedelta(minutes=15)) in out
 
     del smtp_server.box.refuse[TO]
     run(db_url, NOW + timedelta(minutes=14), _mail(smtp_server.url))

@@ -93,6 +93,13 @@ def _inverted(p) -> Solution:  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
+def _with_long_hi(minutes: int):  # type: ignore[no-untyped-def]
+    """The morning with a longer high-class visit."""
+    p = _morning_problem()
+    hi = make_job("hi", 3, service_min=minutes, priority=1, priority_class=1)
+    return p.replace(jobs=tuple(hi if j.id == "hi" else j for j in p.jobs))
+
+
 def test_validator_reports_an_inversion_and_the_slot_it_could_take() -> None:
     p = _morning_problem()
     sol = _inverted(p)
@@ -106,14 +113,7 @@ def test_validator_reports_an_inversion_and_the_slot_it_could_take() -> None:
 
 def test_no_inversion_when_the_higher_job_does_not_fit_the_slot() -> None:
     """A 3-hour high job cannot take a 60-minute slot: no inversion."""
-    p = _morning_problem()
-    long = [
-        j
-        if j.id != "hi"
-        else make_job("hi", 3, service_min=180, priority=1, priority_class=1)
-        for j in p.jobs
-    ]
-    p = p.replace(jobs=tuple(long))
+    p = _with_long_hi(180)
     assert validate(p, _inverted(p)) == []
 
 
@@ -130,14 +130,7 @@ def test_enforce_repairs_an_inversion_and_explains_the_rest() -> None:
 
 def test_a_long_higher_job_takes_the_time_of_two_short_lower_ones() -> None:
     """A 150-minute high job fits in no slot of one 60-minute job, but in the time of both."""
-    p = _morning_problem()
-    long = [
-        j
-        if j.id != "hi"
-        else make_job("hi", 3, service_min=150, priority=1, priority_class=1)
-        for j in p.jobs
-    ]
-    p = p.replace(jobs=tuple(long))
+    p = _with_long_hi(150)
     fixed = enforce(p, _inverted(p))
     assert validate(p, fixed) == []
     assert [s.job_id for r in fixed.routes for s in r.stops] == ["hi"]

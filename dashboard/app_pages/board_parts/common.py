@@ -135,6 +135,7 @@ def _start(
     based_on: int | None = None,
     replan: bool = False,
     horizon_days: int = 1,
+    balance_per_hour: float = 0.0,
 ) -> None:
     run_id = jobs.start_plan(
         kind=ctx.kind,
@@ -147,6 +148,7 @@ def _start(
         replan=replan,
         url=database_url(),
         horizon_days=horizon_days,
+        balance_per_hour=balance_per_hour,
     )
     ctx.ui.set("run_id", run_id)
     ctx.ui.set("run_purpose", purpose)

@@ -101,12 +101,17 @@ def horizon_section(day: date, region: str | None, days: int) -> None:
             ),
         },
     )
+    balance = (
+        f"workload balance {h.balance_per_hour:g} per hour above the average"
+        if h.balance_per_hour
+        else "workload balance off"
+    )
     if h.spread_hours:
         st.caption(
             "Spread of hours (largest max − min within a region on one day): "
             + ", ".join(
                 f"{escape_markdown(r)} {v:.1f} h" for r, v in h.spread_hours.items()
             )
-            + ". The map and routes below show the first day; pick another day above "
+            + f" ({balance}). The map and routes below show the first day; pick another day above "
             "to see its plan."
         )

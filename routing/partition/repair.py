@@ -1,0 +1,202 @@
+"""Cross-border repair: the visits the regions left out, re-offered to the nearest technicians.
+
+A regional part cannot move work across its border: a visit on the edge of a
+full region stays out even when a technician of the next region, twenty
+minutes away, has an hour free. After the regional rounds, :func:`repair`
+takes the jobs still left out (highest class first) as *seeds*; around each it
+builds a small sub-problem of the nearest able vehicles of any region
+(:func:`routing.partition.neighbourhood.neighbourhood`: by driving time from
+their start or any stop of their current round), with their current rounds and
+the left-out jobs near them, and re-solves it with OR-Tools starting from those
+rounds. Sub-problems of one wave share no vehicle and no job, so they run in
+parallel (one per executor slot) and are spliced back one by one, each only
+if the whole day is not worse: placed visits per priority class (highest
+first), then priority left out, then cost. A seed that stays out is tried
+again with a wider neighbourhood, up to :data:`LEVELS`; when every seed has had
+its tries, they start again if some round changed meanwhile (a shorter round
+may now leave room), until the deadline.
+
+Pure: ids in, ids out; the caller brings the executor and the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from routing.matrix import Matrix
+from routing.model import Problem, Solution
+from routing.params import SolveParams
+from routing.partition.neighbourhood import neighbourhood, splice
+from routing.partition.parts import Part, make_part
+from routing.reasons import structural_reasons
+
+LEVELS = ((5, 8), (8, 14), (12, 24), (18, 24))
+"""Neighbourhood sizes tried in turn for a seed: (vehicles per seed, vehicles in all)."""
+WAVE_S = (1.5, 6.0)
+"""Bounds of one wave's time limit: enough for OR-Tools to insert into ~150 visits,
+short enough that several waves fit in the repair's share."""
+MIN_LEFT_S = 0.8
+"""No new wave with less time than this before the deadline."""
+
+Runner = Callable[[Sequence[tuple[Part, SolveParams, Solution]]], list[Solution]]
+"""Solves sub-problems (each from its initial solution) in parallel, answers in order."""
+
+
+@dataclass(frozen=True, slots=True)
+class RepairStats:
+    """What the repair did, for the plan's details."""
+
+    waves: int
+    tried: int
+    accepted: int
+    placed_before: int
+    placed_after: int
+    solving_s: float
+    """Wall time spent waiting for the sub-solves (the rest: choosing, splicing)."""
+
+    def text(self) -> str:
+        return (
+            f"{self.waves} wave(s), {self.tried} neighbourhood(s) re-solved "
+            f"({self.solving_s:.1f} s solving), {self.accepted} kept; "
+            f"placed {self.placed_before} -> {self.placed_after}"
+        )
+
+
+def figures(problem: Problem, sol: Solution) -> tuple[float, ...]:
+    """Placed visits per priority class (highest first), then -priority left out, then -cost.
+
+    Compared as a tuple: the planner's order (a higher class outweighs every lower one)."""
+    cls = {j.id: j.priority_class for j in problem.jobs}
+    pri = {j.id: j.priority for j in problem.jobs}
+    top = max(cls.values(), default=0)
+    per = [0] * (top + 1)
+    placed = {s.job_id for r in sol.routes for s in r.stops}
+    for j in placed:
+        per[top - cls[j]] += 1
+    left = sum(p for j, p in pri.items() if j not in placed)
+    return (*per, -left, -sol.objective.cost)
+
+
+def _waves_plan(
+    problem: Problem,
+    matrix: Matrix,
+    sol: Solution,
+    seeds: list[str],
+    level: dict[str, int],
+    slots: int,
+) -> list[tuple[list[int], list[str], list[str]]]:
+    """Up to ``slots`` sub-problems sharing no vehicle and no job: (vehicles, jobs, seeds in it)."""
+    routes = {r.vehicle_id: list(r.job_ids) for r in sol.routes}
+    routed = {j for js in routes.values() for j in js}
+    partner = {j.id: j.pickup_of for j in problem.jobs if j.pickup_of is not None}
+    partner |= {v: k for k, v in list(partner.items())}
+    out: list[tuple[list[int], list[str], list[str]]] = []
+    used_v: set[int] = set()
+    used_j: set[str] = set()
+    for s in seeds:
+        if s in used_j:
+            continue
+        per_job, at_most = LEVELS[level[s]]
+        vs, js = neighbourhood(
+            problem, matrix, routes, [s], per_job=per_job, at_most=at_most
+        )
+        if not vs or used_v.intersection(vs):
+            continue
+        # a left-out job already offered to another sub-problem stays there (with its partner)
+        js = [
+            j
+            for j in js
+            if j in routed or (j not in used_j and partner.get(j) not in used_j)
+        ]
+        if s not in js:
+            continue
+        used_v.update(vs)
+        used_j.update(js)
+        out.append((vs, js, [j for j in js if j in level]))
+        if len(out) >= slots:
+            break
+    return out
+
+
+def repair(
+    problem: Problem,
+    sol: Solution,
+    params: SolveParams,
+    *,
+    run: Runner,
+    slots: int,
+    deadline: float,
+    cancelled: Callable[[], bool] = lambda: False,
+    on_better: Callable[[Solution], None] | None = None,
+) -> tuple[Solution, RepairStats]:
+    """``sol`` with left-out jobs re-offered across region borders until ``deadline``.
+
+    ``problem`` carries its matrix. ``run`` solves sub-problems in parallel
+    (``slots`` at a time). ``on_better`` hears each improved whole day.
+    """
+    matrix = problem.matrix
+    assert matrix is not None, "repair needs the problem's matrix"
+    structural = structural_reasons(problem, matrix)
+    order = sorted(problem.jobs, key=lambda j: (-j.priority_class, -j.priority, j.id))
+    level: dict[str, int] = {}
+    before = sum(len(r.stops) for r in sol.routes)
+    waves = tried = accepted = 0
+    changed = False
+    solving = 0.0
+    best = figures(problem, sol)
+    while not cancelled():
+        left_s = deadline - time.monotonic()
+        if left_s < MIN_LEFT_S:
+            break
+        placed = {s.job_id for r in sol.routes for s in r.stops}
+        seeds = [
+            j.id
+            for j in order
+            if j.id not in placed
+            and j.id not in structural
+            and level.setdefault(j.id, 0) < len(LEVELS)
+        ]
+        wave = _waves_plan(problem, matrix, sol, seeds, level, slots) if seeds else []
+        if not wave:
+            if not changed:
+                break
+            # rounds changed since the seeds were last tried: they may fit now
+            changed = False
+            for j in level:
+                level[j] = 0
+            continue
+        # the remaining time spread over the seeds' remaining tries, a wave at a time
+        todo = sum(len(LEVELS) - level[s] for s in seeds)
+        limit = left_s * 0.95 / max(1.0, todo / max(1, len(wave)))
+        limit = min(max(limit, WAVE_S[0]), WAVE_S[1], left_s * 0.95)
+        tasks = [
+            (
+                make_part(problem, matrix, f"repair-{waves}-{q}", vs, js),
+                replace(params, time_limit_s=limit),
+                sol,
+            )
+            for q, (vs, js, _) in enumerate(wave)
+        ]
+        t_run = time.monotonic()
+        answers = run(tasks)
+        solving += time.monotonic() - t_run
+        waves += 1
+        tried += len(tasks)
+        for (vs, _, in_it), local in zip(wave, answers, strict=True):
+            ids = [problem.vehicles[k].id for k in vs]
+            candidate = splice(problem, matrix, sol, local, ids)
+            score = figures(problem, candidate)
+            if score > best:
+                sol, best = candidate, score
+                accepted += 1
+                changed = True
+                if on_better is not None:
+                    on_better(sol)
+            now = {s.job_id for r in sol.routes for s in r.stops}
+            for s in in_it:
+                if s not in now:
+                    level[s] += 1
+    after = sum(len(r.stops) for r in sol.routes)
+    return sol, RepairStats(waves, tried, accepted, before, after, round(solving, 1))

@@ -1,0 +1,135 @@
+"""Cross-border repair: left-out visits re-offered to the nearest technicians of any region."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+from routing.model import Objective, Problem, Route, Solution, Stop
+from routing.params import SolveParams
+from routing.partition import solve_part, solve_partitioned
+from routing.partition.parts import Part
+from routing.partition.repair import figures, repair
+from routing.validate import validate
+from tests.routing.builders import line_matrix, make_job, make_vehicle
+
+
+def border_day() -> Problem:
+    """Region A's only technician works 2 h and gets 8 one-hour jobs near home;
+    B's technician, 8 km away across the border, is idle all day."""
+    vs = (make_vehicle("a", start=0, shift=(8, 10)), make_vehicle("b", start=11))
+    jobs = tuple(
+        make_job(f"j{k}", 1 + k % 3, service_min=60, priority=10 + k) for k in range(8)
+    )
+    return Problem(
+        locations=tuple((48.80 + 0.01 * k, 2.30) for k in range(12)),
+        vehicles=vs,
+        jobs=jobs,
+        matrix=line_matrix(12),
+    )
+
+
+LABELS = {"a": "A", "b": "B"}
+
+
+def in_process(tasks: Sequence[tuple[Part, SolveParams, Solution]]) -> list[Solution]:
+    return [solve_part(p, sp, None, init) for p, sp, init in tasks]
+
+
+def regions_only(p: Problem) -> Solution:
+    with cf.ThreadPoolExecutor(2) as ex:
+        return solve_partitioned(
+            p, SolveParams(time_limit_s=1), executor=ex, labels=LABELS,
+            rebalance_share=0.0, repair_share=0.0,
+        )  # fmt: skip
+
+
+def test_repair_moves_left_out_jobs_across_the_border() -> None:
+    p = border_day()
+    first = regions_only(p)
+    assert first.objective.jobs_placed <= 2  # A's two hours; B never saw the jobs
+    sol, stats = repair(
+        p, first, SolveParams(time_limit_s=1), run=in_process, slots=2,
+        deadline=time.monotonic() + 4,
+    )  # fmt: skip
+    assert validate(p, sol) == []
+    assert sol.is_complete() and stats.placed_after == 8 and stats.accepted >= 1
+    assert len(sol.route("b").stops) >= 6  # type: ignore[union-attr]
+
+
+def test_repair_never_keeps_a_worse_answer() -> None:
+    """A sub-solve that drops everything is refused: the day stays as it was."""
+    p = border_day()
+    first = regions_only(p)
+
+    def drops_all(
+        tasks: Sequence[tuple[Part, SolveParams, Solution]],
+    ) -> list[Solution]:
+        empty = Objective(cost=0, distance_m=0, duration_s=0, penalty=0,
+                          jobs_placed=0, jobs_total=0)  # fmt: skip
+        return [
+            Solution(routes=(), unassigned=(), objective=empty, status="X", elapsed_s=0)
+            for _ in tasks
+        ]
+
+    sol, stats = repair(
+        p, first, SolveParams(time_limit_s=1), run=drops_all, slots=2,
+        deadline=time.monotonic() + 4,
+    )  # fmt: skip
+    assert stats.accepted == 0 and figures(p, sol) == figures(p, first)
+    assert [r.job_ids for r in sol.routes] == [r.job_ids for r in first.routes]
+
+
+def test_partitioned_solve_repairs_within_its_budget() -> None:
+    """With the repair share on, the partitioned solve places all 8, within its budget."""
+    p = border_day()
+    t0 = time.monotonic()
+    with cf.ThreadPoolExecutor(2) as ex:
+        sol = solve_partitioned(
+            p, SolveParams(time_limit_s=3), executor=ex, labels=LABELS,
+            rebalance_share=0.0, repair_share=0.5,
+        )  # fmt: skip
+    assert validate(p, sol) == [] and sol.is_complete()
+    assert "repair" in sol.details and sol.details["regions"] == "2"
+    assert (
+        time.monotonic() - t0 < 3 + 5
+    )  # the deadline holds, with slack for a loaded CI
+
+
+def _placing(p: Problem, *job_ids: str) -> Solution:
+    stops = tuple(
+        Stop(job_id=j, arrival_s=0, start_s=0, departure_s=0) for j in job_ids
+    )
+    route = Route(vehicle_id="b", stops=stops, start_s=0, end_s=0, distance_m=0,
+                  duration_s=0)  # fmt: skip
+    empty = Objective(cost=0, distance_m=0, duration_s=0, penalty=0, jobs_placed=0,
+                      jobs_total=0)  # fmt: skip
+    return Solution(routes=(route,), unassigned=(), objective=empty, status="X",
+                    elapsed_s=0)  # fmt: skip
+
+
+def test_figures_put_a_higher_class_first() -> None:
+    """One visit of a higher class beats two of a lower one; then priority, then count."""
+    p = border_day()
+    p = replace(p, jobs=(replace(p.jobs[0], priority_class=1), *p.jobs[1:]))
+    assert figures(p, _placing(p, "j0")) > figures(p, _placing(p, "j1", "j2"))
+    assert figures(p, _placing(p, "j7")) > figures(p, _placing(p, "j1"))
+    assert figures(p, _placing(p, "j1", "j2")) > figures(p, _placing(p, "j7"))
+
+
+def test_partitioned_replan_starts_each_region_from_its_rounds() -> None:
+    """A re-plan's rounds are read back as they are (no time to search): B keeps the
+    visits it had, across the border from their nearest region."""
+    p = border_day()
+    with cf.ThreadPoolExecutor(2) as ex:
+        full = solve_partitioned(
+            p, SolveParams(time_limit_s=3), executor=ex, labels=LABELS,
+            rebalance_share=0.0, repair_share=0.5,
+        )  # fmt: skip
+        again = solve_partitioned(
+            p, SolveParams(time_limit_s=0), executor=ex, labels=LABELS, initial=full,
+        )  # fmt: skip
+    assert validate(p, again) == []
+    assert [r.job_ids for r in again.routes] == [r.job_ids for r in full.routes]
