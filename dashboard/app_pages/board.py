@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 import streamlit as st
-import streamlit_folium
 
 from dashboard.app_pages.board_parts.adjust import (
     _adjust,
@@ -50,6 +49,7 @@ from dashboard.app_pages.board_parts.plan import (
     _unassigned,
 )
 from dashboard.auth_ui import require_role
+from dashboard.components import map_view
 from dashboard.components.live_status import live_section, replan_outcome
 from dashboard.components.route_map import jobs_map
 from dashboard.components.service_layers import escape_markdown
@@ -288,12 +288,9 @@ def _jobs_section(
         rows, tiers=tiers, skills=skills, regions=regions_f, sla=sla, text=text
     )
     if with_map:
-        streamlit_folium.st_folium(
+        map_view.show(
             jobs_map(shown),
-            key=ctx.ui.key("jobs_map"),
             height=MAP_HEIGHT - 80,
-            use_container_width=True,
-            returned_objects=[],
         )
         st.caption(
             "Colour = SLA status: red breached, orange due today, yellow due tomorrow, "
@@ -325,7 +322,10 @@ def render_board(ctx: Board, user: SignedIn) -> None:
     """The whole page for ``ctx`` (technicians here; couriers on the deliveries page)."""
     st.title(ctx.title)
     day, region, seconds, days = _controls(ctx, user)
-    _progress(ctx)
+    if ctx.ui.get("run_id", None) is not None:
+        # polled every second only while a run is going: an idle board would
+        # otherwise rerun this fragment each second for nothing
+        _progress(ctx)
     _last_run_message(ctx)
     replan_outcome()
     if days > 1:

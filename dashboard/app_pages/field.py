@@ -28,7 +28,10 @@ NARROW = """<style>
 .block-container {max-width: 32rem; padding-top: 1.2rem;}
 div[data-testid="stButton"] button, a[data-testid="stBaseLinkButton-secondary"] {
   min-height: 3rem; font-size: 1.05rem;}
+a[data-testid^="stBaseLinkButton"] div {
+  white-space: normal; overflow: visible; text-overflow: clip;}
 </style>"""
+"""Link labels wrap rather than end in "…": a phone number is never cut short."""
 BADGE = {
     VisitStatus.PLANNED: "gray",
     VisitStatus.ON_MY_WAY: "blue",
@@ -82,18 +85,28 @@ def _stop(stop: RoundStop, user: SignedIn) -> None:
             what.append(f"_{escape_markdown(stop.description)}_")
         st.markdown("  \n".join(what))
         st.caption(f"Ticket {stop.ref}" + _times(stop))
-        a, b = st.columns(2)
-        a.link_button(
+        # one full-width button per row: side by side, half a phone's width cut the
+        # number to "Call 06 60 22 0…"
+        st.link_button(
             "Navigate", stop.geo_url, icon=":material/navigation:", width="stretch"
         )
         if stop.phone_href:
-            b.link_button(
-                f"Call {stop.phone}",
+            st.link_button(
+                call_label(stop.phone),
                 stop.phone_href,
                 icon=":material/call:",
                 width="stretch",
             )
         _actions(stop, user)
+
+
+def call_label(phone: str) -> str:
+    """``Call 06 60 22 05 47`` with no-break spaces inside the number, so a narrow
+    button wraps after "Call", never inside the number."""
+    return f"Call {phone.replace(' ', NBSP)}"
+
+
+NBSP = "\u00a0"
 
 
 def _times(stop: RoundStop) -> str:

@@ -16,11 +16,12 @@ import altair as alt
 import folium
 import pandas as pd
 import streamlit as st
-import streamlit_folium
 
 from dashboard.app_pages.loaner_forecast import render_forecast
 from dashboard.auth_ui import require_role
+from dashboard.components import map_view
 from dashboard.components.basemap import base_map
+from dashboard.components.map_layers import Point, PointLayer
 from dashboard.components.service_layers import escape_markdown, html_text
 from dashboard.components.tables import (
     PARIS,
@@ -164,6 +165,7 @@ def stock_chart(pools: Sequence[loaner_view.SitePool]) -> alt.Chart:
 def stock_map(pools: Sequence[loaner_view.SitePool]) -> folium.Map:
     """One dot per site: size = loaners held, colour = available ones (red: none)."""
     m = base_map()
+    points = []
     for p in pools:
         available = p.count("available")
         colour = (
@@ -173,16 +175,13 @@ def stock_map(pools: Sequence[loaner_view.SitePool]) -> folium.Map:
             [f"<b>{html_text(p.code)}</b> {html_text(p.name)}"]
             + [f"{html_text(s)}: {p.count(s)}" for s in POOL_STATES if p.count(s)]
         )
-        folium.CircleMarker(
-            location=(p.lat, p.lon),
-            radius=4 + 2.2 * math.sqrt(max(p.total, 0)),
-            color="#ffffff",
-            weight=1,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.85,
-            tooltip=folium.Tooltip(tip),
-        ).add_to(m)
+        points.append(
+            Point(
+                p.lat, p.lon, colour, tip, radius=4 + 2.2 * math.sqrt(max(p.total, 0))
+            )
+        )
+    # one array for every site, not a marker object (and template) each
+    PointLayer(points, fill_opacity=0.85, name="stock").add_to(m)
     return m
 
 
@@ -202,12 +201,9 @@ def _pool_section(pools: tuple[loaner_view.SitePool, ...], single: bool) -> None
             st.altair_chart(stock_chart(pools), width="stretch")
             st.caption("All sites shown, by state (in transit: at its destination).")
         with right:
-            streamlit_folium.st_folium(
+            map_view.show(
                 stock_map(pools),
-                key=ui.key("map"),
                 height=MAP_HEIGHT,
-                returned_objects=[],
-                use_container_width=True,
             )
             st.caption(
                 "Stock by site: dot size = loaners held; green 3+ available, "

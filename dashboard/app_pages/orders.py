@@ -12,10 +12,11 @@ from datetime import date, datetime, timedelta
 
 import folium
 import streamlit as st
-import streamlit_folium
 
 from dashboard.auth_ui import require_role
+from dashboard.components import map_view
 from dashboard.components.basemap import base_map
+from dashboard.components.map_layers import Point, PointLayer
 from dashboard.components.service_layers import escape_markdown, html_text
 from dashboard.resources import session_scope, write_scope
 from dashboard.state import PageState
@@ -163,22 +164,23 @@ def _day_orders(user: SignedIn, day: date) -> None:
 def relay_map(fill: tuple[view.RelayFill, ...]) -> folium.Map:
     """One dot per relay point: green under 70 % full, amber under 100 %, red full."""
     m = base_map()
+    points = []
     for r in fill:
         colour = (
             "#c62828" if r.share >= 1 else ("#f9a825" if r.share >= 0.7 else "#2e7d32")
         )
-        folium.CircleMarker(
-            location=(r.lat, r.lon),
-            radius=(3 + 1.5 * r.load**0.5) if r.load else 2,
-            color="#ffffff",
-            weight=1,
-            fill=True,
-            fill_color=colour if r.load else "#9e9e9e",
-            fill_opacity=0.85,
-            tooltip=folium.Tooltip(
-                f"<b>{html_text(r.code)}</b> {html_text(r.name)}, {html_text(r.town)}<br>{r.load}/{r.capacity} orders"
-            ),
-        ).add_to(m)
+        points.append(
+            Point(
+                r.lat,
+                r.lon,
+                colour if r.load else "#9e9e9e",
+                f"<b>{html_text(r.code)}</b> {html_text(r.name)}, {html_text(r.town)}"
+                f"<br>{r.load}/{r.capacity} orders",
+                radius=(3 + 1.5 * r.load**0.5) if r.load else 2,
+            )
+        )
+    # one array for the ~400 relays, not a marker object (and template) each
+    PointLayer(points, fill_opacity=0.85, name="relays").add_to(m)
     if fill:
         m.fit_bounds(
             [
@@ -212,12 +214,9 @@ def _relays(user: SignedIn, day: date) -> None:
                 f"{len(done)} order(s) assigned, {len(refused)} without room"
                 + (f": {refused[0]}" if refused else "."),
             )
-    streamlit_folium.st_folium(
+    map_view.show(
         relay_map(fill),
-        key=ui.key("relay_map"),
         height=MAP_HEIGHT,
-        returned_objects=[],
-        use_container_width=True,
     )
     st.caption(
         "Relay points' fill for the drop day: green under 70 %, amber under 100 %, red full, grey empty."

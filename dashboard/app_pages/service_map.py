@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import streamlit as st
-import streamlit_folium
 
 from dashboard.auth_ui import require_role
+from dashboard.components import map_view
 from dashboard.components.kpi_charts import kpi_cards, trend_chart
 from dashboard.components.service_layers import METRICS, escape_markdown, service_map
 from dashboard.resources import database_url, regions, session_scope
@@ -89,12 +89,9 @@ def _map(data: kpis.ServiceLevel) -> None:
         or "on_time"
     )
     m = service_map(data.areas, level=data.level, metric=metric, overdue=data.overdue)
-    streamlit_folium.st_folium(
+    map_view.show(
         m,
-        key=ui.key("map"),
         height=MAP_HEIGHT,
-        returned_objects=[],
-        use_container_width=True,
     )
     what = "départements" if data.level == "departement" else "hexagonal areas (H3)"
     where = "shown" if data.level != "departement" else "in the layer menu, top right"

@@ -100,7 +100,7 @@ def base_map(
         zoom_snap=0.25,
         # On the L.map itself, not only on a tile layer: with no tiles (offline)
         # Leaflet.markercluster throws "Map has no maxZoom specified" and the
-        # st_folium iframe then stays 0 px high.
+        # map iframe then stays blank.
         minZoom=MIN_ZOOM,
         maxZoom=MAX_ZOOM,
     )

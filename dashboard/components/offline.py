@@ -4,8 +4,8 @@ Streamlit serves ``dashboard/static/`` at ``/app/static/`` (``enableStaticServin
 so a map renders with no internet access. Call :func:`configure_folium_offline`
 before building any map (``base_map`` does it); it is idempotent.
 
-Only Leaflet, jQuery (required by ``st_folium``'s own script: without it the component
-iframe stays 0 px high) and Leaflet.markercluster are vendored. Bootstrap,
+Only Leaflet, jQuery (folium's ``GeoJson`` fetches the boundary files with ``$.ajax``)
+and Leaflet.markercluster are vendored. Bootstrap,
 awesome-markers and Font Awesome are dropped, so use ``CircleMarker``, ``DivIcon``
 or the default Leaflet pin, never ``folium.Icon``. A plugin not listed in
 :data:`OFFLINE_PLUGINS` still points at its CDN: vendor it first, then add it here

@@ -3,28 +3,29 @@
 Builders return ``folium.Map`` objects (always from :func:`base_map`) and never call
 Streamlit, so tests render them to HTML and count what is inside.
 
-- Few points (a region's day): one numbered ``DivIcon`` marker per stop, with a
-  tooltip and an html popup (customer, job, ETA, window), a ``PolyLine`` per route.
+- Few points (a region's day): a numbered ``divIcon`` marker per stop, with a tooltip
+  and an html popup (customer, job, ETA, window), drawn from one array per route by
+  :class:`~dashboard.components.map_layers.NumberedLayer`, a ``PolyLine`` per route;
+  the jobs to plan as one :class:`PointLayer` of circle markers with popups.
 - Many points (the national day): one JavaScript array drawn as canvas circle markers
-  by :class:`PointLayer` (stops) or a ``FastMarkerCluster`` (jobs), so the map costs
-  one Python object per layer, not per point; the stop's number is in its tooltip.
+  by :class:`PointLayer` (stops) or a ``FastMarkerCluster`` (jobs); the stop's number
+  is in its tooltip. Either way the map costs one Python object per layer, not per
+  point (a folium marker with tooltip and popup compiles three Jinja templates).
 
 Every text people typed goes through :func:`html_text` before it reaches folium.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import folium
-from branca.element import MacroElement
 from folium import plugins
-from jinja2 import Template
 
 from dashboard.components.basemap import base_map
+from dashboard.components.map_layers import NumberedLayer, PointLayer
+from dashboard.components.map_layers import Point as _Point
 from dashboard.components.service_layers import html_text, popup_html
 from dispatch.planning.builder import PARIS
 from dispatch.planning.plans import PlanView, RouteView, UnassignedView
@@ -80,60 +81,6 @@ def colour_of(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-@dataclass(frozen=True, slots=True)
-class _Point:
-    lat: float
-    lon: float
-    colour: str
-    tooltip: str  # html, already escaped
-    popup: str = ""  # html, already escaped
-
-
-class PointLayer(MacroElement):
-    """Many circle markers from one JS array: ``[lat, lon, colour, tooltip, popup]``.
-
-    Tooltip and popup strings must already be escaped html.
-    """
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.featureGroup();
-        (function () {
-            var rows = {{ this.rows }};
-            for (var i = 0; i < rows.length; i++) {
-                var r = rows[i];
-                var m = L.circleMarker([r[0], r[1]], {radius: {{ this.radius }}, color: "#ffffff",
-                    weight: 1, fillColor: r[2], fillOpacity: {{ this.fill_opacity }}});
-                m.bindTooltip(r[3]);
-                if (r[4]) { m.bindPopup(r[4], {maxWidth: 320}); }
-                m.addTo({{ this.get_name() }});
-            }
-        })();
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(
-        self,
-        points: Sequence[_Point],
-        radius: float = 5,
-        fill_opacity: float = 0.9,
-        name: str = "points",
-    ) -> None:
-        super().__init__()
-        self._name = "PointLayer"
-        self.layer_name = name
-        self.count = len(points)
-        self.radius = float(radius)
-        self.fill_opacity = float(fill_opacity)
-        self.rows = json.dumps(
-            [
-                [round(p.lat, 6), round(p.lon, 6), p.colour, p.tooltip, p.popup]
-                for p in points
-            ]
-        )
-
-
 def _hm(at: Any) -> str:
     return at.astimezone(PARIS).strftime("%H:%M") if at is not None else ""
 
@@ -146,19 +93,6 @@ def _fit(m: folium.Map, coords: Iterable[tuple[float, float]]) -> None:
     pad = 0.05
     m.fit_bounds(
         [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
-    )
-
-
-def _numbered_icon(number: int, colour: str) -> folium.DivIcon:
-    return folium.DivIcon(
-        html=(
-            f"<div style='background:{colour};color:#fff;border:2px solid #fff;"
-            "border-radius:50%;width:22px;height:22px;line-height:18px;text-align:center;"
-            f"font:bold 11px sans-serif;box-shadow:0 0 2px #333'>{int(number)}</div>"
-        ),
-        icon_size=(22, 22),
-        icon_anchor=(11, 11),
-        class_name="tournee-stop",
     )
 
 
@@ -199,18 +133,14 @@ def jobs_map(jobs: Sequence[JobRow], *, tiles: str | None = None) -> folium.Map:
             name="jobs",
             options={"maxClusterRadius": 50},
         ).add_to(m)
-    else:
-        for j in jobs:
-            folium.CircleMarker(
-                (j.lat, j.lon),
-                radius=6,
-                color="#ffffff",
-                weight=1,
-                fill=True,
-                fill_color=SLA_COLOURS.get(j.sla_status, "#607d8b"),
-                fill_opacity=0.9,
-                tooltip=folium.Tooltip(_job_tooltip(j)),
-                popup=folium.Popup(
+    else:  # one array, not an object (and a Jinja template) per marker
+        PointLayer(
+            [
+                _Point(
+                    j.lat,
+                    j.lon,
+                    SLA_COLOURS.get(j.sla_status, "#607d8b"),
+                    _job_tooltip(j),
                     popup_html(
                         j.customer,
                         [
@@ -221,9 +151,12 @@ def jobs_map(jobs: Sequence[JobRow], *, tiles: str | None = None) -> folium.Map:
                             ("Why", j.explanation),
                         ],
                     ),
-                    max_width=320,
-                ),
-            ).add_to(m)
+                )
+                for j in jobs
+            ],
+            radius=6,
+            name="jobs",
+        ).add_to(m)
     _fit(m, ((j.lat, j.lon) for j in jobs))
     return m
 
@@ -272,6 +205,7 @@ def plan_map(
         home = (v.home_lat, v.home_lon) if v else None
         line = [home] if home else []
         group = m if many else folium.FeatureGroup(name=html_text(r.name)).add_to(m)
+        numbered: list[_Point] = []
         for s in r.stops:
             d = details.get(s.job_ref)
             if d is None:
@@ -290,12 +224,9 @@ def plan_map(
                     d.customer,
                     _stop_fields(r, s.seq, s.arrival_at, s.start_at, d, s.job_ref),
                 )
-                folium.Marker(
-                    pos,
-                    icon=_numbered_icon(s.seq, colour),
-                    tooltip=folium.Tooltip(tip),
-                    popup=folium.Popup(popup, max_width=320),
-                ).add_to(group)
+                numbered.append(_Point(d.lat, d.lon, colour, tip, popup, number=s.seq))
+        if numbered:  # one array per route, in the route's group (layer control)
+            NumberedLayer(numbered).add_to(group)
         if home:
             line.append(home)
             folium.CircleMarker(

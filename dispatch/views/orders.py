@@ -114,6 +114,12 @@ def find(session: Session, user: Principal, ref: str | int) -> OrderCard:
     o = _order(session, user, ref)
     c = session.get_one(Customer, o.customer_id)
     dest = session.get(Site, o.destination_site_id) if o.destination_site_id else None
+    return _card(user, o, c, dest)
+
+
+def _card(
+    user: Principal, o: DeliveryOrder, c: Customer, dest: Site | None
+) -> OrderCard:
     return OrderCard(
         o.id,
         o.ref,
@@ -285,8 +291,11 @@ def store_orders(session: Session, user: Principal, day: date) -> tuple[OrderCar
     dispatchers: failed attempts and relay orders still without a relay)."""
     check_role(user, *ORDER_ROLES)
     own = store_scope(user)
+    # one query for the orders, their customers and destinations (not 3 per order)
     q = (
-        select(DeliveryOrder.ref)
+        select(DeliveryOrder, Customer, Site)
+        .join(Customer, Customer.id == DeliveryOrder.customer_id)
+        .outerjoin(Site, Site.id == DeliveryOrder.destination_site_id)
         .where(DeliveryOrder.promised_on == day)
         .order_by(DeliveryOrder.id)
     )
@@ -303,4 +312,5 @@ def store_orders(session: Session, user: Principal, day: date) -> tuple[OrderCar
                 & DeliveryOrder.destination_site_id.is_(None)
             )
         )
-    return tuple(find(session, user, ref) for ref in session.scalars(q.limit(200)))
+    rows = session.execute(q.limit(200)).all()
+    return tuple(_card(user, o, c, dest) for o, c, dest in rows)

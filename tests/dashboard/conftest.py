@@ -4,7 +4,7 @@
 - ``app``: an ``AppTest`` of ``dashboard/app.py`` on it (not run yet);
 - ``sign_in(at, role)``: signs in through the form as the demo user of ``role``;
 - ``open_page(at, url_path)``: what typing ``/<url_path>`` in the address bar does;
-- ``folium_maps``: patches ``streamlit_folium.st_folium`` and collects the maps drawn.
+- ``folium_maps``: patches ``dashboard.components.map_view.show`` and collects the maps drawn.
 """
 
 from __future__ import annotations
@@ -87,12 +87,11 @@ def nav_titles(at: AppTest) -> list[str]:
 
 @pytest.fixture
 def folium_maps() -> Iterator[list[Any]]:
-    """Every folium map handed to ``st_folium`` while the fixture is active."""
+    """Every folium map handed to ``map_view.show`` while the fixture is active."""
     maps: list[Any] = []
 
-    def fake(fig: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def fake(fig: Any, *args: Any, **kwargs: Any) -> None:
         maps.append(fig)
-        return {}
 
-    with mock.patch("streamlit_folium.st_folium", side_effect=fake):
+    with mock.patch("dashboard.components.map_view.show", side_effect=fake):
         yield maps

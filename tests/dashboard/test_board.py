@@ -1,6 +1,6 @@
 """The dispatcher board (and the deliveries page) under AppTest, on the small demo.
 
-``st_folium`` is patched (``folium_maps`` collects the maps); plans are solved by the
+``map_view.show`` is patched (``folium_maps`` collects the maps); plans are solved by the
 real worker process, which the tests wait for by re-running the app.
 """
 

@@ -233,6 +233,9 @@ def test_stock_map_escapes_site_names():
     )
     html = stock_map([pool]).get_root().render()
     assert "<script>alert(1)" not in html
+    # what the browser's script sees once the JSON escapes are read
+    html = html.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")
+    assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

@@ -124,12 +124,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+MAP_FRAME = 'iframe[data-testid="stIFrame"]'
 E2E_PAGE = """
 import folium
 import streamlit as st
 from folium.plugins import MarkerCluster
-from streamlit_folium import st_folium
-
+from dashboard.components import map_view
 from dashboard.components.basemap import base_map
 
 m = base_map()
@@ -137,7 +137,7 @@ cluster = MarkerCluster().add_to(m)
 for lat, lon in [(48.8566, 2.3522), (48.87, 2.30), (45.764, 4.8357), (43.2965, 5.3698)]:
     folium.CircleMarker([lat, lon], radius=7, color="#8B4513", fill=True).add_to(cluster)
 folium.PolyLine([(48.8566, 2.3522), (45.764, 4.8357)], weight=3).add_to(m)
-st_folium(m, height=500, returned_objects=[], key="map", use_container_width=True)
+map_view.show(m, height=500)
 """
 
 
@@ -149,7 +149,7 @@ def _free_port() -> int:
 
 @pytest.mark.e2e
 def test_map_renders_offline_in_chromium(tmp_path: Path):
-    """st_folium's iframe gets its height, Leaflet runs, nothing leaves localhost."""
+    """The map's iframe gets its height, Leaflet runs, nothing leaves localhost."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (make browser)")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -214,7 +214,7 @@ def test_map_renders_offline_in_chromium(tmp_path: Path):
             )
             page.goto(base, wait_until="networkidle")
             iframe = page.wait_for_selector(
-                'iframe[title="streamlit_folium.st_folium"]',
+                MAP_FRAME,
                 state="attached",
                 timeout=30_000,
             )
@@ -223,8 +223,7 @@ def test_map_renders_offline_in_chromium(tmp_path: Path):
             frame.wait_for_selector(".leaflet-container", timeout=15_000)
             frame.wait_for_selector(".marker-cluster", timeout=15_000)
             page.wait_for_function(
-                """() => document.querySelector(
-                       'iframe[title="streamlit_folium.st_folium"]').offsetHeight > 300""",
+                f"() => document.querySelector('{MAP_FRAME}').offsetHeight > 300",
                 timeout=15_000,
             )
             box = iframe.bounding_box()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import date, datetime, timedelta
 
 import folium
 from folium import plugins
 
+from dashboard.components.map_layers import NumberedLayer, Point
 from dashboard.components.offline import external_urls
 from dashboard.components.route_map import (
     NUMBERED_MAX,
@@ -141,14 +143,13 @@ def test_plan_map_draws_one_line_and_numbered_stops_per_route() -> None:
     view, details = _small_plan()
     m = plan_map(view, details, _vehicles(1, 2))
     assert len(_children(m, folium.PolyLine)) == 2
-    markers = [
-        c
-        for c in _children(m, folium.Marker)
-        if isinstance(getattr(c, "icon", None), folium.DivIcon)
-    ]
-    assert len(markers) == 5
+    # numbered stops: one array per route, no marker object per stop
+    assert [n.count for n in _children(m, NumberedLayer)] == [3, 2]  # type: ignore[attr-defined]
+    assert _children(m, folium.Marker) == _children(m, folium.CircleMarker)  # homes
     html = _html(m)
-    assert html.count("tournee-stop") >= 5
+    assert html.count("tournee-stop") == 2  # the divIcon class, once per route's layer
+    numbers = [[r[3] for r in json.loads(n.rows)] for n in _children(m, NumberedLayer)]  # type: ignore[attr-defined]
+    assert numbers == [[1, 2, 3], [1, 2]]
     assert colour_of(0) in html and colour_of(1) in html
     layers = _children(m, PointLayer)
     assert [p.count for p in layers] == [1]  # type: ignore[attr-defined]
@@ -222,12 +223,20 @@ def _job(i: int, customer: str = "Léa Roy") -> JobRow:
     )
 
 
-def test_jobs_map_few_jobs_are_circle_markers() -> None:
-    """A region's day: one escaped circle marker per job."""
+def test_jobs_map_few_jobs_are_one_layer_of_circle_markers() -> None:
+    """A region's day: one escaped circle marker per job, from one array with popups."""
     m = jobs_map([_job(i, BOLD if i == 1 else "Léa Roy") for i in range(10)])
-    assert len(_children(m, folium.CircleMarker)) == 10
+    assert _children(m, folium.CircleMarker) == []
+    assert [p.count for p in _children(m, PointLayer)] == [10]  # type: ignore[attr-defined]
     html = _html(m)
     assert BOLD not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "Gold member" in html  # the popup's "Why"
+
+
+def test_layer_rows_cannot_close_the_script() -> None:
+    """Text inside a layer's array never contains a literal ``</script>``."""
+    layer = PointLayer([Point(45.0, 4.0, "#000", "</script><b>x</b>")])
+    assert "</script>" not in layer.rows and "<" not in layer.rows
 
 
 def test_jobs_map_many_jobs_are_clustered_from_one_array() -> None:

@@ -10,7 +10,7 @@ from tests.e2e.conftest import assert_no_error_text, open_menu_page
 
 pytestmark = pytest.mark.e2e
 
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAP_FRAME = 'iframe[data-testid="stIFrame"]'
 SOLVE_S = "3"
 
 

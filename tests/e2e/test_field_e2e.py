@@ -5,6 +5,7 @@ only their round, reports on my way -> arrived -> done on one visit and could no
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,22 @@ def _sign_in(page, base: str, user: str, password: str) -> None:
     page.get_by_role("button", name="Sign out").wait_for()
 
 
+def _call_buttons_show_the_whole_number(p) -> None:  # type: ignore[no-untyped-def]
+    """Every "Call …" button shows its whole number: nothing inside it is cut ("…")."""
+    calls = p.locator("a[data-testid^='stBaseLinkButton']").filter(has_text="Call")
+    calls.first.wait_for()
+    assert calls.count() >= 1
+    for i in range(calls.count()):
+        call = calls.nth(i)
+        text = call.inner_text().replace("\u00a0", " ").splitlines()[-1]
+        assert re.fullmatch(r"Call 0\d( \d\d){4}", text), text
+        cut = call.evaluate(
+            "e => Array.from(e.querySelectorAll('*'))"
+            ".filter(c => c.scrollWidth > c.clientWidth + 1).length"
+        )
+        assert cut == 0, f"{text!r} is cut short"
+
+
 def test_technician_day_on_a_phone(field_day, browser) -> None:
     """One browser per test session (a second sync Playwright in the same process fails)."""
     base, url, mine, theirs = field_day
@@ -105,6 +122,16 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     p.get_by_role("button", name="Sign in").click()
     p.get_by_role("heading", name="My round").wait_for()
     p.get_by_text("3 of 3 visits left").wait_for()  # their round only: 3, not 5
+    _call_buttons_show_the_whole_number(p)
+    p.set_viewport_size({"width": 700, "height": 390})  # the phone turned sideways
+    p.wait_for_timeout(300)
+    _call_buttons_show_the_whole_number(p)
+    # a narrower column (a phone's larger text): two buttons side by side cut the number
+    style = p.add_style_tag(content=".block-container {max-width: 24rem !important}")
+    p.wait_for_timeout(300)
+    _call_buttons_show_the_whole_number(p)
+    style.evaluate("e => e.remove()")
+    p.set_viewport_size(PHONE)
     p.get_by_role("button", name="On my way").first.click()
     p.get_by_text("on the way at").wait_for()
     p.get_by_role("button", name="Arrived").first.click()

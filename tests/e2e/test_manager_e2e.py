@@ -11,7 +11,7 @@ from tests.e2e.conftest import assert_no_error_text, open_menu_page
 
 pytestmark = pytest.mark.e2e
 
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAP_FRAME = 'iframe[data-testid="stIFrame"]'
 
 
 def test_manager_sees_the_service_level_map(signed_in_page):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit_folium
 
 from dashboard.app_pages.board_parts.common import (
     MAP_HEIGHT,
@@ -14,6 +13,7 @@ from dashboard.app_pages.board_parts.common import (
     _me,
     _plan,
 )
+from dashboard.components import map_view
 from dashboard.components.route_map import plan_map
 from dashboard.components.route_sheet import sheet_csv, sheet_html
 from dashboard.components.service_layers import escape_markdown
@@ -165,12 +165,9 @@ def _map(
         placeholder=f"All {ctx.vehicles}",
     )
     m = plan_map(view, details, vehicles, only=only)
-    streamlit_folium.st_folium(
+    map_view.show(
         m,
-        key=ctx.ui.key(f"map_{view.id}"),
         height=MAP_HEIGHT,
-        use_container_width=True,
-        returned_objects=[],
     )
     st.caption(
         f"Numbers are the order of {ctx.jobs}; black dots are {ctx.jobs} left unplanned. "
