@@ -92,20 +92,24 @@ def _waves_plan(
     sol: Solution,
     anchors: Iterable[Anchor],
     slots: int,
+    taken: Sequence[tuple[list[int], list[str]]] = (),
 ) -> list[tuple[list[int], list[str]]]:
     """Up to ``slots`` sub-problems sharing no vehicle and no job: (vehicles, jobs).
 
     Each grows from an anchor by :func:`neighbourhood`; an anchor whose vehicles
-    overlap an earlier sub-problem's, or whose jobs went to one, is skipped."""
+    overlap an earlier sub-problem's (or one ``taken`` already), or whose jobs went
+    to one, is skipped."""
     routes = {r.vehicle_id: list(r.job_ids) for r in sol.routes}
     routed = {j for js in routes.values() for j in js}
     partner = {j.id: j.pickup_of for j in problem.jobs if j.pickup_of is not None}
     partner |= {v: k for k, v in list(partner.items())}
     pinned = {j.id: j.pinned_vehicle for j in problem.jobs if j.pinned_vehicle}
     out: list[tuple[list[int], list[str]]] = []
-    used_v: set[int] = set()
-    used_j: set[str] = set()
+    used_v: set[int] = {k for vs, _ in taken for k in vs}
+    used_j: set[str] = {j for _, js in taken for j in js}
     for seeds, per_job, at_most in anchors:
+        if len(out) >= slots:
+            break
         if used_j.intersection(seeds):
             continue
         vs, js = neighbourhood(
@@ -131,8 +135,6 @@ def _waves_plan(
         used_v.update(vs)
         used_j.update(js)
         out.append((vs, js))
-        if len(out) >= slots:
-            break
     return out
 
 
@@ -207,6 +209,14 @@ def repair(
             limit = WAVE_S[0]
             if not wave:
                 break
+        elif len(wave) < slots:
+            # a core the seeds leave idle shortens a round meanwhile
+            extra = _waves_plan(
+                problem, matrix, sol, _polish_anchors(sol, polished),
+                slots - len(wave), taken=wave,
+            )  # fmt: skip
+            polished += len(extra)
+            wave += extra
         limit = min(max(limit, WAVE_S[0]), WAVE_S[1], left_s * 0.95)
         tasks = [
             (

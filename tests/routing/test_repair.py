@@ -169,3 +169,25 @@ def test_two_borders_repaired_in_one_wave_without_sharing() -> None:
     assert validate(p, sol) == [] and sol.is_complete()
     ids = [j for r in sol.routes for j in r.job_ids]
     assert len(ids) == len(set(ids)) == 10
+
+
+def test_with_nothing_left_out_the_repair_shortens_rounds() -> None:
+    """Every visit placed, but each technician drives to the other's town: the polish
+    neighbourhood swaps them (fewer km, nothing lost)."""
+    from routing.strict import retime
+
+    p = Problem(
+        locations=tuple((48.80 + 0.01 * k, 2.30) for k in range(12)),
+        vehicles=(make_vehicle("a", start=0), make_vehicle("b", start=11)),
+        jobs=(make_job("near-a", 1), make_job("near-b", 10)),
+        matrix=line_matrix(12),
+    )
+    crossed, lost = retime(p, {"a": ["near-b"], "b": ["near-a"]})
+    assert not lost and crossed.objective.jobs_placed == 2
+    sol, stats = repair(
+        p, crossed, SolveParams(time_limit_s=1), run=in_process, slots=2,
+        deadline=time.monotonic() + 2,
+    )  # fmt: skip
+    assert validate(p, sol) == [] and sol.is_complete() and stats.accepted >= 1
+    assert sol.objective.distance_m < crossed.objective.distance_m
+    assert sol.route("a").job_ids == ("near-a",)  # type: ignore[union-attr]
