@@ -148,7 +148,7 @@ def solve_partitioned(
         problem, matrix, parts, results, time.monotonic() - t0, watcher.cancelled
     )
     if several and not watcher.cancelled and repair_share > 0:
-        merged = sol.details
+        merged = sol
         sol, stats = repair(
             problem,
             sol,
@@ -162,7 +162,8 @@ def solve_partitioned(
         sol = replace(
             sol,
             elapsed_s=round(time.monotonic() - t0, 3),
-            details={**merged, "repair": stats.text()},
+            status="CANCELLED" if watcher.cancelled else merged.status,
+            details={**merged.details, "repair": stats.text()},
         )
     return sol
 

@@ -12,9 +12,10 @@ rounds. Sub-problems of one wave share no vehicle and no job, so they run in
 parallel (one per executor slot) and are spliced back one by one, each only
 if the whole day is not worse: placed visits per priority class (highest
 first), then priority left out, then cost. A seed that stays out is tried
-again with a wider neighbourhood, up to :data:`LEVELS`; when every seed has had
-its tries, they start again if some round changed meanwhile (a shorter round
-may now leave room), until the deadline.
+again with a wider neighbourhood, up to :data:`LEVELS`. When every seed has had
+its tries, the rounds themselves are shortened, a small neighbourhood around
+each round in turn (:data:`POLISH`, kept when cheaper), and the seeds start
+again after any change (a shorter round may now leave room), until the deadline.
 
 Pure: ids in, ids out; the caller brings the executor and the deadline.
 """
@@ -22,7 +23,7 @@ Pure: ids in, ids out; the caller brings the executor and the deadline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from routing.matrix import Matrix
@@ -37,6 +38,8 @@ LEVELS = ((5, 8), (8, 14), (12, 24), (18, 24))
 WAVE_S = (1.5, 6.0)
 """Bounds of one wave's time limit: enough for OR-Tools to insert into ~150 visits,
 short enough that several waves fit in the repair's share."""
+POLISH = (3, 6)
+"""Neighbourhood of a round being shortened: (vehicles per visit, vehicles in all)."""
 MIN_LEFT_S = 0.8
 """No new wave with less time than this before the deadline."""
 
@@ -79,45 +82,69 @@ def figures(problem: Problem, sol: Solution) -> tuple[float, ...]:
     return (*per, -left, -sol.objective.cost)
 
 
+Anchor = tuple[list[str], int, int]
+"""Where a sub-problem grows from: (job ids, vehicles per job, vehicles in all)."""
+
+
 def _waves_plan(
     problem: Problem,
     matrix: Matrix,
     sol: Solution,
-    seeds: list[str],
-    level: dict[str, int],
+    anchors: Iterable[Anchor],
     slots: int,
-) -> list[tuple[list[int], list[str], list[str]]]:
-    """Up to ``slots`` sub-problems sharing no vehicle and no job: (vehicles, jobs, seeds in it)."""
+) -> list[tuple[list[int], list[str]]]:
+    """Up to ``slots`` sub-problems sharing no vehicle and no job: (vehicles, jobs).
+
+    Each grows from an anchor by :func:`neighbourhood`; an anchor whose vehicles
+    overlap an earlier sub-problem's, or whose jobs went to one, is skipped."""
     routes = {r.vehicle_id: list(r.job_ids) for r in sol.routes}
     routed = {j for js in routes.values() for j in js}
     partner = {j.id: j.pickup_of for j in problem.jobs if j.pickup_of is not None}
     partner |= {v: k for k, v in list(partner.items())}
-    out: list[tuple[list[int], list[str], list[str]]] = []
+    pinned = {j.id: j.pinned_vehicle for j in problem.jobs if j.pinned_vehicle}
+    out: list[tuple[list[int], list[str]]] = []
     used_v: set[int] = set()
     used_j: set[str] = set()
-    for s in seeds:
-        if s in used_j:
+    for seeds, per_job, at_most in anchors:
+        if used_j.intersection(seeds):
             continue
-        per_job, at_most = LEVELS[level[s]]
         vs, js = neighbourhood(
-            problem, matrix, routes, [s], per_job=per_job, at_most=at_most
+            problem, matrix, routes, seeds, per_job=per_job, at_most=at_most
         )
         if not vs or used_v.intersection(vs):
             continue
-        # a left-out job already offered to another sub-problem stays there (with its partner)
+        # a left-out job already offered to another sub-problem stays there (with its
+        # partner); one pinned to a vehicle outside this one is not offered at all
+        ids = {problem.vehicles[k].id for k in vs}
         js = [
             j
             for j in js
-            if j in routed or (j not in used_j and partner.get(j) not in used_j)
+            if j in routed
+            or (
+                j not in used_j
+                and partner.get(j) not in used_j
+                and (j not in pinned or pinned[j] in ids)
+            )
         ]
-        if s not in js:
+        if not set(seeds) <= set(js):
             continue
         used_v.update(vs)
         used_j.update(js)
-        out.append((vs, js, [j for j in js if j in level]))
+        out.append((vs, js))
         if len(out) >= slots:
             break
     return out
+
+
+def _polish_anchors(sol: Solution, start: int) -> list[Anchor]:
+    """Every round in turn from ``start``: its first, middle and last visits."""
+    routes = [r.job_ids for r in sol.routes if r.stops]
+    turn = (
+        routes[start % len(routes) :] + routes[: start % len(routes)] if routes else []
+    )
+    return [
+        (list(dict.fromkeys((js[0], js[len(js) // 2], js[-1]))), *POLISH) for js in turn
+    ]
 
 
 def repair(
@@ -145,6 +172,7 @@ def repair(
     waves = tried = accepted = 0
     changed = False
     solving = 0.0
+    polished = 0
     best = figures(problem, sol)
     while not cancelled():
         left_s = deadline - time.monotonic()
@@ -158,10 +186,9 @@ def repair(
             and j.id not in structural
             and level.setdefault(j.id, 0) < len(LEVELS)
         ]
-        wave = _waves_plan(problem, matrix, sol, seeds, level, slots) if seeds else []
-        if not wave:
-            if not changed:
-                break
+        anchors = [([s], *LEVELS[level[s]]) for s in seeds]
+        wave = _waves_plan(problem, matrix, sol, anchors, slots)
+        if not wave and changed:
             # rounds changed since the seeds were last tried: they may fit now
             changed = False
             for j in level:
@@ -170,6 +197,16 @@ def repair(
         # the remaining time spread over the seeds' remaining tries, a wave at a time
         todo = sum(len(LEVELS) - level[s] for s in seeds)
         limit = left_s * 0.95 / max(1.0, todo / max(1, len(wave)))
+        if not wave:
+            # nothing left to try: shorten rounds, one neighbourhood after another,
+            # so that room appears for the seeds' next turn
+            wave = _waves_plan(
+                problem, matrix, sol, _polish_anchors(sol, polished), slots
+            )
+            polished += len(wave)
+            limit = WAVE_S[0]
+            if not wave:
+                break
         limit = min(max(limit, WAVE_S[0]), WAVE_S[1], left_s * 0.95)
         tasks = [
             (
@@ -177,14 +214,14 @@ def repair(
                 replace(params, time_limit_s=limit),
                 sol,
             )
-            for q, (vs, js, _) in enumerate(wave)
+            for q, (vs, js) in enumerate(wave)
         ]
         t_run = time.monotonic()
         answers = run(tasks)
         solving += time.monotonic() - t_run
         waves += 1
         tried += len(tasks)
-        for (vs, _, in_it), local in zip(wave, answers, strict=True):
+        for (vs, js), local in zip(wave, answers, strict=True):
             ids = [problem.vehicles[k].id for k in vs]
             candidate = splice(problem, matrix, sol, local, ids)
             score = figures(problem, candidate)
@@ -195,8 +232,8 @@ def repair(
                 if on_better is not None:
                     on_better(sol)
             now = {s.job_id for r in sol.routes for s in r.stops}
-            for s in in_it:
-                if s not in now:
-                    level[s] += 1
+            for s in js:
+                if s in level and s not in now:
+                    level[s] = min(len(LEVELS), level[s] + 1)
     after = sum(len(r.stops) for r in sol.routes)
     return sol, RepairStats(waves, tried, accepted, before, after, round(solving, 1))

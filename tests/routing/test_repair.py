@@ -133,3 +133,39 @@ def test_partitioned_replan_starts_each_region_from_its_rounds() -> None:
         )  # fmt: skip
     assert validate(p, again) == []
     assert [r.job_ids for r in again.routes] == [r.job_ids for r in full.routes]
+
+
+def test_two_borders_repaired_in_one_wave_without_sharing() -> None:
+    """Two full regions far apart, each with idle neighbours: one wave re-solves both
+    neighbourhoods side by side and both splices hold (no vehicle or job twice)."""
+    vs = tuple(
+        make_vehicle(f"{side}{k}", start=base + k, shift=(8, 10) if k == 0 else (8, 18))
+        for side, base in (("x", 0), ("y", 30))
+        for k in (0, 5, 6, 7, 8, 9)
+    )
+    jobs = tuple(
+        make_job(f"{side}-job{k}", base + 1 + k % 3, service_min=60, priority=10 + k)
+        for side, base in (("x", 0), ("y", 30))
+        for k in range(5)
+    )
+    p = Problem(
+        locations=tuple((48.80 + 0.01 * k, 2.30) for k in range(42)),
+        vehicles=vs,
+        jobs=jobs,
+        matrix=line_matrix(42),
+    )
+    labels = {v.id: v.id[0] + ("full" if v.id[1:] == "0" else "") for v in vs}
+    with cf.ThreadPoolExecutor(2) as ex:
+        first = solve_partitioned(
+            p, SolveParams(time_limit_s=1), executor=ex, labels=labels,
+            rebalance_share=0.0, repair_share=0.0,
+        )  # fmt: skip
+    assert first.objective.jobs_placed <= 4
+    sol, stats = repair(
+        p, first, SolveParams(time_limit_s=1), run=in_process, slots=2,
+        deadline=time.monotonic() + 1.6,
+    )  # fmt: skip
+    assert stats.waves == 1 and stats.tried == 2
+    assert validate(p, sol) == [] and sol.is_complete()
+    ids = [j for r in sol.routes for j in r.job_ids]
+    assert len(ids) == len(set(ids)) == 10
