@@ -343,7 +343,7 @@ def render_board(ctx: Board, user: SignedIn) -> None:
         _jobs_section(ctx, rows, region, with_map=True)
         return
     view = _load(plan_id)
-    details = _details(url, plan_id, _me())
+    details = _details(url, plan_id, _me(), rows)  # rows: this plan's day and region
     vehicles = _vehicles(url, ctx.kind, _me())
     _plan_header(ctx, view, user)
     if ctx.kind == "technicians":

@@ -33,6 +33,7 @@ __all__ = [
     "FRANCE_BOUNDS",
     "FRANCE_CENTER",
     "StaticGeoJson",
+    "StillMap",
     "base_map",
     "tiles_setting",
 ]
@@ -91,7 +92,7 @@ def base_map(
     """
     configure_folium_offline()
     setting = tiles_setting(tiles)
-    m = folium.Map(
+    m = StillMap(
         location=list(center) if center is not None else list(FRANCE_CENTER),
         zoom_start=zoom,
         tiles=None,
@@ -128,6 +129,33 @@ def base_map(
     if center is None:
         m.fit_bounds(FRANCE_BOUNDS)
     return m
+
+
+class StillMap(folium.Map):
+    """A map whose ``fit_bounds`` jumps to its view instead of zooming there.
+
+    Leaflet animates ``fitBounds`` from the initial zoom: for a quarter of a second
+    after the page has drawn, the canvas is a scaled bitmap (blurred, oversized
+    markers) that a user or a screenshot sees as the map.
+    """
+
+    def fit_bounds(
+        self,
+        bounds: Any,
+        padding_top_left: Any = None,
+        padding_bottom_right: Any = None,
+        padding: Any = None,
+        max_zoom: int | None = None,
+    ) -> None:
+        fit = folium.map.FitBounds(
+            bounds,
+            padding_top_left=padding_top_left,
+            padding_bottom_right=padding_bottom_right,
+            padding=padding,
+            max_zoom=max_zoom,
+        )
+        fit.options["animate"] = False
+        self.add_child(fit, name="fit_bounds")
 
 
 class StaticGeoJson(folium.GeoJson):

@@ -21,7 +21,7 @@ import streamlit as st
 
 __all__ = ["map_html", "show"]
 
-_ID = re.compile(r"_([0-9a-f]{32})\b")
+_ID = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 
 
 def map_html(m: folium.Map) -> str:

@@ -94,6 +94,16 @@ def test_configure_is_idempotent():
     assert FastMarkerCluster.default_js == MarkerCluster.default_js
 
 
+def test_fitted_map_jumps_to_its_view_once():
+    """One fitBounds, not animated: the map is drawn at its final zoom, never as the
+    scaled bitmap of a zoom animation (blurred, oversized markers)."""
+    m = base_map()
+    m.fit_bounds([[43.0, 1.0], [45.0, 3.0]])
+    calls = re.findall(r"fitBounds\((.*?)\);", m.get_root().render(), re.S)
+    assert len(calls) == 1
+    assert '"animate": false' in calls[0] and "43.0" in calls[0]
+
+
 def test_centered_map_is_not_fitted():
     m = base_map(center=(45.76, 4.83), zoom=11)
     assert m.location == [45.76, 4.83]

@@ -12,6 +12,7 @@ import folium
 from folium import plugins
 
 from dashboard.components.map_layers import NumberedLayer, Point
+from dashboard.components.map_view import map_html
 from dashboard.components.offline import external_urls
 from dashboard.components.route_map import (
     NUMBERED_MAX,
@@ -231,6 +232,15 @@ def test_jobs_map_few_jobs_are_one_layer_of_circle_markers() -> None:
     html = _html(m)
     assert BOLD not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert "Gold member" in html  # the popup's "Why"
+
+
+def test_an_unchanged_map_is_the_same_document() -> None:
+    """Folium's random ids are numbered, so a rerun sends the same HTML (no reload)."""
+    jobs = [_job(i) for i in range(NUMBERED_MAX + 5)]
+    first, again = map_html(jobs_map(jobs)), map_html(jobs_map(jobs))
+    assert first == again
+    assert not re.search(r"[0-9a-f]{32}", first)
+    assert "map_1" in first
 
 
 def test_layer_rows_cannot_close_the_script() -> None:

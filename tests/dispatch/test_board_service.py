@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from data.models import AuditLog, RepairTicket
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
 from dispatch.planning.builder import PARIS, Variant
+from dispatch.planning.saved import UnassignedView
 from dispatch.views import board
 from tests.builders import dispatcher, job_row, principal
 from tests.conftest import DEMO_DAY
@@ -182,3 +184,24 @@ def test_courier_rows_and_vehicles(demo_session: Session) -> None:
     assert rows and all(r.ref[0] in "DSH" for r in rows)
     vans = board.vehicle_info(demo_session, "couriers", actor=DISPATCHER)
     assert vans and all(v.home_lat and v.region for v in vans.values())
+
+
+def test_courier_stop_details_from_the_job_rows_are_the_same(
+    demo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the day's job rows, a courier plan's details are what building the day gives."""
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    plan_id = jobs.run_inline(
+        kind="couriers", day=DAY, region=REGION, seconds=2, actor=dispatcher("test")
+    )
+    assert plan_id
+    with sessions(demo_url)() as s:
+        rows = board.job_rows(s, DAY, REGION, "couriers", actor=DISPATCHER)
+        view = planning.load_plan(s, plan_id)
+        # one job left out for sure, so the details need the day's jobs
+        out = UnassignedView(rows[-1].ref, None, None, "room", "")
+        view = dataclasses.replace(view, unassigned=(*view.unassigned, out))
+        built = board.stop_details(s, view, actor=DISPATCHER)
+        given = board.stop_details(s, view, actor=DISPATCHER, jobs=rows)
+    assert rows[-1].ref in given
+    assert given == built

@@ -85,9 +85,18 @@ def _plan(url: str, plan_id: int, status: str) -> planning.PlanView:
 
 
 @st.cache_data(ttl=600, show_spinner=False, max_entries=16)
-def _details(url: str, plan_id: int, actor: SignedIn) -> dict[str, board.StopDetail]:
+def _details(
+    url: str,
+    plan_id: int,
+    actor: SignedIn,
+    _rows: list[board.JobRow] | None = None,
+) -> dict[str, board.StopDetail]:
+    """``_rows`` (not part of the key): the day's job rows of this plan's kind, day and
+    region, so the service does not build that day again."""
     with session_scope() as s:
-        return board.stop_details(s, planning.load_plan(s, plan_id), actor=actor)
+        return board.stop_details(
+            s, planning.load_plan(s, plan_id), actor=actor, jobs=_rows
+        )
 
 
 @st.cache_data(ttl=600, show_spinner=False)
