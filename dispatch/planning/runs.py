@@ -327,7 +327,9 @@ def execute(
     beat.start()
     try:
         return _execute(
-            url, run_id, kind, day, region, seconds, params, actor, echo, beat, t0
+            _Started(
+                url, run_id, kind, day, region, seconds, params, actor, echo, beat, t0
+            )
         )
     except RunFailed as exc:
         mark_failed(url, run_id, str(exc))
@@ -349,114 +351,110 @@ def execute(
         beat.stop()
 
 
-def _execute(
-    url: str,
-    run_id: int,
-    kind: str,
-    day: date,
-    region: str | None,
-    seconds: float,
-    params: dict[str, Any],
-    actor: str,
-    echo: Callable[[Progress], None] | None,
-    beat: Heartbeat,
-    t0: float,
-) -> int:
-    if int(params.get("horizon_days") or 1) > 1:
-        return _execute_horizon(
-            url, run_id, day, region, seconds, params, actor, echo, beat, t0
-        )
-    variant = Variant.from_dict(params.get("variant"))
-    with sessions(url)() as s:
+@dataclass(frozen=True, slots=True)
+class _Started:
+    """A run as :func:`execute` read and started it: what both kinds of run need."""
+
+    url: str
+    run_id: int
+    kind: str
+    day: date
+    region: str | None
+    seconds: float
+    params: dict[str, Any]
+    actor: str
+    echo: Callable[[Progress], None] | None
+    beat: Heartbeat
+    t0: float
+
+    def check_database(self) -> None:
+        if self.beat.lost:
+            raise RunFailed(
+                f"lost the database during plan run {self.run_id}: {self.beat.lost}"
+            )
+
+
+def _execute(r: _Started) -> int:
+    if int(r.params.get("horizon_days") or 1) > 1:
+        return _execute_horizon(r)
+    variant = Variant.from_dict(r.params.get("variant"))
+    with sessions(r.url)() as s:
         dp = planning.build_day(
-            s, kind, day, region, variant, depot_id=params.get("depot_id")
+            s, r.kind, r.day, r.region, variant, depot_id=r.params.get("depot_id")
         )
-        based_on = params.get("based_on")
+        based_on = r.params.get("based_on")
         initial = None
-        if based_on and params.get("replan"):
+        if based_on and r.params.get("replan"):
             dp = planning.stabilise(dp, s, based_on)
             initial = planning.initial_from_plan(s, based_on, dp)
-    update_run(url, run_id, jobs_total=len(dp.problem.jobs), heartbeat_at=utcnow())
+    update_run(r.url, r.run_id, jobs_total=len(dp.problem.jobs), heartbeat_at=utcnow())
     sol = planning.solve_day(
         dp,
-        seconds,
-        progress=DbProgress(url, run_id, echo, beat),
-        cancel=DbCancel(url, run_id, beat),
+        r.seconds,
+        progress=DbProgress(r.url, r.run_id, r.echo, r.beat),
+        cancel=DbCancel(r.url, r.run_id, r.beat),
         initial=initial,
     )
-    if beat.lost:
-        raise RunFailed(f"lost the database during plan run {run_id}: {beat.lost}")
-    with sessions(url, writer=True).begin() as s:
+    r.check_database()
+    with sessions(r.url, writer=True).begin() as s:
         plan_id = planning.save_plan(
             s,
             dp,
             sol,
-            actor=actor,
+            actor=r.actor,
             label=variant.label,
             based_on=based_on,
-            params={"seconds": seconds, **params},
+            params={"seconds": r.seconds, **r.params},
         )
         cancelled = bool(
-            s.scalar(select(PlanRun.cancel_requested).where(PlanRun.id == run_id))
+            s.scalar(select(PlanRun.cancel_requested).where(PlanRun.id == r.run_id))
         )
         s.execute(
             update(PlanRun)
-            .where(PlanRun.id == run_id)
+            .where(PlanRun.id == r.run_id)
             .values(
                 status=RunStatus.CANCELLED if cancelled else RunStatus.DONE,
                 plan_id=plan_id,
                 finished_at=utcnow(),
                 heartbeat_at=utcnow(),
-                elapsed_s=round(time.monotonic() - t0, 2),
-                jobs_placed=sum(len(r.stops) for r in sol.routes),
+                elapsed_s=round(time.monotonic() - r.t0, 2),
+                jobs_placed=sum(len(rt.stops) for rt in sol.routes),
                 best_objective=float(sol.objective.cost),
             )
         )
     return plan_id
 
 
-def _execute_horizon(
-    url: str,
-    run_id: int,
-    day: date,
-    region: str | None,
-    seconds: float,
-    params: dict[str, Any],
-    actor: str,
-    echo: Callable[[Progress], None] | None,
-    beat: Heartbeat,
-    t0: float,
-) -> int:
+def _execute_horizon(r: _Started) -> int:
     """A horizon run: solved reading only, saved in one short write transaction."""
-    days = int(params["horizon_days"])
-    db_progress = DbProgress(url, run_id, echo, beat)
+    days = int(r.params["horizon_days"])
+    db_progress = DbProgress(r.url, r.run_id, r.echo, r.beat)
 
     def report(p: Progress) -> None:  # on the whole horizon's clock (the day's counts)
-        db_progress(replace(p, elapsed_s=time.monotonic() - t0))
+        db_progress(replace(p, elapsed_s=time.monotonic() - r.t0))
 
-    with sessions(url)() as s:
+    with sessions(r.url)() as s:
         draft = horizon.solve_horizon(
             s,
-            day,
+            r.day,
             days,
-            seconds=seconds,
-            region=region,
+            seconds=r.seconds,
+            region=r.region,
             solve_progress=report,
-            cancel=DbCancel(url, run_id, beat),
-            balance_per_hour=float(params.get("balance_per_hour") or 0.0),
+            cancel=DbCancel(r.url, r.run_id, r.beat),
+            balance_per_hour=float(r.params.get("balance_per_hour") or 0.0),
         )
-    if beat.lost:
-        raise RunFailed(f"lost the database during plan run {run_id}: {beat.lost}")
-    with sessions(url, writer=True).begin() as s:
-        h = horizon.save_horizon(s, draft, actor=actor)
-        run = s.get(PlanRun, run_id)
+    r.check_database()
+    with sessions(r.url, writer=True).begin() as s:
+        h = horizon.save_horizon(s, draft, actor=r.actor)
+        run = s.get(PlanRun, r.run_id)
         assert run is not None
         cancelled = bool(run.cancel_requested)
-        run.params = {**params, "horizon": horizon_io.horizon_summary(h)}
+        run.params = {**r.params, "horizon": horizon_io.horizon_summary(h)}
         run.status = (RunStatus.CANCELLED if cancelled else RunStatus.DONE).value
         run.plan_id = h.days[0].plan_id
         run.finished_at = run.heartbeat_at = utcnow()
-        run.elapsed_s = round(time.monotonic() - t0, 2)
+        run.elapsed_s = round(time.monotonic() - r.t0, 2)
         run.jobs_placed = sum(d.placed for d in h.days)
         run.jobs_total = sum(d.placed for d in h.days) + h.days[-1].unplaced
     return h.days[0].plan_id
