@@ -19,11 +19,16 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from data.base import table
-from data.models import ContactPreference, Notice
+from data.models import ContactPreference
 from dispatch.intake.kinds import chunks
 from dispatch.intake.rows import CustomerRow
-from dispatch.notices.kinds import CLUB_KINDS, Status
-from dispatch.notices.prefs import QUIET_FROM, QUIET_UNTIL, is_mobile, new_token
+from dispatch.notices.prefs import (
+    QUIET_FROM,
+    QUIET_UNTIL,
+    cancel_club,
+    is_mobile,
+    new_token,
+)
 
 PREF_FIELDS = (
     "mobile",
@@ -164,19 +169,10 @@ def write(
         )
     cancelled = 0
     for part in chunks(withdrawn):
-        result = session.execute(
-            update(Notice)
-            .where(
-                Notice.customer_id.in_(part),
-                Notice.status == Status.PENDING.value,
-                Notice.kind.in_([k.value for k in CLUB_KINDS]),
-            )
-            .values(
-                status=Status.CANCELLED.value,
-                reason="the customer withdrew consent to club reminders (import)",
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        cancelled += cancel_club(
+            session,
+            part,
+            now,
+            "the customer withdrew consent to club reminders (import)",
         )
-        cancelled += int(getattr(result, "rowcount", 0) or 0)
     return cancelled

@@ -9,7 +9,7 @@ the customer's pending club notices are cancelled in the same transaction.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -168,26 +168,29 @@ def set_preferences(
         change["club_consent"] = pref.club_consent = club_consent
         pref.consent_changed_at = at
         if not club_consent:
-            change["cancelled"] = _cancel_club(session, customer_id, at)
+            change["cancelled"] = cancel_club(session, [customer_id], at)
     pref.updated_at = at
     session.flush()
     record(session, actor, "customer", customer.ref, "preferences", **change)
     return pref
 
 
-def _cancel_club(session: Session, customer_id: int, at: datetime) -> int:
+def cancel_club(
+    session: Session,
+    customer_ids: Collection[int],
+    at: datetime,
+    why: str = "the customer withdrew consent to club reminders",
+) -> int:
+    """Cancel the pending club reminders of these customers (consent withdrawn);
+    how many were cancelled."""
     result = session.execute(
         update(Notice)
         .where(
-            Notice.customer_id == customer_id,
+            Notice.customer_id.in_(list(customer_ids)),
             Notice.status == Status.PENDING.value,
             Notice.kind.in_([k.value for k in CLUB_KINDS]),
         )
-        .values(
-            status=Status.CANCELLED.value,
-            reason="the customer withdrew consent to club reminders",
-            updated_at=at,
-        )
+        .values(status=Status.CANCELLED.value, reason=why, updated_at=at)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
