@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from routing.matrix import Matrix
-from routing.model import Job, Problem, TimeWindow, Vehicle
+from routing.model import Break, Job, Problem, TimeWindow, Vehicle
 
 Travel = np.ndarray | Sequence[Sequence[int]]
 """Seconds between locations: the matrix, or the same as nested lists (faster to index)."""
@@ -40,49 +40,89 @@ def _starts(j: Job) -> tuple[TimeWindow, ...]:
     return j.allowed_starts()
 
 
-def schedule(v: Vehicle, jobs: Sequence[Job], d: Travel) -> Schedule | None:
-    """The earliest schedule of this visiting order, or None if it breaks a rule.
+State = tuple[int, int, int, int]
+"""Where a round stands after some visits: (time free, location, next break, load)."""
+
+
+def breaks_in_order(v: Vehicle) -> Sequence[Break]:
+    """The vehicle's breaks by earliest start (usually one, already in order)."""
+    if len(v.breaks) < 2:
+        return v.breaks
+    return sorted(v.breaks, key=lambda b: b.window.start_s)
+
+
+def begin(v: Vehicle) -> State:
+    """The state of a round before its first visit."""
+    return (v.shift.start_s, v.start, 0, 0)
+
+
+def step(
+    v: Vehicle, state: State, j: Job, d: Travel
+) -> tuple[State, int, int, tuple[int, ...]] | None:
+    """One more visit: (new state, arrival, start, break starts taken before it), or None.
 
     Breaks are taken between visits, as late as they may be: just before the
     first visit that would otherwise end after the break's latest start.
     """
-    t, loc = v.shift.start_s, v.start
-    stops: list[tuple[int, int, int]] = []
-    pending = sorted(v.breaks, key=lambda b: b.window.start_s)
-    taken: list[int] = []
-    load = 0
-    if v.max_visits is not None and len(jobs) > v.max_visits:
+    t, loc, bi, load = state
+    load += j.demand
+    if load < 0 or (v.capacity and load > v.capacity):
         return None
-    for j in jobs:
-        load += j.demand
-        if load < 0 or (v.capacity and load > v.capacity):
-            return None
-        travel = int(d[loc][j.location])
-        windows = _starts(j) if (j.windows or j.pinned_start) else (v.shift,)
-        start = _start_after(windows, t + travel)
-        while pending and (
-            start is None
-            or start + j.service_s > pending[0].window.end_s - pending[0].duration_s
-        ):
-            b = pending.pop(0)
-            bs = max(t, b.window.start_s)
-            if bs + b.duration_s > b.window.end_s:
-                return None
-            taken.append(bs)
-            t = bs + b.duration_s
-            start = _start_after(windows, t + travel)
-        if start is None:
-            return None
-        stops.append((t + travel, start, start + j.service_s))
-        t, loc = start + j.service_s, j.location
-    for b in pending:
+    brks = breaks_in_order(v)
+    travel = int(d[loc][j.location])
+    windows = _starts(j) if (j.windows or j.pinned_start) else (v.shift,)
+    start = _start_after(windows, t + travel)
+    taken: tuple[int, ...] = ()
+    while bi < len(brks) and (
+        start is None
+        or start + j.service_s > brks[bi].window.end_s - brks[bi].duration_s
+    ):
+        b = brks[bi]
+        bi += 1
         bs = max(t, b.window.start_s)
         if bs + b.duration_s > b.window.end_s:
             return None
-        taken.append(bs)
+        taken += (bs,)
+        t = bs + b.duration_s
+        start = _start_after(windows, t + travel)
+    if start is None:
+        return None
+    return (start + j.service_s, j.location, bi, load), t + travel, start, taken
+
+
+def finish(v: Vehicle, state: State, d: Travel) -> tuple[tuple[int, ...], int] | None:
+    """The breaks still to take and the return home: (break starts, return time), or None."""
+    t, loc, bi, _ = state
+    taken: tuple[int, ...] = ()
+    for b in breaks_in_order(v)[bi:]:
+        bs = max(t, b.window.start_s)
+        if bs + b.duration_s > b.window.end_s:
+            return None
+        taken += (bs,)
         t = bs + b.duration_s
     end = t + int(d[loc][v.end])
-    return (stops, taken, end) if end <= v.shift.end_s else None
+    return (taken, end) if end <= v.shift.end_s else None
+
+
+def schedule(v: Vehicle, jobs: Sequence[Job], d: Travel) -> Schedule | None:
+    """The earliest schedule of this visiting order, or None if it breaks a rule (see :func:`step`)."""
+    if v.max_visits is not None and len(jobs) > v.max_visits:
+        return None
+    state = begin(v)
+    stops: list[tuple[int, int, int]] = []
+    taken: list[int] = []
+    for j in jobs:
+        got = step(v, state, j, d)
+        if got is None:
+            return None
+        state, arrival, start, before = got
+        taken.extend(before)
+        stops.append((arrival, start, state[0]))
+    end = finish(v, state, d)
+    if end is None:
+        return None
+    taken.extend(end[0])
+    return stops, taken, end[1]
 
 
 def drive_s(v: Vehicle, jobs: Sequence[Job], d: np.ndarray) -> int:

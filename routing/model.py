@@ -424,3 +424,17 @@ class Solution:
                 f"  unassigned {u.job_id}: {u.reason.value}{' - ' + u.detail if u.detail else ''}"
             )
         return "\n".join(lines)
+
+
+def travel_cost(problem: Problem, matrix: Matrix, routes: Sequence[Route]) -> float:
+    """What the routes cost at each vehicle's own rates (per km and per hour driven)."""
+    rank = {v.id: v for v in problem.vehicles}
+    loc = {j.id: j.location for j in problem.jobs}
+    cost = 0.0
+    for r in routes:
+        v = rank[r.vehicle_id]
+        at = [v.start, *(loc[s.job_id] for s in r.stops), v.end]
+        a, b = at[:-1], at[1:]
+        cost += v.cost_per_km * float(matrix.distances_m[a, b].sum()) / 1000
+        cost += v.cost_per_hour * float(matrix.durations_s[a, b].sum()) / 3600
+    return round(cost, 3)

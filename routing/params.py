@@ -49,6 +49,11 @@ class SolveParams:
     """Workload balance (``routing.balance``): cost per hour a vehicle works beyond its
     group's average (0: off). Applies on OR-Tools' search: with balance on, ``auto``
     means guided local search and ``ruin_recreate`` is refused."""
+    time_weight: float = 1.0
+    """Weight of working time in the search: every vehicle's cost per hour is
+    multiplied by it while searching; reported costs stay the real ones. Above 1
+    the search saves hours before kilometres, which makes room for more visits on
+    a day short of working time (``routing.solve``)."""
 
     def __post_init__(self) -> None:
         if self.time_limit_s < 0:
@@ -59,6 +64,8 @@ class SolveParams:
             raise ValueError(
                 f"search must be auto, ruin_recreate or gls, got {self.search!r}"
             )
+        if not self.time_weight > 0:
+            raise ValueError(f"time_weight must be > 0, got {self.time_weight}")
         if self.balance_per_hour < 0:
             raise ValueError(
                 f"balance_per_hour must be >= 0, got {self.balance_per_hour}"

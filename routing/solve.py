@@ -19,7 +19,7 @@ from typing import Any
 
 from routing import hgs
 from routing.matrix import TravelTimes, problem_matrix
-from routing.model import Problem, Solution
+from routing.model import Problem, Solution, travel_cost
 from routing.params import FirstSolution, SolveParams
 from routing.progress import CancelToken, EventToken, Progress, ProgressCallback
 
@@ -185,7 +185,9 @@ def solve(
         The day. Without ``problem.matrix``, travel comes from ``travel``
         (default :class:`routing.matrix.HaversineTravel`).
     params
-        Time limit, number of worker processes, strategy.
+        Time limit, number of worker processes, strategy; ``time_weight``
+        multiplies each vehicle's cost per hour in the search (the answer's
+        cost is then re-counted at the real rates).
     progress
         Called in the caller's thread with each better solution of any worker.
     cancel
@@ -196,6 +198,32 @@ def solve(
         pins, apply to the result; with ``time_limit_s == 0`` they are
         returned as read.
     """
+    params = params or SolveParams()
+    if params.time_weight == 1.0:
+        return _solve(problem, params, progress, cancel, initial, travel)
+    weighted = problem.replace(
+        vehicles=tuple(
+            replace(v, cost_per_hour=v.cost_per_hour * params.time_weight)
+            for v in problem.vehicles
+        )
+    )
+    sol = _solve(weighted, params, progress, cancel, initial, travel)
+    matrix = problem_matrix(problem.locations, problem.matrix, travel)
+    return replace(
+        sol,
+        objective=replace(sol.objective, cost=travel_cost(problem, matrix, sol.routes)),
+    )
+
+
+def _solve(
+    problem: Problem,
+    params: SolveParams | None,
+    progress: ProgressCallback | None,
+    cancel: CancelToken | None,
+    initial: Solution | None,
+    travel: TravelTimes | None,
+) -> Solution:
+    """:func:`solve` at the problem's own rates."""
     params = params or SolveParams()
     t0 = time.monotonic()
     deadline = t0 + params.time_limit_s

@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 import numpy as np
 
 from routing.matrix import Matrix
-from routing.model import Job, Objective, Problem, Solution, Vehicle
+from routing.model import Job, Objective, Problem, Solution, Vehicle, travel_cost
 from routing.reasons import explain
 
 NEAREST = 5
@@ -120,20 +120,11 @@ def splice(
     placed = {s.job_id for r in routes for s in r.stops}
     dropped = [j.id for j in problem.jobs if j.id not in placed]
     pri = {j.id: j.priority for j in problem.jobs}
-    loc = {j.id: j.location for j in problem.jobs}
-    cost = 0.0
-    for r in routes:
-        v = problem.vehicles[rank[r.vehicle_id]]
-        at = np.asarray([v.start, *(loc[s.job_id] for s in r.stops), v.end])
-        cost += v.cost_per_km * float(matrix.distances_m[at[:-1], at[1:]].sum()) / 1000
-        cost += (
-            v.cost_per_hour * float(matrix.durations_s[at[:-1], at[1:]].sum()) / 3600
-        )
     return Solution(
         routes=tuple(routes),
         unassigned=tuple(explain(problem, matrix, dropped, only=dropped)),
         objective=Objective(
-            cost=round(cost, 3),
+            cost=travel_cost(problem, matrix, routes),
             distance_m=sum(r.distance_m for r in routes),
             duration_s=sum(r.duration_s for r in routes),
             penalty=float(sum(pri[j] for j in dropped)),

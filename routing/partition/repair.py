@@ -28,10 +28,12 @@ from dataclasses import dataclass, replace
 
 from routing.matrix import Matrix
 from routing.model import Problem, Solution
+from routing.ortools_model import read_solution
 from routing.params import SolveParams
 from routing.partition.neighbourhood import neighbourhood, splice
 from routing.partition.parts import Part, make_part
 from routing.reasons import structural_reasons
+from routing.search.eject import place_left_out
 
 LEVELS = ((5, 8), (8, 14), (12, 24), (18, 24))
 """Neighbourhood sizes tried in turn for a seed: (vehicles per seed, vehicles in all)."""
@@ -42,6 +44,9 @@ POLISH = (3, 6)
 """Neighbourhood of a round being shortened: (vehicles per visit, vehicles in all)."""
 MIN_LEFT_S = 0.8
 """No new wave with less time than this before the deadline."""
+EJECT_SHARE = 0.12
+"""Share of the repair's time for the ejection search (``routing.search.eject``),
+once before the first wave and once after the last."""
 
 Runner = Callable[[Sequence[tuple[Part, SolveParams, Solution]]], list[Solution]]
 """Solves sub-problems (each from its initial solution) in parallel, answers in order."""
@@ -58,12 +63,15 @@ class RepairStats:
     placed_after: int
     solving_s: float
     """Wall time spent waiting for the sub-solves (the rest: choosing, splicing)."""
+    ejection: str = ""
+    """What the ejection searches did (before the first wave; after the last)."""
 
     def text(self) -> str:
         return (
             f"{self.waves} wave(s), {self.tried} neighbourhood(s) re-solved "
             f"({self.solving_s:.1f} s solving), {self.accepted} kept; "
             f"placed {self.placed_before} -> {self.placed_after}"
+            + (f"; ejection search: {self.ejection}" if self.ejection else "")
         )
 
 
@@ -149,6 +157,40 @@ def _polish_anchors(sol: Solution, start: int) -> list[Anchor]:
     ]
 
 
+def ejected(
+    problem: Problem,
+    matrix: Matrix,
+    sol: Solution,
+    *,
+    deadline: float,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> tuple[Solution, str]:
+    """``sol`` after the ejection search on its left-out visits, if OR-Tools holds it valid.
+
+    The changed rounds are re-read and timed through the OR-Tools model of just
+    those vehicles, so the day keeps only what the model itself accepts."""
+    routes = {r.vehicle_id: list(r.job_ids) for r in sol.routes}
+    left = [u.job_id for u in sol.unassigned]
+    changed, stats = place_left_out(
+        problem, matrix, routes, left, deadline=deadline, cancelled=cancelled
+    )
+    if not changed:
+        return sol, stats.text()
+    index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    ks = sorted(index[v] for v in changed)
+    part = make_part(
+        problem, matrix, "eject", ks, [j for v in changed for j in changed[v]]
+    )
+    assert part.problem.matrix is not None
+    local = read_solution(
+        part.problem, part.problem.matrix,
+        [changed[v.id] for v in part.problem.vehicles], sol.status, sol.elapsed_s, {},
+    )  # fmt: skip
+    if local is None:
+        return sol, stats.text() + "; refused by the model"
+    return splice(problem, matrix, sol, local, list(changed)), stats.text()
+
+
 def repair(
     problem: Problem,
     sol: Solution,
@@ -159,11 +201,13 @@ def repair(
     deadline: float,
     cancelled: Callable[[], bool] = lambda: False,
     on_better: Callable[[Solution], None] | None = None,
+    eject_share: float = EJECT_SHARE,
 ) -> tuple[Solution, RepairStats]:
     """``sol`` with left-out jobs re-offered across region borders until ``deadline``.
 
     ``problem`` carries its matrix. ``run`` solves sub-problems in parallel
     (``slots`` at a time). ``on_better`` hears each improved whole day.
+    ``eject_share``: share of the time for the ejection search (0: none).
     """
     matrix = problem.matrix
     assert matrix is not None, "repair needs the problem's matrix"
@@ -176,6 +220,26 @@ def repair(
     solving = 0.0
     polished = 0
     best = figures(problem, sol)
+    final = deadline
+    eject_s = max(0.0, deadline - time.monotonic()) * eject_share / 2
+    deadline -= eject_s
+    notes: list[str] = []
+
+    def eject(until: float) -> None:
+        nonlocal sol, best
+        if eject_share <= 0 or until - time.monotonic() < 0.2 or cancelled():
+            return
+        candidate, note = ejected(
+            problem, matrix, sol, deadline=until, cancelled=cancelled
+        )
+        notes.append(note)
+        score = figures(problem, candidate)
+        if score > best:
+            sol, best = candidate, score
+            if on_better is not None:
+                on_better(sol)
+
+    eject(time.monotonic() + eject_s)
     while not cancelled():
         left_s = deadline - time.monotonic()
         if left_s < MIN_LEFT_S:
@@ -245,5 +309,8 @@ def repair(
             for s in js:
                 if s in level and s not in now:
                     level[s] = min(len(LEVELS), level[s] + 1)
+    eject(final)
     after = sum(len(r.stops) for r in sol.routes)
-    return sol, RepairStats(waves, tried, accepted, before, after, round(solving, 1))
+    return sol, RepairStats(
+        waves, tried, accepted, before, after, round(solving, 1), "; ".join(notes)
+    )

@@ -76,10 +76,18 @@ def test_repair_never_keeps_a_worse_answer() -> None:
 
     sol, stats = repair(
         p, first, SolveParams(time_limit_s=1), run=drops_all, slots=2,
-        deadline=time.monotonic() + 4,
+        deadline=time.monotonic() + 4, eject_share=0.0,
     )  # fmt: skip
     assert stats.accepted == 0 and figures(p, sol) == figures(p, first)
     assert [r.job_ids for r in sol.routes] == [r.job_ids for r in first.routes]
+
+    # the ejection search alone, with every sub-solve refused, places them across
+    sol, stats = repair(
+        p, first, SolveParams(time_limit_s=1), run=drops_all, slots=2,
+        deadline=time.monotonic() + 2, eject_share=0.5,
+    )  # fmt: skip
+    assert stats.accepted == 0 and validate(p, sol) == [] and sol.is_complete()
+    assert "ejection search: placed" in stats.text()
 
 
 def test_partitioned_solve_repairs_within_its_budget() -> None:

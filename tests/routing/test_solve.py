@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 
 import pytest
 
-from routing.model import Problem, UnassignedReason
+from routing.model import Problem, UnassignedReason, travel_cost
 from routing.params import SolveParams
 from routing.progress import CancelFlag, Progress
 from routing.solve import solve
@@ -152,3 +153,29 @@ def test_failing_progress_callback_surfaces_its_error(quick: SolveParams) -> Non
 
     with pytest.raises(RuntimeError, match="display is gone"):
         solve(crowded(), quick, progress=boom)
+
+
+def test_time_weight_searches_on_hours_and_reports_the_real_cost() -> None:
+    """Hours weigh four times more in the search; the answer's cost is at the real rates."""
+    vs = [make_vehicle("a", cost_per_km=0.35, cost_per_hour=32.0),
+          make_vehicle("b", start=11, cost_per_km=0.35, cost_per_hour=32.0)]  # fmt: skip
+    p = make_problem([make_job(f"j{k}", k) for k in range(1, 11)], vs)
+    sol = solve(p, SolveParams(time_limit_s=1, time_weight=4.0))
+    assert sol.is_complete() and validate(p, sol) == []
+    assert sol.objective.cost == travel_cost(p, p.matrix, sol.routes)  # type: ignore[arg-type]
+    loc = {j.id: j.location for j in p.jobs}
+    home = {v.id: v.start for v in p.vehicles}
+    km = sol.objective.distance_m / 1000
+    hours = 0.0
+    for r in sol.routes:
+        at = [home[r.vehicle_id], *(loc[s.job_id] for s in r.stops), home[r.vehicle_id]]
+        hours += (
+            sum(int(p.matrix.durations_s[a, b]) for a, b in itertools.pairwise(at))
+            / 3600
+        )  # type: ignore[union-attr]
+    assert sol.objective.cost == pytest.approx(0.35 * km + 32.0 * hours, abs=0.01)
+
+
+def test_time_weight_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="time_weight must be > 0"):
+        SolveParams(time_weight=0.0)
