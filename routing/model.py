@@ -438,3 +438,12 @@ def travel_cost(problem: Problem, matrix: Matrix, routes: Sequence[Route]) -> fl
         cost += v.cost_per_km * float(matrix.distances_m[a, b].sum()) / 1000
         cost += v.cost_per_hour * float(matrix.durations_s[a, b].sum()) / 3600
     return round(cost, 3)
+
+
+def able(job: Job, v: Vehicle) -> bool:
+    """Whether vehicle ``v`` may take ``job`` at all: skills, a visit cap above 0, its pin."""
+    return (
+        job.skills <= v.skills
+        and v.max_visits != 0
+        and (job.pinned_vehicle is None or job.pinned_vehicle == v.id)
+    )

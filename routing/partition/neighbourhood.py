@@ -19,21 +19,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 import numpy as np
 
 from routing.matrix import Matrix
-from routing.model import Job, Objective, Problem, Solution, Vehicle, travel_cost
+from routing.model import Job, Objective, Problem, Solution, able, travel_cost
 from routing.reasons import explain
 
 NEAREST = 5
 """Vehicles considered per seed job."""
 AT_MOST = 16
 """Vehicles in a neighbourhood (beyond the ones the caller names)."""
-
-
-def _able(job: Job, v: Vehicle) -> bool:
-    return (
-        job.skills <= v.skills
-        and v.max_visits != 0
-        and (job.pinned_vehicle is None or job.pinned_vehicle == v.id)
-    )
 
 
 def reach_s(
@@ -52,9 +44,9 @@ def reach_s(
 
 def nearest(job: Job, problem: Problem, reach: np.ndarray, n: int) -> list[int]:
     """The ``n`` vehicles (indices) nearest to ``job`` that can do it."""
-    able = [k for k, v in enumerate(problem.vehicles) if _able(job, v)]
-    able.sort(key=lambda k: (int(reach[k, job.location]), k))
-    return able[:n]
+    ks = [k for k, v in enumerate(problem.vehicles) if able(job, v)]
+    ks.sort(key=lambda k: (int(reach[k, job.location]), k))
+    return ks[:n]
 
 
 def neighbourhood(

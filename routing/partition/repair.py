@@ -16,6 +16,9 @@ again with a wider neighbourhood, up to :data:`LEVELS`. When every seed has had
 its tries, the rounds themselves are shortened, a small neighbourhood around
 each round in turn (:data:`POLISH`, kept when cheaper), and the seeds start
 again after any change (a shorter round may now leave room), until the deadline.
+Before the first wave and after the last, the ejection search
+(``routing.search.eject``) tries to place the left-out visits by pushing others
+into rounds that have room, anywhere in the country (:func:`ejected`).
 
 Pure: ids in, ids out; the caller brings the executor and the deadline.
 """

@@ -9,6 +9,9 @@ re-inserts the removed visits by priority with blinks (``recreate``), lets
 OR-Tools' local search polish the result from that assignment, and accepts it
 by simulated annealing (``loop``). OR-Tools holds every product constraint:
 a candidate it refuses to read is discarded, so every answer stays valid.
+``eject`` places left-out visits on a whole day by ejection chains (the
+cross-border repair of ``routing.partition`` calls it), checking rounds with
+``routing.construct.step``.
 
 Imports ``routing.model``, ``routing.matrix``, ``routing.construct`` and, in
 ``loop`` only, OR-Tools through ``routing.ortools_model``.

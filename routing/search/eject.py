@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from routing.construct import State, begin, finish, step
 from routing.matrix import Matrix
-from routing.model import Job, Problem, Vehicle
+from routing.model import Problem, able
 
 NEAR = 12
 """Rounds a visit may go to: its nearest able vehicles (from their start or any stop)."""
@@ -51,14 +51,6 @@ class EjectStats:
             f"placed {self.placed_before} -> {self.placed_after} in {self.iterations} "
             f"ejection(s), {self.checks:,} visit steps checked"
         )
-
-
-def _able(job: Job, v: Vehicle) -> bool:
-    return (
-        job.skills <= v.skills
-        and v.max_visits != 0
-        and (job.pinned_vehicle is None or job.pinned_vehicle == v.id)
-    )
 
 
 class _Day:
@@ -86,7 +78,7 @@ class _Day:
             or j.pinned_vehicle is not None
         }  # fmt: skip
         self.able = [
-            [k for k, v in enumerate(self.vehicles) if _able(j, v)] for j in self.jobs
+            [k for k, v in enumerate(self.vehicles) if able(j, v)] for j in self.jobs
         ]
         self.steps = 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from routing.construct import schedule
 from routing.model import Problem
 from routing.search.eject import place_left_out
@@ -50,36 +52,29 @@ def test_a_chain_places_what_no_single_insertion_can() -> None:
         assert schedule(v, [jobs[i] for i in new[v.id]], d) is not None, v.id
 
 
-def test_a_more_important_visit_takes_the_place_of_a_lesser_one() -> None:
-    """With nowhere to push the lesser visit, the more important one is served instead."""
+@pytest.mark.parametrize(
+    ("held", "left", "expected"),
+    [
+        # with nowhere to push the lesser visit, the more important one is served instead
+        ("low", "high", {"a": ["high"]}),
+        # a lesser visit never takes the place of a more important one
+        ("high", "low", {}),
+    ],
+)
+def test_one_slot_goes_to_the_more_important_visit(
+    held: str, left: str, expected: dict[str, list[str]]
+) -> None:
     a = make_vehicle("a", start=0, shift=(8, 9))
     jobs = [
         make_job("low", 1, service_min=50, priority=2),
         make_job("high", 1, service_min=50, priority=7),
     ]
     p = make_problem(jobs, [a], n=4)
-    changed, _ = place_left_out(
-        p,
-        p.matrix,
-        {"a": ["low"]},
-        ["high"],
-        deadline=time.monotonic() + 1,  # type: ignore[arg-type]
-    )
-    assert changed == {"a": ["high"]}
-
-
-def test_nothing_changes_when_nothing_fits() -> None:
-    a = make_vehicle("a", start=0, shift=(8, 9))
-    jobs = [
-        make_job("first", 1, service_min=50, priority=7),
-        make_job("second", 1, service_min=50, priority=2),
-    ]
-    p = make_problem(jobs, [a], n=4)
     changed, stats = place_left_out(
         p,
         p.matrix,
-        {"a": ["first"]},
-        ["second"],
+        {"a": [held]},
+        [left],
         deadline=time.monotonic() + 1,  # type: ignore[arg-type]
     )
-    assert changed == {} and stats.placed_after == stats.placed_before == 1
+    assert changed == expected and stats.placed_after == stats.placed_before == 1
