@@ -11,7 +11,7 @@ from routing.model import Objective, Problem, Route, Solution, Stop
 from routing.params import SolveParams
 from routing.partition import solve_part, solve_partitioned
 from routing.partition.parts import Part
-from routing.partition.repair import figures, repair
+from routing.partition.repair import WAVE_S, figures, repair, wave_limit
 from routing.validate import validate
 from tests.routing.builders import line_matrix, make_job, make_vehicle
 
@@ -199,3 +199,10 @@ def test_with_nothing_left_out_the_repair_shortens_rounds() -> None:
     assert validate(p, sol) == [] and sol.is_complete() and stats.accepted >= 1
     assert sol.objective.distance_m < crossed.objective.distance_m
     assert sol.route("a").job_ids == ("near-a",)  # type: ignore[union-attr]
+
+
+def test_a_wave_gets_time_by_the_size_of_its_largest_neighbourhood() -> None:
+    small, large = wave_limit(30, 60.0), wave_limit(200, 60.0)
+    assert WAVE_S[0] <= small < large <= WAVE_S[1]
+    # never past the deadline, however large the neighbourhood
+    assert wave_limit(10_000, 1.0) < 1.0
