@@ -10,7 +10,9 @@ round re-offers the jobs left out in one region to the neighbouring region,
 starting from its first-round routes (``orchestrate``); then the cross-border
 repair (``repair``) re-solves small neighbourhoods of the nearest vehicles of
 any region around each job still left out, from the current routes, until the
-budget is spent, keeping only what is not worse. A local change (a
+budget is spent, keeping only what is not worse. When the search weighted
+working time, the end of the budget re-solves neighbourhoods of rounds at the
+real rates (``polish``): the same visits, fewer kilometres. A local change (a
 re-plan) re-solves only the vehicles near it and splices the answer back
 among the kept routes (``neighbourhood``).
 
@@ -35,5 +37,7 @@ from routing.partition.parts import Part as Part
 from routing.partition.parts import make_part as make_part
 from routing.partition.parts import merge as merge
 from routing.partition.parts import split as split
+from routing.partition.polish import PolishStats as PolishStats
+from routing.partition.polish import polish as polish
 from routing.partition.repair import RepairStats as RepairStats
 from routing.partition.repair import repair as repair

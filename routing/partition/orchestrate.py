@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from routing.matrix import TravelTimes, problem_matrix
@@ -15,12 +15,16 @@ from routing.partition.channels import Channel, PartToken
 from routing.partition.clustering import cluster_vehicles
 from routing.partition.executors import parallelism
 from routing.partition.parts import Part, forget, make_part, merge, offers, split
-from routing.partition.repair import repair
+from routing.partition.polish import PolishStats, polish
+from routing.partition.repair import RepairStats, repair
 from routing.progress import CancelToken, Progress, ProgressCallback
 
 Task = tuple[Part, SolveParams, Solution | None]
 REPAIR_SHARE = 0.4
 """Default share of the budget for the cross-border repair after the regional rounds."""
+POLISH_SHARE = 1 / 6
+"""Share of the budget for the polish at the real rates (``routing.partition.polish``)
+when the search weights working time; the other shares divide the rest."""
 
 
 def solve_part(
@@ -58,6 +62,7 @@ def solve_partitioned(
     travel: TravelTimes | None = None,
     rebalance_share: float = 0.2,
     repair_share: float = REPAIR_SHARE,
+    polish_share: float = POLISH_SHARE,
     initial: Solution | None = None,
 ) -> Solution:
     """Solve a national day region by region.
@@ -91,6 +96,11 @@ def solve_partitioned(
         (``routing.partition.repair``: small neighbourhoods of the nearest
         vehicles of any region around each job still left out), which runs to
         the end of the budget.
+    polish_share
+        With ``params.time_weight`` other than 1: share of the budget, at the
+        end, for re-solving neighbourhoods of rounds at the real rates
+        (``routing.partition.polish``: never fewer visits, fewer km); the
+        shares above then divide the rest.
     initial
         Current routes (a re-plan): each part starts from its vehicles' rounds.
     """
@@ -102,10 +112,13 @@ def solve_partitioned(
     parts, ranked = split(problem, regions, matrix, initial)
     several = len(parts) > 1
     slots = parallelism(executor)
-    deadline = t0 + params.time_limit_s
+    if not several or params.time_weight == 1.0:
+        polish_share = 0.0
+    placing = params.time_limit_s * (1 - polish_share)
+    deadline = t0 + placing
     if not several:
         rebalance_share = repair_share = 0.0
-    budget = params.time_limit_s * (1 - rebalance_share - repair_share)
+    budget = placing * (1 - rebalance_share - repair_share)
     watcher = _Watcher(progress, cancel, channel, t0, len(problem.jobs))
     # The slots' time is shared in proportion to each part's jobs, and the largest
     # parts start first (longest-processing-time order), so a region of 200 visits
@@ -123,7 +136,7 @@ def solve_partitioned(
     results = [firsts[order.index(q)] for q in range(len(parts))]
 
     if several and not watcher.cancelled and rebalance_share > 0:
-        remaining = deadline - params.time_limit_s * repair_share - time.monotonic()
+        remaining = deadline - placing * repair_share - time.monotonic()
         offered = offers(problem, results, ranked)
         if offered and remaining > 0.2:
             waves = math.ceil(len(offered) / slots)
@@ -147,23 +160,33 @@ def solve_partitioned(
     sol = merge(
         problem, matrix, parts, results, time.monotonic() - t0, watcher.cancelled
     )
-    if several and not watcher.cancelled and repair_share > 0:
-        merged = sol
-        sol, stats = repair(
+    phases: list[
+        tuple[str, Callable[..., tuple[Solution, RepairStats | PolishStats]], float]
+    ] = []
+    if several and repair_share > 0:
+        phases.append(("repair", repair, deadline))
+    if polish_share > 0:
+        phases.append(("polish", polish, t0 + params.time_limit_s))
+    for name, phase, until in phases:
+        if watcher.cancelled:
+            break
+        before = sol
+        sol, stats = phase(
             problem,
             sol,
             params,
             run=lambda tasks: watcher.run(executor, tasks, record=False),
             slots=slots,
-            deadline=deadline,
+            deadline=until,
             cancelled=lambda: watcher.cancelled,
             on_better=watcher.day,
         )
+        # a spliced answer carries a sub-problem's details: the day's are kept
         sol = replace(
             sol,
             elapsed_s=round(time.monotonic() - t0, 3),
-            status="CANCELLED" if watcher.cancelled else merged.status,
-            details={**merged.details, "repair": stats.text()},
+            status="CANCELLED" if watcher.cancelled else before.status,
+            details={**before.details, name: stats.text()},
         )
     return sol
 

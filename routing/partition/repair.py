@@ -112,7 +112,7 @@ Anchor = tuple[list[str], int, int]
 """Where a sub-problem grows from: (job ids, vehicles per job, vehicles in all)."""
 
 
-def _waves_plan(
+def waves_plan(
     problem: Problem,
     matrix: Matrix,
     sol: Solution,
@@ -164,14 +164,16 @@ def _waves_plan(
     return out
 
 
-def _polish_anchors(sol: Solution, start: int) -> list[Anchor]:
-    """Every round in turn from ``start``: its first, middle and last visits."""
+def round_anchors(
+    sol: Solution, start: int, sizes: tuple[int, int] = POLISH
+) -> list[Anchor]:
+    """Every round in turn from ``start``: its first, middle and last visits, with ``sizes``."""
     routes = [r.job_ids for r in sol.routes if r.stops]
     turn = (
         routes[start % len(routes) :] + routes[: start % len(routes)] if routes else []
     )
     return [
-        (list(dict.fromkeys((js[0], js[len(js) // 2], js[-1]))), *POLISH) for js in turn
+        (list(dict.fromkeys((js[0], js[len(js) // 2], js[-1]))), *sizes) for js in turn
     ]
 
 
@@ -278,7 +280,7 @@ def repair(
             and level.setdefault(j.id, 0) < len(LEVELS)
         ]
         anchors = [([s], *LEVELS[level[s]]) for s in seeds]
-        wave = _waves_plan(problem, matrix, sol, anchors, slots)
+        wave = waves_plan(problem, matrix, sol, anchors, slots)
         if not wave and changed:
             # rounds changed since the seeds were last tried: they may fit now
             changed = False
@@ -288,16 +290,14 @@ def repair(
         if not wave:
             # nothing left to try: shorten rounds, one neighbourhood after another,
             # so that room appears for the seeds' next turn
-            wave = _waves_plan(
-                problem, matrix, sol, _polish_anchors(sol, polished), slots
-            )
+            wave = waves_plan(problem, matrix, sol, round_anchors(sol, polished), slots)
             polished += len(wave)
             if not wave:
                 break
         elif len(wave) < slots:
             # a core the seeds leave idle shortens a round meanwhile
-            extra = _waves_plan(
-                problem, matrix, sol, _polish_anchors(sol, polished),
+            extra = waves_plan(
+                problem, matrix, sol, round_anchors(sol, polished),
                 slots - len(wave), taken=wave,
             )  # fmt: skip
             polished += len(extra)

@@ -22,7 +22,7 @@ from dispatch.views import board
 
 WHOLE_COUNTRY = "Whole country"
 MAP_HEIGHT = 560
-DEFAULT_SECONDS = {"region": 20, "country": 40}
+DEFAULT_SECONDS = {"region": 20, "country": 48}
 
 
 @dataclass(frozen=True, slots=True)
