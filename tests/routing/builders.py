@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from routing.matrix import Matrix
-from routing.model import Break, Job, Problem, TimeWindow, Vehicle
+from routing.model import Break, Job, Problem, Solution, TimeWindow, Vehicle
+from routing.params import SolveParams
+
+if TYPE_CHECKING:
+    from routing.partition.parts import Part
 
 H = 3600
 MIN = 60
@@ -88,8 +95,6 @@ def national(
     shift: tuple[float, float] = (8, 18),
 ) -> Problem:
     """Technicians living around big cities, jobs scattered within ~30 km; haversine travel."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     locs: list[tuple[float, float]] = []
     vehicles, job_list = [], []
@@ -120,3 +125,29 @@ def national(
     return Problem(
         locations=tuple(locs), vehicles=tuple(vehicles), jobs=tuple(job_list), name="fr"
     )
+
+
+def border_day() -> Problem:
+    """Region A's only technician works 2 h and gets 8 one-hour jobs near home;
+    B's technician, 8 km away across the border, is idle all day."""
+    vs = (make_vehicle("a", start=0, shift=(8, 10)), make_vehicle("b", start=11))
+    jobs = tuple(
+        make_job(f"j{k}", 1 + k % 3, service_min=60, priority=10 + k) for k in range(8)
+    )
+    return Problem(
+        locations=tuple((48.80 + 0.01 * k, 2.30) for k in range(12)),
+        vehicles=vs,
+        jobs=jobs,
+        matrix=line_matrix(12),
+    )
+
+
+LABELS = {"a": "A", "b": "B"}
+"""The border day's regions."""
+
+
+def in_process(tasks: Sequence[tuple[Part, SolveParams, Solution]]) -> list[Solution]:
+    """A repair's runner without a pool: each sub-problem in this process, in turn."""
+    from routing.partition import solve_part
+
+    return [solve_part(p, sp, None, init) for p, sp, init in tasks]

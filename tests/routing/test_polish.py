@@ -11,8 +11,14 @@ from routing.partition import solve_partitioned
 from routing.partition.polish import polish
 from routing.strict import retime
 from routing.validate import validate
-from tests.routing.builders import line_matrix, make_job, make_vehicle
-from tests.routing.test_repair import LABELS, border_day, in_process
+from tests.routing.builders import (
+    LABELS,
+    border_day,
+    in_process,
+    line_matrix,
+    make_job,
+    make_vehicle,
+)
 
 
 def crossed_day() -> Problem:

@@ -9,33 +9,18 @@ from dataclasses import replace
 
 from routing.model import Objective, Problem, Route, Solution, Stop
 from routing.params import SolveParams
-from routing.partition import solve_part, solve_partitioned
+from routing.partition import solve_partitioned
 from routing.partition.parts import Part
 from routing.partition.repair import WAVE_S, figures, repair, wave_limit
 from routing.validate import validate
-from tests.routing.builders import line_matrix, make_job, make_vehicle
-
-
-def border_day() -> Problem:
-    """Region A's only technician works 2 h and gets 8 one-hour jobs near home;
-    B's technician, 8 km away across the border, is idle all day."""
-    vs = (make_vehicle("a", start=0, shift=(8, 10)), make_vehicle("b", start=11))
-    jobs = tuple(
-        make_job(f"j{k}", 1 + k % 3, service_min=60, priority=10 + k) for k in range(8)
-    )
-    return Problem(
-        locations=tuple((48.80 + 0.01 * k, 2.30) for k in range(12)),
-        vehicles=vs,
-        jobs=jobs,
-        matrix=line_matrix(12),
-    )
-
-
-LABELS = {"a": "A", "b": "B"}
-
-
-def in_process(tasks: Sequence[tuple[Part, SolveParams, Solution]]) -> list[Solution]:
-    return [solve_part(p, sp, None, init) for p, sp, init in tasks]
+from tests.routing.builders import (
+    LABELS,
+    border_day,
+    in_process,
+    line_matrix,
+    make_job,
+    make_vehicle,
+)
 
 
 def regions_only(p: Problem) -> Solution:
