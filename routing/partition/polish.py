@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 from routing.model import Problem, Solution
 from routing.params import SolveParams
 from routing.partition.neighbourhood import splice
-from routing.partition.parts import make_part
 from routing.partition.repair import (
     Runner,
     figures,
     round_anchors,
+    solve_wave,
     wave_limit,
     waves_plan,
 )
@@ -83,17 +83,11 @@ def polish(
             break
         turn += len(wave)
         limit = wave_limit(max(len(js) for _, js in wave), left_s)
-        tasks = [
-            (
-                make_part(problem, matrix, f"polish-{waves}-{q}", vs, js),
-                replace(real, time_limit_s=limit),
-                sol,
-            )
-            for q, (vs, js) in enumerate(wave)
-        ]
-        answers = run(tasks)
+        answers = solve_wave(
+            problem, sol, wave, replace(real, time_limit_s=limit), run, f"polish-{waves}"
+        )  # fmt: skip
         waves += 1
-        tried += len(tasks)
+        tried += len(wave)
         for (vs, _), local in zip(wave, answers, strict=True):
             candidate = splice(
                 problem, matrix, sol, local, [problem.vehicles[k].id for k in vs]

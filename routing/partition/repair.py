@@ -108,6 +108,26 @@ def wave_limit(visits: int, left_s: float) -> float:
     return min(max(WAVE_S_PER_VISIT * visits, WAVE_S[0]), WAVE_S[1], left_s * 0.95)
 
 
+Wave = list[tuple[list[int], list[str]]]
+"""Sub-problems sharing no vehicle and no job: (vehicle indices, job ids) each."""
+
+
+def solve_wave(
+    problem: Problem,
+    sol: Solution,
+    wave: Wave,
+    params: SolveParams,
+    run: Runner,
+    name: str,
+) -> list[Solution]:
+    """Each sub-problem of ``wave`` solved by ``run`` from ``sol``'s rounds, answers in order."""
+    assert problem.matrix is not None
+    return run([
+        (make_part(problem, problem.matrix, f"{name}-{q}", vs, js), params, sol)
+        for q, (vs, js) in enumerate(wave)
+    ])  # fmt: skip
+
+
 Anchor = tuple[list[str], int, int]
 """Where a sub-problem grows from: (job ids, vehicles per job, vehicles in all)."""
 
@@ -119,7 +139,7 @@ def waves_plan(
     anchors: Iterable[Anchor],
     slots: int,
     taken: Sequence[tuple[list[int], list[str]]] = (),
-) -> list[tuple[list[int], list[str]]]:
+) -> Wave:
     """Up to ``slots`` sub-problems sharing no vehicle and no job: (vehicles, jobs).
 
     Each grows from an anchor by :func:`neighbourhood`; an anchor whose vehicles
@@ -130,7 +150,7 @@ def waves_plan(
     partner = {j.id: j.pickup_of for j in problem.jobs if j.pickup_of is not None}
     partner |= {v: k for k, v in list(partner.items())}
     pinned = {j.id: j.pinned_vehicle for j in problem.jobs if j.pinned_vehicle}
-    out: list[tuple[list[int], list[str]]] = []
+    out: Wave = []
     used_v: set[int] = {k for vs, _ in taken for k in vs}
     used_j: set[str] = {j for _, js in taken for j in js}
     for seeds, per_job, at_most in anchors:
@@ -303,19 +323,13 @@ def repair(
             polished += len(extra)
             wave += extra
         limit = wave_limit(max(len(js) for _, js in wave), left_s)
-        tasks = [
-            (
-                make_part(problem, matrix, f"repair-{waves}-{q}", vs, js),
-                replace(params, time_limit_s=limit),
-                sol,
-            )
-            for q, (vs, js) in enumerate(wave)
-        ]
         t_run = time.monotonic()
-        answers = run(tasks)
+        answers = solve_wave(
+            problem, sol, wave, replace(params, time_limit_s=limit), run, f"repair-{waves}"
+        )  # fmt: skip
         solving += time.monotonic() - t_run
         waves += 1
-        tried += len(tasks)
+        tried += len(wave)
         kept = accepted
         for (vs, js), local in zip(wave, answers, strict=True):
             ids = [problem.vehicles[k].id for k in vs]
