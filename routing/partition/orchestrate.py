@@ -175,10 +175,12 @@ def solve_partitioned(
             problem,
             sol,
             params,
-            run=lambda tasks: watcher.run(executor, tasks, record=False),
+            submit=lambda part, sp, init: executor.submit(
+                solve_part, part, sp, watcher.channel, init
+            ),
             slots=slots,
             deadline=until,
-            cancelled=lambda: watcher.cancelled,
+            cancelled=watcher.poll,
             on_better=watcher.day,
         )
         # a spliced answer carries a sub-problem's details: the day's are kept
@@ -205,6 +207,7 @@ class _Watcher:
         self.progress, self.cancel, self.channel = progress, cancel, channel
         self.t0, self.total = t0, total
         self.cancelled = False
+        self._polled = 0.0
         self.best: dict[str, Progress] = {}
 
     def _report(self) -> None:
@@ -231,10 +234,30 @@ class _Watcher:
         }
         self._report()
 
-    def run(
-        self, executor: cf.Executor, tasks: Sequence[Task], *, record: bool = True
-    ) -> list[Solution]:
-        """Run the tasks; ``record`` False: their progress is not the day's (repairs)."""
+    def _check(self) -> None:
+        if (
+            not self.cancelled
+            and self.cancel is not None
+            and self.cancel.is_cancelled()
+        ):
+            self.cancelled = True
+            if self.channel is not None:
+                self.channel.cancel()
+
+    def poll(self) -> bool:
+        """Whether the caller cancelled, for sub-solves submitted outside :meth:`run`.
+
+        Their progress is not the day's: it is drained and dropped, at most ten times a second."""
+        now = time.monotonic()
+        if now - self._polled >= 0.1:
+            self._polled = now
+            self._check()
+            if self.channel is not None:
+                self.channel.drain()
+        return self.cancelled
+
+    def run(self, executor: cf.Executor, tasks: Sequence[Task]) -> list[Solution]:
+        """Run the tasks, forwarding their progress as the parts' figures."""
         futures = [
             executor.submit(solve_part, p, params, self.channel, init)
             for p, params, init in tasks
@@ -245,21 +268,13 @@ class _Watcher:
             done, pending = cf.wait(
                 pending, timeout=0.1, return_when=cf.FIRST_COMPLETED
             )
-            if (
-                not self.cancelled
-                and self.cancel is not None
-                and self.cancel.is_cancelled()
-            ):
-                self.cancelled = True
-                if self.channel is not None:
-                    self.channel.cancel()
+            self._check()
             changed = False
             if self.channel is not None:
                 for name, p in self.channel.drain():
-                    if record:
-                        self.best[name] = p
-                        changed = True
-            for f in done if record else ():
+                    self.best[name] = p
+                    changed = True
+            for f in done:
                 s = f.result()
                 self.best[names[f]] = Progress(
                     elapsed_s=s.elapsed_s,

@@ -4,7 +4,7 @@ A day searched with working time weighted (``SolveParams.time_weight``)
 places more visits, but its rounds drive further: the search paid four times
 over for a minute and not for a kilometre. :func:`polish` spends the end of the
 budget re-solving neighbourhoods of nearby rounds with OR-Tools at the real
-rates, from the current rounds, two at a time, keeping an answer only when the
+rates, from the current rounds, one per slot, keeping an answer only when the
 day is not worse by the planner's order (placed visits per priority class,
 then priority left out) and cheaper: the visits the weighted search placed stay
 placed, the kilometres it spent come back where they can.
@@ -14,18 +14,19 @@ Pure: ids in, ids out; the caller brings the executor and the deadline.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from routing.model import Problem, Solution
 from routing.params import SolveParams
+from routing.partition.inflight import Submit, Taken, keep_busy
 from routing.partition.neighbourhood import splice
 from routing.partition.repair import (
-    Runner,
     figures,
     round_anchors,
-    solve_wave,
+    submit_sub,
     wave_limit,
     waves_plan,
 )
@@ -33,14 +34,13 @@ from routing.partition.repair import (
 AROUND = (4, 12)
 """Neighbourhood of a round being polished: (vehicles per visit, vehicles in all)."""
 MIN_LEFT_S = 0.6
-"""No new wave with less time than this before the deadline."""
+"""No new sub-solve with less time than this before the deadline."""
 
 
 @dataclass(frozen=True, slots=True)
 class PolishStats:
     """What the polish did, for the plan's details."""
 
-    waves: int
     tried: int
     accepted: int
     km_before: float
@@ -48,7 +48,7 @@ class PolishStats:
 
     def text(self) -> str:
         return (
-            f"{self.waves} wave(s), {self.tried} neighbourhood(s) re-solved at the real "
+            f"{self.tried} neighbourhood(s) re-solved at the real "
             f"rates, {self.accepted} kept; {self.km_before:,.0f} -> {self.km_after:,.0f} km"
         )
 
@@ -58,7 +58,7 @@ def polish(
     sol: Solution,
     params: SolveParams,
     *,
-    run: Runner,
+    submit: Submit,
     slots: int,
     deadline: float,
     cancelled: Callable[[], bool] = lambda: False,
@@ -67,36 +67,42 @@ def polish(
     """``sol`` with its rounds re-solved at the real rates, neighbourhood by neighbourhood, until ``deadline``.
 
     ``problem`` carries its matrix and the real rates; ``params.time_weight`` is
-    ignored (the point is the real rates)."""
+    ignored (the point is the real rates). ``submit`` starts a sub-solve on a
+    free slot (``slots`` at once, :func:`routing.partition.inflight.keep_busy`)."""
     matrix = problem.matrix
     assert matrix is not None, "polish needs the problem's matrix"
     real = replace(params, time_weight=1.0)
     best = figures(problem, sol)
     km_before = sum(r.distance_m for r in sol.routes) / 1000
-    waves = tried = accepted = turn = 0
-    while not cancelled():
+    accepted = turn = 0
+
+    def start(taken: Sequence[Taken]) -> tuple[Taken, cf.Future[Solution]] | None:
+        nonlocal turn
         left_s = deadline - time.monotonic()
         if left_s < MIN_LEFT_S:
-            break
-        wave = waves_plan(problem, matrix, sol, round_anchors(sol, turn, AROUND), slots)
-        if not wave:
-            break
-        turn += len(wave)
-        limit = wave_limit(max(len(js) for _, js in wave), left_s)
-        answers = solve_wave(
-            problem, sol, wave, replace(real, time_limit_s=limit), run, f"polish-{waves}"
-        )  # fmt: skip
-        waves += 1
-        tried += len(wave)
-        for (vs, _), local in zip(wave, answers, strict=True):
-            candidate = splice(
-                problem, matrix, sol, local, [problem.vehicles[k].id for k in vs]
-            )
-            score = figures(problem, candidate)
-            if score > best:
-                sol, best = candidate, score
-                accepted += 1
-                if on_better is not None:
-                    on_better(sol)
+            return None
+        anchors = round_anchors(sol, turn, AROUND)
+        for k, anchor in enumerate(anchors):
+            got = waves_plan(problem, matrix, sol, [anchor], 1, taken)
+            if got:
+                turn += k + 1
+                limit = wave_limit(len(got[0][1]), left_s)
+                return got[0], submit_sub(
+                    problem, sol, got[0], replace(real, time_limit_s=limit), submit
+                )
+        return None
+
+    def finish(sub: Taken, local: Solution, _flying: Sequence[Taken]) -> None:
+        nonlocal sol, best, accepted
+        ids = [problem.vehicles[k].id for k in sub[0]]
+        candidate = splice(problem, matrix, sol, local, ids)
+        score = figures(problem, candidate)
+        if score > best:
+            sol, best = candidate, score
+            accepted += 1
+            if on_better is not None:
+                on_better(sol)
+
+    tried = keep_busy(start, finish, slots=slots, cancelled=cancelled)
     km_after = sum(r.distance_m for r in sol.routes) / 1000
-    return sol, PolishStats(waves, tried, accepted, km_before, km_after)
+    return sol, PolishStats(tried, accepted, km_before, km_after)

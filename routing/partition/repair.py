@@ -8,27 +8,30 @@ builds a small sub-problem of the nearest able vehicles of any region
 (:func:`routing.partition.neighbourhood.neighbourhood`: by driving time from
 their start or any stop of their current round), with their current rounds and
 the left-out jobs near them, and re-solves it with OR-Tools starting from those
-rounds. Sub-problems of one wave share no vehicle and no job, so they run in
-parallel (one per executor slot) and are spliced back one by one, each only
-if the whole day is not worse: placed visits per priority class (highest
-first), then priority left out, then cost. A seed that stays out is tried
-again with a wider neighbourhood, up to :data:`LEVELS`. When every seed has had
-its tries, the rounds themselves are shortened, a small neighbourhood around
-each round in turn (:data:`POLISH`, kept when cheaper), and the seeds start
-again after any change (a shorter round may now leave room), until the deadline.
-Before the first wave, after each wave that changed the day (OR-Tools has just
-re-timed those rounds, so chains may open there) and after the last, the
-ejection search (``routing.search.eject``) tries to place the left-out visits by
-pushing others into rounds that have room, anywhere in the country
-(:func:`ejected`). A wave's time limit follows the size of its largest
-sub-problem (:data:`WAVE_S_PER_VISIT`): thirty visits are settled long before
-two hundred, and the seconds saved are more tries.
+rounds. One sub-problem per executor slot is kept in flight
+(:func:`routing.partition.inflight.keep_busy`): when one answers, it is spliced
+back only if the whole day is not worse (placed visits per priority class,
+highest first, then priority left out, then cost) and the next is planned on
+the day as it now stands, sharing no vehicle and no job with those still
+running. A seed that stays out is tried again with a wider neighbourhood, up
+to :data:`LEVELS`. A slot no seed can use shortens a round meanwhile, a small
+neighbourhood around each round in turn (:data:`POLISH`, kept when cheaper),
+and the seeds start again after any change (a shorter round may now leave
+room), until the deadline. Before the first sub-solve, after each answer that
+changed the day (OR-Tools has just re-timed those rounds, so chains may open
+there; the vehicles in flight are left alone) and after the last, the ejection
+search (``routing.search.eject``) tries to place the left-out visits by pushing
+others into rounds that have room, anywhere in the country (:func:`ejected`).
+A sub-solve's time limit follows its size (:data:`WAVE_S_PER_VISIT`): thirty
+visits are settled long before two hundred, and the seconds saved are more
+tries.
 
 Pure: ids in, ids out; the caller brings the executor and the deadline.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -37,52 +40,48 @@ from routing.matrix import Matrix
 from routing.model import Problem, Solution
 from routing.ortools_model import read_solution
 from routing.params import SolveParams
+from routing.partition.inflight import Submit, Taken, keep_busy
 from routing.partition.neighbourhood import neighbourhood, splice
-from routing.partition.parts import Part, make_part
+from routing.partition.parts import make_part
 from routing.reasons import structural_reasons
 from routing.search.eject import place_left_out
 
 LEVELS = ((5, 8), (8, 14), (12, 24), (18, 24))
 """Neighbourhood sizes tried in turn for a seed: (vehicles per seed, vehicles in all)."""
 WAVE_S = (0.5, 6.0)
-"""Bounds of one wave's time limit."""
+"""Bounds of one sub-solve's time limit."""
 WAVE_S_PER_VISIT = 0.012
-"""A wave's time limit per visit of its largest sub-problem (1.2 s for 100 visits):
-measured on the national day, as good as 1.5 s for every wave and leaves time
-for more waves."""
+"""A sub-solve's time limit per visit (1.2 s for 100 visits): measured on the
+national day, as good as 1.5 s for every one and leaves time for more."""
 POLISH = (3, 6)
 """Neighbourhood of a round being shortened: (vehicles per visit, vehicles in all)."""
 MIN_LEFT_S = 0.8
-"""No new wave with less time than this before the deadline."""
+"""No new sub-solve with less time than this before the deadline."""
 EJECT_SHARE = 0.12
 """Share of the repair's time for the ejection search (``routing.search.eject``),
-once before the first wave and once after the last."""
+once before the first sub-solve and once after the last."""
 EJECT_STEP_S = 0.25
-"""The ejection search after each wave that changed the day (national day: with it
+"""The ejection search after each answer that changed the day (national day: with it
 1,197-1,199 placed over eight seeds, without it 1,195-1,198)."""
-
-Runner = Callable[[Sequence[tuple[Part, SolveParams, Solution]]], list[Solution]]
-"""Solves sub-problems (each from its initial solution) in parallel, answers in order."""
 
 
 @dataclass(frozen=True, slots=True)
 class RepairStats:
     """What the repair did, for the plan's details."""
 
-    waves: int
     tried: int
     accepted: int
     placed_before: int
     placed_after: int
     solving_s: float
-    """Wall time spent waiting for the sub-solves (the rest: choosing, splicing)."""
+    """Wall time with sub-solves in flight (the ejection searches before and after excluded)."""
     ejection: str = ""
-    """What the ejection searches did (before the first wave; after the last)."""
+    """What the ejection searches did (before the first sub-solve; after the last)."""
 
     def text(self) -> str:
         return (
-            f"{self.waves} wave(s), {self.tried} neighbourhood(s) re-solved "
-            f"({self.solving_s:.1f} s solving), {self.accepted} kept; "
+            f"{self.tried} neighbourhood(s) re-solved "
+            f"({self.solving_s:.1f} s), {self.accepted} kept; "
             f"placed {self.placed_before} -> {self.placed_after}"
             + (f"; ejection search: {self.ejection}" if self.ejection else "")
         )
@@ -104,28 +103,22 @@ def figures(problem: Problem, sol: Solution) -> tuple[float, ...]:
 
 
 def wave_limit(visits: int, left_s: float) -> float:
-    """Time limit of a wave whose largest sub-problem has ``visits`` visits, ``left_s`` before the deadline."""
+    """Time limit of a sub-solve of ``visits`` visits, ``left_s`` before the deadline."""
     return min(max(WAVE_S_PER_VISIT * visits, WAVE_S[0]), WAVE_S[1], left_s * 0.95)
 
 
-Wave = list[tuple[list[int], list[str]]]
+Wave = list[Taken]
 """Sub-problems sharing no vehicle and no job: (vehicle indices, job ids) each."""
 
 
-def solve_wave(
-    problem: Problem,
-    sol: Solution,
-    wave: Wave,
-    params: SolveParams,
-    run: Runner,
-    name: str,
-) -> list[Solution]:
-    """Each sub-problem of ``wave`` solved by ``run`` from ``sol``'s rounds, answers in order."""
+def submit_sub(
+    problem: Problem, sol: Solution, sub: Taken, params: SolveParams, submit: Submit
+) -> cf.Future[Solution]:
+    """Start sub-problem ``sub`` (vehicle indices, job ids) from ``sol``'s rounds."""
     assert problem.matrix is not None
-    return run([
-        (make_part(problem, problem.matrix, f"{name}-{q}", vs, js), params, sol)
-        for q, (vs, js) in enumerate(wave)
-    ])  # fmt: skip
+    vs, js = sub
+    name = f"sub-{vs[0]}-{len(vs)}"
+    return submit(make_part(problem, problem.matrix, name, vs, js), params, sol)
 
 
 Anchor = tuple[list[str], int, int]
@@ -138,7 +131,7 @@ def waves_plan(
     sol: Solution,
     anchors: Iterable[Anchor],
     slots: int,
-    taken: Sequence[tuple[list[int], list[str]]] = (),
+    taken: Sequence[Taken] = (),
 ) -> Wave:
     """Up to ``slots`` sub-problems sharing no vehicle and no job: (vehicles, jobs).
 
@@ -204,15 +197,24 @@ def ejected(
     *,
     deadline: float,
     cancelled: Callable[[], bool] = lambda: False,
+    busy: Sequence[Taken] = (),
 ) -> tuple[Solution, str]:
     """``sol`` after the ejection search on its left-out visits, if OR-Tools holds it valid.
 
-    The changed rounds are re-read and timed through the OR-Tools model of just
+    The vehicles and jobs ``busy`` in sub-solves in flight are left alone. The
+    changed rounds are re-read and timed through the OR-Tools model of just
     those vehicles, so the day keeps only what the model itself accepts."""
-    routes = {r.vehicle_id: list(r.job_ids) for r in sol.routes}
-    left = [u.job_id for u in sol.unassigned]
+    off_v = {problem.vehicles[k].id for vs, _ in busy for k in vs}
+    off_j = {j for _, js in busy for j in js}
+    free = problem.replace(
+        vehicles=tuple(v for v in problem.vehicles if v.id not in off_v)
+    )
+    routes = {
+        r.vehicle_id: list(r.job_ids) for r in sol.routes if r.vehicle_id not in off_v
+    }
+    left = [u.job_id for u in sol.unassigned if u.job_id not in off_j]
     changed, stats = place_left_out(
-        problem, matrix, routes, left, deadline=deadline, cancelled=cancelled
+        free, matrix, routes, left, deadline=deadline, cancelled=cancelled
     )
     if not changed:
         return sol, stats.text()
@@ -236,7 +238,7 @@ def repair(
     sol: Solution,
     params: SolveParams,
     *,
-    run: Runner,
+    submit: Submit,
     slots: int,
     deadline: float,
     cancelled: Callable[[], bool] = lambda: False,
@@ -245,9 +247,10 @@ def repair(
 ) -> tuple[Solution, RepairStats]:
     """``sol`` with left-out jobs re-offered across region borders until ``deadline``.
 
-    ``problem`` carries its matrix. ``run`` solves sub-problems in parallel
-    (``slots`` at a time). ``on_better`` hears each improved whole day.
-    ``eject_share``: share of the time for the ejection search (0: none).
+    ``problem`` carries its matrix. ``submit`` starts a sub-solve on a free slot
+    (``slots`` of them run at once, :func:`routing.partition.inflight.keep_busy`).
+    ``on_better`` hears each improved whole day. ``eject_share``: share of the
+    time for the ejection search (0: none).
     """
     matrix = problem.matrix
     assert matrix is not None, "repair needs the problem's matrix"
@@ -255,7 +258,7 @@ def repair(
     order = sorted(problem.jobs, key=lambda j: (-j.priority_class, -j.priority, j.id))
     level: dict[str, int] = {}
     before = sum(len(r.stops) for r in sol.routes)
-    waves = tried = accepted = 0
+    accepted = 0
     changed = False
     solving = 0.0
     polished = 0
@@ -265,15 +268,15 @@ def repair(
     deadline -= eject_s
     notes: list[str] = []
 
-    between = [0, 0]  # ejection searches between waves, visits they placed
+    between = [0, 0]  # ejection searches between sub-solves, visits they placed
 
-    def eject(until: float, note: bool = True) -> None:
+    def eject(until: float, busy: Sequence[Taken] = (), note: bool = True) -> None:
         nonlocal sol, best
         if eject_share <= 0 or until - time.monotonic() < 0.2 or cancelled():
             return
         was = sum(len(r.stops) for r in sol.routes)
         candidate, text = ejected(
-            problem, matrix, sol, deadline=until, cancelled=cancelled
+            problem, matrix, sol, deadline=until, cancelled=cancelled, busy=busy
         )
         score = figures(problem, candidate)
         if score > best:
@@ -286,11 +289,9 @@ def repair(
             between[0] += 1
             between[1] += sum(len(r.stops) for r in sol.routes) - was
 
-    eject(time.monotonic() + eject_s)
-    while not cancelled():
-        left_s = deadline - time.monotonic()
-        if left_s < MIN_LEFT_S:
-            break
+    def plan(taken: Sequence[Taken]) -> Taken | None:
+        """The next sub-problem: the first left-out seed that has tries left, else a round."""
+        nonlocal changed, polished
         placed = {s.job_id for r in sol.routes for s in r.stops}
         seeds = [
             j.id
@@ -299,58 +300,67 @@ def repair(
             and j.id not in structural
             and level.setdefault(j.id, 0) < len(LEVELS)
         ]
-        anchors = [([s], *LEVELS[level[s]]) for s in seeds]
-        wave = waves_plan(problem, matrix, sol, anchors, slots)
-        if not wave and changed:
+        if not seeds and changed:
             # rounds changed since the seeds were last tried: they may fit now
             changed = False
             for j in level:
                 level[j] = 0
-            continue
-        if not wave:
-            # nothing left to try: shorten rounds, one neighbourhood after another,
-            # so that room appears for the seeds' next turn
-            wave = waves_plan(problem, matrix, sol, round_anchors(sol, polished), slots)
-            polished += len(wave)
-            if not wave:
-                break
-        elif len(wave) < slots:
-            # a core the seeds leave idle shortens a round meanwhile
-            extra = waves_plan(
-                problem, matrix, sol, round_anchors(sol, polished),
-                slots - len(wave), taken=wave,
-            )  # fmt: skip
-            polished += len(extra)
-            wave += extra
-        limit = wave_limit(max(len(js) for _, js in wave), left_s)
-        t_run = time.monotonic()
-        answers = solve_wave(
-            problem, sol, wave, replace(params, time_limit_s=limit), run, f"repair-{waves}"
-        )  # fmt: skip
-        solving += time.monotonic() - t_run
-        waves += 1
-        tried += len(wave)
-        kept = accepted
-        for (vs, js), local in zip(wave, answers, strict=True):
-            ids = [problem.vehicles[k].id for k in vs]
-            candidate = splice(problem, matrix, sol, local, ids)
-            score = figures(problem, candidate)
-            if score > best:
-                sol, best = candidate, score
-                accepted += 1
-                changed = True
-                if on_better is not None:
-                    on_better(sol)
-            now = {s.job_id for r in sol.routes for s in r.stops}
-            for s in js:
-                if s in level and s not in now:
-                    level[s] = min(len(LEVELS), level[s] + 1)
-        if accepted > kept:
-            eject(min(deadline, time.monotonic() + EJECT_STEP_S), note=False)
+            return plan(taken)
+        anchors = [([s], *LEVELS[level[s]]) for s in seeds]
+        got = waves_plan(problem, matrix, sol, anchors, 1, taken)
+        if got:
+            return got[0]
+        # no seed to try (or every one near a sub-problem in flight): shorten a
+        # round meanwhile, so that room appears for the seeds' next turn
+        for k, anchor in enumerate(round_anchors(sol, polished)):
+            got = waves_plan(problem, matrix, sol, [anchor], 1, taken)
+            if got:
+                polished += k + 1
+                return got[0]
+        return None
+
+    def start(taken: Sequence[Taken]) -> tuple[Taken, cf.Future[Solution]] | None:
+        left_s = deadline - time.monotonic()
+        if left_s < MIN_LEFT_S:
+            return None
+        sub = plan(taken)
+        if sub is None:
+            return None
+        limit = wave_limit(len(sub[1]), left_s)
+        return sub, submit_sub(
+            problem, sol, sub, replace(params, time_limit_s=limit), submit
+        )
+
+    def finish(sub: Taken, local: Solution, flying: Sequence[Taken]) -> None:
+        nonlocal sol, best, accepted, changed
+        vs, js = sub
+        candidate = splice(
+            problem, matrix, sol, local, [problem.vehicles[k].id for k in vs]
+        )
+        score = figures(problem, candidate)
+        kept = score > best
+        if kept:
+            sol, best = candidate, score
+            accepted += 1
+            changed = True
+            if on_better is not None:
+                on_better(sol)
+        now = {s.job_id for r in sol.routes for s in r.stops}
+        for s in js:
+            if s in level and s not in now:
+                level[s] = min(len(LEVELS), level[s] + 1)
+        if kept:
+            # OR-Tools has just re-timed these rounds: chains may open there
+            eject(min(deadline, time.monotonic() + EJECT_STEP_S), flying, note=False)
+
+    eject(time.monotonic() + eject_s)
+    t_run = time.monotonic()
+    tried = keep_busy(start, finish, slots=slots, cancelled=cancelled)
+    solving = time.monotonic() - t_run
     if between[0]:
-        notes.append(f"{between[0]} between waves placed {between[1]:+d}")
+        notes.append(f"{between[0]} between sub-solves placed {between[1]:+d}")
     eject(final)
     after = sum(len(r.stops) for r in sol.routes)
     return sol, RepairStats(
-        waves, tried, accepted, before, after, round(solving, 1), "; ".join(notes)
+        tried, accepted, before, after, round(solving, 1), "; ".join(notes)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import concurrent.futures as cf
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -146,8 +146,12 @@ LABELS = {"a": "A", "b": "B"}
 """The border day's regions."""
 
 
-def in_process(tasks: Sequence[tuple[Part, SolveParams, Solution]]) -> list[Solution]:
-    """A repair's runner without a pool: each sub-problem in this process, in turn."""
+def in_process(
+    part: Part, params: SolveParams, initial: Solution
+) -> cf.Future[Solution]:
+    """A repair's submit without a pool: the sub-problem solved here and now."""
     from routing.partition import solve_part
 
-    return [solve_part(p, sp, None, init) for p, sp, init in tasks]
+    f: cf.Future[Solution] = cf.Future()
+    f.set_result(solve_part(part, params, None, initial))
+    return f

@@ -36,7 +36,7 @@ def test_polish_takes_the_km_back_and_keeps_every_visit() -> None:
     crossed, lost = retime(p, {"a": ["near-b"], "b": ["near-a", "mid"]})
     assert not lost and crossed.objective.jobs_placed == 3
     sol, stats = polish(
-        p, crossed, SolveParams(time_limit_s=1, time_weight=4.0), run=in_process,
+        p, crossed, SolveParams(time_limit_s=1, time_weight=4.0), submit=in_process,
         slots=2, deadline=time.monotonic() + 2,
     )  # fmt: skip
     assert validate(p, sol) == [] and sol.is_complete()
@@ -50,10 +50,10 @@ def test_polish_stops_at_its_deadline() -> None:
     p = crossed_day()
     crossed, _ = retime(p, {"a": ["near-b"], "b": ["near-a", "mid"]})
     sol, stats = polish(
-        p, crossed, SolveParams(time_limit_s=1), run=in_process, slots=2,
+        p, crossed, SolveParams(time_limit_s=1), submit=in_process, slots=2,
         deadline=time.monotonic() + 0.1,
     )  # fmt: skip
-    assert stats.waves == 0 and sol is crossed
+    assert stats.tried == 0 and sol is crossed
 
 
 def test_partitioned_day_polishes_only_when_time_is_weighted() -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 from routing.model import Objective, Problem, Route, Solution, Stop
 from routing.params import SolveParams
-from routing.partition import solve_partitioned
+from routing.partition import solve_part, solve_partitioned
+from routing.partition.inflight import Taken, keep_busy
 from routing.partition.parts import Part
 from routing.partition.repair import WAVE_S, figures, repair, wave_limit
 from routing.validate import validate
@@ -36,7 +38,7 @@ def test_repair_moves_left_out_jobs_across_the_border() -> None:
     first = regions_only(p)
     assert first.objective.jobs_placed <= 2  # A's two hours; B never saw the jobs
     sol, stats = repair(
-        p, first, SolveParams(time_limit_s=1), run=in_process, slots=2,
+        p, first, SolveParams(time_limit_s=1), submit=in_process, slots=2,
         deadline=time.monotonic() + 4,
     )  # fmt: skip
     assert validate(p, sol) == []
@@ -49,18 +51,17 @@ def test_repair_never_keeps_a_worse_answer() -> None:
     p = border_day()
     first = regions_only(p)
 
-    def drops_all(
-        tasks: Sequence[tuple[Part, SolveParams, Solution]],
-    ) -> list[Solution]:
+    def drops_all(part: Part, sp: SolveParams, init: Solution) -> cf.Future[Solution]:
         empty = Objective(cost=0, distance_m=0, duration_s=0, penalty=0,
                           jobs_placed=0, jobs_total=0)  # fmt: skip
-        return [
+        f: cf.Future[Solution] = cf.Future()
+        f.set_result(
             Solution(routes=(), unassigned=(), objective=empty, status="X", elapsed_s=0)
-            for _ in tasks
-        ]
+        )
+        return f
 
     sol, stats = repair(
-        p, first, SolveParams(time_limit_s=1), run=drops_all, slots=2,
+        p, first, SolveParams(time_limit_s=1), submit=drops_all, slots=2,
         deadline=time.monotonic() + 4, eject_share=0.0,
     )  # fmt: skip
     assert stats.accepted == 0 and figures(p, sol) == figures(p, first)
@@ -68,7 +69,7 @@ def test_repair_never_keeps_a_worse_answer() -> None:
 
     # the ejection search alone, with every sub-solve refused, places them across
     sol, stats = repair(
-        p, first, SolveParams(time_limit_s=1), run=drops_all, slots=2,
+        p, first, SolveParams(time_limit_s=1), submit=drops_all, slots=2,
         deadline=time.monotonic() + 2, eject_share=0.5,
     )  # fmt: skip
     assert stats.accepted == 0 and validate(p, sol) == [] and sol.is_complete()
@@ -128,9 +129,9 @@ def test_partitioned_replan_starts_each_region_from_its_rounds() -> None:
     assert [r.job_ids for r in again.routes] == [r.job_ids for r in full.routes]
 
 
-def test_two_borders_repaired_in_one_wave_without_sharing() -> None:
-    """Two full regions far apart, each with idle neighbours: one wave re-solves both
-    neighbourhoods side by side and both splices hold (no vehicle or job twice)."""
+def test_two_borders_repaired_side_by_side_without_sharing() -> None:
+    """Two full regions far apart, each with idle neighbours: both neighbourhoods are
+    re-solved at once, never sharing a vehicle, and both splices hold (no job twice)."""
     vs = tuple(
         make_vehicle(f"{side}{k}", start=base + k, shift=(8, 10) if k == 0 else (8, 18))
         for side, base in (("x", 0), ("y", 30))
@@ -154,11 +155,29 @@ def test_two_borders_repaired_in_one_wave_without_sharing() -> None:
             rebalance_share=0.0, repair_share=0.0,
         )  # fmt: skip
     assert first.objective.jobs_placed <= 4
-    sol, stats = repair(
-        p, first, SolveParams(time_limit_s=1), run=in_process, slots=2,
-        deadline=time.monotonic() + 1.6,
-    )  # fmt: skip
-    assert stats.waves == 1 and stats.tried == 2
+    flying: list[set[str]] = []
+    together: list[tuple[set[str], set[str]]] = []
+    lock = threading.Lock()
+
+    def solve(part: Part, sp: SolveParams, init: Solution) -> Solution:
+        ids = {v.id for v in part.problem.vehicles}
+        with lock:
+            together.extend((ids, other) for other in flying)
+            flying.append(ids)
+        try:
+            return solve_part(part, sp, None, init)
+        finally:
+            with lock:
+                flying.remove(ids)
+
+    with cf.ThreadPoolExecutor(2) as ex:
+        sol, stats = repair(
+            p, first, SolveParams(time_limit_s=1), slots=2,
+            submit=lambda part, sp, init: ex.submit(solve, part, sp, init),
+            deadline=time.monotonic() + 1.6,
+        )  # fmt: skip
+    assert stats.tried >= 2 and together  # two sub-solves ran at the same time
+    assert all(not a & b for a, b in together)
     assert validate(p, sol) == [] and sol.is_complete()
     ids = [j for r in sol.routes for j in r.job_ids]
     assert len(ids) == len(set(ids)) == 10
@@ -178,7 +197,7 @@ def test_with_nothing_left_out_the_repair_shortens_rounds() -> None:
     crossed, lost = retime(p, {"a": ["near-b"], "b": ["near-a"]})
     assert not lost and crossed.objective.jobs_placed == 2
     sol, stats = repair(
-        p, crossed, SolveParams(time_limit_s=1), run=in_process, slots=2,
+        p, crossed, SolveParams(time_limit_s=1), submit=in_process, slots=2,
         deadline=time.monotonic() + 2,
     )  # fmt: skip
     assert validate(p, sol) == [] and sol.is_complete() and stats.accepted >= 1
@@ -191,3 +210,30 @@ def test_a_wave_gets_time_by_the_size_of_its_largest_neighbourhood() -> None:
     assert WAVE_S[0] <= small < large <= WAVE_S[1]
     # never past the deadline, however large the neighbourhood
     assert wave_limit(10_000, 1.0) < 1.0
+
+
+def test_a_freed_slot_starts_the_next_sub_solve_without_waiting_for_the_slow_one() -> (
+    None
+):
+    """One slow sub-solve and many quick ones on two slots: the quick ones keep the
+    other slot busy meanwhile, each answer is heard once, and the slow one's last."""
+    with cf.ThreadPoolExecutor(2) as ex:
+        queue = [0.6] + [0.05] * 6
+        started: list[float] = []
+        heard: list[float] = []
+
+        def start(taken: Sequence[Taken]) -> tuple[Taken, cf.Future[Solution]] | None:
+            if not queue:
+                return None
+            s = queue.pop(0)
+            started.append(s)
+            return ([len(started)], [f"{s}"]), ex.submit(lambda: (time.sleep(s), s)[1])  # type: ignore[arg-type, return-value]
+
+        def finish(sub: Taken, answer: Solution, flying: Sequence[Taken]) -> None:
+            heard.append(answer)  # type: ignore[arg-type]
+
+        t0 = time.monotonic()
+        ran = keep_busy(start, finish, slots=2, cancelled=lambda: False)
+    assert ran == 7 and sorted(heard) == sorted(started)
+    assert heard[-1] == 0.6  # the six quick ones ran while the slow one did
+    assert time.monotonic() - t0 < 0.6 + 0.3  # waves of two would take 0.6 + 3 x 0.05
