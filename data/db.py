@@ -9,10 +9,10 @@ PostgreSQL uses row locks (``SELECT ... FOR UPDATE``) on the same code path.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,15 +69,33 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("x_begin", "BEGIN"))
 
 
-@cache
+_ENGINES: dict[str, tuple[Engine, Engine]] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 def _engines(url: str) -> tuple[Engine, Engine]:
-    reader = make_engine(url)
-    writer = (
-        reader.execution_options(x_begin="BEGIN IMMEDIATE")
-        if url.startswith("sqlite")
-        else reader
-    )
-    return reader, writer
+    with _ENGINES_LOCK:
+        pair = _ENGINES.get(url)
+        if pair is None:
+            reader = make_engine(url)
+            writer = (
+                reader.execution_options(x_begin="BEGIN IMMEDIATE")
+                if url.startswith("sqlite")
+                else reader
+            )
+            pair = _ENGINES[url] = (reader, writer)
+        return pair
+
+
+def dispose_engines() -> None:
+    """Close every process-wide engine and its pooled connections (they reopen on use).
+
+    For a long-lived process that has touched many databases (a test run)."""
+    with _ENGINES_LOCK:
+        pairs = list(_ENGINES.values())
+        _ENGINES.clear()
+    for reader, _writer in pairs:
+        reader.dispose()
 
 
 def engine_for(url: str | None = None) -> Engine:

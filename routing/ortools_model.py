@@ -439,7 +439,10 @@ def run(
         )
         notes.update(rr_notes)
     elif initial is not None:
-        routing.CloseModelWithParameters(sp)
+        close_sp = pywrapcp.DefaultRoutingSearchParameters()
+        close_sp.CopyFrom(sp)  # as in _ruin_recreate: time enough to read routes
+        close_sp.time_limit.FromMilliseconds(int(max(remaining, MIN_POLISH_S) * 1000))
+        routing.CloseModelWithParameters(close_sp)
         node_of = {j.id: i for i, j in enumerate(b.jobs)}
         routes = [
             [manager.NodeToIndex(node_of[jid]) for jid in r if jid in node_of]
@@ -566,6 +569,9 @@ def _ruin_recreate(
     ops = polish_sp.local_search_operators
     for name in LEAN_OFF:
         setattr(ops, name, 2)  # BOOL_FALSE
+    # reading the initial routes back runs under the closed model's limit: with
+    # no time left (a replay) a 1 ms limit could refuse valid routes on a busy core
+    polish_sp.time_limit.FromMilliseconds(int(max(remaining, MIN_POLISH_S) * 1000))
     routing.CloseModelWithParameters(polish_sp)
     notes: dict[str, str] = {}
     node_of = {j.id: i for i, j in enumerate(b.jobs)}

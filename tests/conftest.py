@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.db import make_engine, migrate
+from data.db import dispose_engines, make_engine, migrate
 
 PG_URL = os.environ.get(
     "TOURNEE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -208,3 +208,12 @@ def demo_session(demo_url: str) -> Iterator[Session]:
     with sessionmaker(bind=eng, expire_on_commit=False)() as s:
         yield s
     eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _release_engines() -> Iterator[None]:
+    """Each test's database gets its own process-wide engine (``data.db.engine_for``);
+    closing them after the test keeps a long test process from holding hundreds of
+    pools and open connections, which slows every later test."""
+    yield
+    dispose_engines()

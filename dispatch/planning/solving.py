@@ -10,7 +10,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from dispatch.planning.builder import DayProblem, Variant, technician_day
+from dispatch.planning.builder import (
+    DayProblem,
+    Variant,
+    technician_day,
+    to_seconds,
+)
 from dispatch.planning.couriers import courier_day
 from dispatch.planning.saved import load_plan
 from routing import (
@@ -230,6 +235,11 @@ def initial_from_plan(
                     end_s=0,
                     distance_m=0,
                     duration_s=0,
+                    # where the break was planned: the replay keeps it there, so
+                    # an unchanged plan replays whole (``never_worse``)
+                    break_starts_s=(to_seconds(view.day, r.break_start_at),)
+                    if r.break_start_at is not None
+                    else (),
                 )
             )
     if not routes:

@@ -97,6 +97,9 @@ def test_replan_never_places_fewer_and_publishing_supersedes_explicitly(
         assert second.stats["replan"].startswith(
             f"started from {first.stats['jobs_placed']}"
         )
+        # nothing changed since the first plan: its replay (breaks where planned)
+        # keeps every visit, so nothing is said to be forced out
+        assert "forced out" not in second.stats["replan"], second.stats["replan"]
     # the regional plan covers the same technicians: publishing it needs a yes
     regional = plan_inline(
         db_url, monkeypatch, "technicians", DAY, seconds=1.5, region="Bretagne"
