@@ -158,13 +158,18 @@ def _child(
 
 _CTX: Any = None
 
+FORKSERVER_PRELOAD = ("routing.ortools_model", "routing.hgs", "pyvrp")
+"""What the searches' forkserver imports once. The forkserver is one per process
+and its first user fixes its preload: a process that starts it for other work
+must preload these too, or every search process pays the imports (seconds each)."""
+
 
 def _context() -> Any:
     """A forkserver context that preloads OR-Tools, so each search starts in milliseconds."""
     global _CTX
     if _CTX is None:
         _CTX = mp.get_context("forkserver")
-        _CTX.set_forkserver_preload(["routing.ortools_model", "routing.hgs", "pyvrp"])
+        _CTX.set_forkserver_preload(list(FORKSERVER_PRELOAD))
     return _CTX
 
 

@@ -15,6 +15,7 @@ from data.db import make_engine
 from data.models import AuditLog, SignInThrottle
 from dispatch.access import admin
 from dispatch.access.auth import ACCOUNT, CLIENT, Outcome, SignedIn, sign_in
+from routing.solve import FORKSERVER_PRELOAD
 from tests.builders import make_user
 
 RIGHT = "correct horse battery"
@@ -62,10 +63,11 @@ def _counter(url: str, key: str) -> SignInThrottle | None:
 def test_twenty_processes_nineteen_wrong_one_right(db_url):
     """Every attempt is counted once, in one order, and the lock follows the count."""
     _with_users(db_url, "dana")
-    ctx = mp.get_context(
-        "forkserver"
-    )  # real processes; imports paid once, not 20 times
-    ctx.set_forkserver_preload(["dispatch.access.auth"])
+    # real processes; imports paid once, not 20 times. The forkserver is one per
+    # process and outlives this test: preload the solver's modules as well, or
+    # every later search in this test process would import OR-Tools anew
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload([*FORKSERVER_PRELOAD, "dispatch.access.auth"])
     with ctx.Manager() as manager:
         barrier = manager.Barrier(20)
         jobs = [(db_url, "dana", RIGHT, barrier)] + [
