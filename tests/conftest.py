@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -208,6 +209,17 @@ def demo_session(demo_url: str) -> Iterator[Session]:
     with sessionmaker(bind=eng, expire_on_commit=False)() as s:
         yield s
     eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's AppTest leaves the page script as ``sys.modules['__main__']``;
+    every later spawn or forkserver child (the solver's searches) would then run
+    that script as its main module, importing Streamlit and the dashboard (seconds
+    per process). Put the test process's own main module back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(autouse=True)
