@@ -103,7 +103,12 @@ def vroom_solve(
     timeout_s: float | None = None,
 ) -> Solution:
     """VROOM with the same matrix, skills (as ints), windows, breaks and 0-100 priorities."""
-    import vroom
+    try:
+        import vroom
+    except ImportError:
+        raise SystemExit(
+            "VROOM (pyvroom) is not installed: `make bench` installs the bench extra"
+        ) from None
 
     t0 = time.monotonic()
     skill_ids = {
