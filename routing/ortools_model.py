@@ -441,7 +441,7 @@ def run(
     elif initial is not None:
         close_sp = pywrapcp.DefaultRoutingSearchParameters()
         close_sp.CopyFrom(sp)  # as in _ruin_recreate: time enough to read routes
-        close_sp.time_limit.FromMilliseconds(int(max(remaining, MIN_POLISH_S) * 1000))
+        _limit(close_sp, remaining)
         routing.CloseModelWithParameters(close_sp)
         node_of = {j.id: i for i, j in enumerate(b.jobs)}
         routes = [
@@ -523,6 +523,12 @@ SLOW_POLISH_SHARE = 0.6
 MIN_POLISH_S = 0.1
 """Shortest time limit given to OR-Tools (reading routes back needs a few ms of it)."""
 
+
+def _limit(sp: Any, seconds: float) -> None:
+    """Set ``sp``'s time limit to ``seconds``, never below :data:`MIN_POLISH_S`."""
+    sp.time_limit.FromMilliseconds(int(max(seconds, MIN_POLISH_S) * 1000))
+
+
 LEAN_OFF = (
     "use_lin_kernighan",
     "use_make_chain_inactive",
@@ -571,7 +577,7 @@ def _ruin_recreate(
         setattr(ops, name, 2)  # BOOL_FALSE
     # reading the initial routes back runs under the closed model's limit: with
     # no time left (a replay) a 1 ms limit could refuse valid routes on a busy core
-    polish_sp.time_limit.FromMilliseconds(int(max(remaining, MIN_POLISH_S) * 1000))
+    _limit(polish_sp, remaining)
     routing.CloseModelWithParameters(polish_sp)
     notes: dict[str, str] = {}
     node_of = {j.id: i for i, j in enumerate(b.jobs)}
@@ -591,7 +597,7 @@ def _ruin_recreate(
         start = routing.ReadAssignmentFromRoutes(to_indices(routes), True)
         if start is None:
             return None
-        polish_sp.time_limit.FromMilliseconds(int(max(limit_s, MIN_POLISH_S) * 1000))
+        _limit(polish_sp, limit_s)
         done = routing.SolveFromAssignmentWithParameters(start, polish_sp)
         best = done if done is not None else start
         out, cost = (

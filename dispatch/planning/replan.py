@@ -51,10 +51,16 @@ from dispatch.planning.minimal import from_scratch, minimal_change
 from dispatch.planning.rest_of_day import (
     ReplanError,
     _Frozen,
-    planned_breaks,
     rest_of_day,
 )
-from dispatch.planning.saved import PlanView, load_plan, local_iso, plan_json, save_plan
+from dispatch.planning.saved import (
+    PlanView,
+    load_plan,
+    local_iso,
+    plan_json,
+    planned_breaks,
+    save_plan,
+)
 from routing import (
     Solution,
     validate,

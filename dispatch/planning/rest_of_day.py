@@ -174,15 +174,6 @@ def _initial(
     )  # fmt: skip
 
 
-def planned_breaks(view: PlanView) -> dict[str, tuple[int, ...]]:
-    """Vehicle ref -> the break start its published round planned (seconds of the day)."""
-    return {
-        r.vehicle_ref: (to_seconds(view.day, r.break_start_at),)
-        for r in view.routes
-        if r.break_start_at is not None
-    }
-
-
 def rest_of_day(
     session: Session,
     day: date,

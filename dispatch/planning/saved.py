@@ -20,7 +20,7 @@ from data.models import (
     Technician,
     UnassignedJob,
 )
-from dispatch.planning.builder import PARIS, DayProblem
+from dispatch.planning.builder import PARIS, DayProblem, to_seconds
 from dispatch.priority.score import class_name
 from routing import (
     Solution,
@@ -293,6 +293,15 @@ class PlanView:
     def owner(self) -> dict[str, str]:
         """job ref -> vehicle ref."""
         return {s.job_ref: r.vehicle_ref for r in self.routes for s in r.stops}
+
+
+def planned_breaks(view: PlanView) -> dict[str, tuple[int, ...]]:
+    """Vehicle ref -> the break start its round planned (seconds of the day)."""
+    return {
+        r.vehicle_ref: (to_seconds(view.day, r.break_start_at),)
+        for r in view.routes
+        if r.break_start_at is not None
+    }
 
 
 def load_plan(session: Session, plan_id: int) -> PlanView:

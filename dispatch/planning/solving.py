@@ -10,14 +10,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from dispatch.planning.builder import (
-    DayProblem,
-    Variant,
-    technician_day,
-    to_seconds,
-)
+from dispatch.planning.builder import DayProblem, Variant, technician_day
 from dispatch.planning.couriers import courier_day
-from dispatch.planning.saved import load_plan
+from dispatch.planning.saved import load_plan, planned_breaks
 from routing import (
     CancelToken,
     FirstSolution,
@@ -215,6 +210,7 @@ def initial_from_plan(
 ) -> Solution | None:
     """The routes of an earlier plan as a starting point (jobs and vehicles still present)."""
     view = load_plan(session, plan_id)
+    breaks = planned_breaks(view)
     jobs = {j.id for j in dp.problem.jobs}
     vehicles = {v.id for v in dp.problem.vehicles}
     routes = []
@@ -237,9 +233,7 @@ def initial_from_plan(
                     duration_s=0,
                     # where the break was planned: the replay keeps it there, so
                     # an unchanged plan replays whole (``never_worse``)
-                    break_starts_s=(to_seconds(view.day, r.break_start_at),)
-                    if r.break_start_at is not None
-                    else (),
+                    break_starts_s=breaks.get(r.vehicle_ref, ()),
                 )
             )
     if not routes:
