@@ -66,7 +66,9 @@ def render() -> None:
 
 
 def _stop(stop: RoundStop, user: SignedIn) -> None:
-    with st.container(border=True):
+    # keyed by ticket: a stop's card keeps its identity across reruns (and tests can
+    # find it by the class ``st-key-stop_<ticket>``)
+    with st.container(border=True, key=f"stop_{stop.ticket_id}"):
         head = f"**{stop.seq}. {escape_markdown(stop.customer)}**"
         st.markdown(
             f"{head}  \n:{BADGE[stop.status]}-badge[{stop.status.label}] "

@@ -72,10 +72,10 @@ def field_day(
         stop_server(proc)
 
 
-def _open(page, summary: str, inside) -> None:
-    """Open an expander, again if a rerun still in flight re-drew it closed."""
+def _open(page, card, summary: str, inside) -> None:  # type: ignore[no-untyped-def]
+    """Open an expander in a card, again if a rerun still in flight re-drew it closed."""
     for _ in range(5):
-        page.get_by_text(summary).first.click()
+        card.get_by_text(summary).first.click()
         try:
             inside.wait_for(state="visible", timeout=3_000)
             page.wait_for_timeout(300)  # the expander stays open once the rerun is done
@@ -84,6 +84,19 @@ def _open(page, summary: str, inside) -> None:
         except Exception:
             continue
     inside.wait_for(state="visible")
+
+
+def _stop_order(page) -> list[int]:
+    """The tickets of the round's cards, in the order the page shows them."""
+    page.locator("[class*='st-key-stop_']").first.wait_for()
+    classes = page.locator("[class*='st-key-stop_']").evaluate_all(
+        "els => els.map(e => e.className)"
+    )
+    return [int(re.search(r"st-key-stop_(\d+)", c).group(1)) for c in classes]
+
+
+def _card(page, ticket: int):  # type: ignore[no-untyped-def]
+    return page.locator(f".st-key-stop_{ticket}")
 
 
 def _sign_in(page, base: str, user: str, password: str) -> None:
@@ -132,20 +145,27 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     _call_buttons_show_the_whole_number(p)
     style.evaluate("e => e.remove()")
     p.set_viewport_size(PHONE)
-    p.get_by_role("button", name="On my way").first.click()
-    p.get_by_text("on the way at").wait_for()
-    p.get_by_role("button", name="Arrived").first.click()
-    p.get_by_text("on site at").wait_for()
-    _open(p, "Done — fixed", p.get_by_label("Fix code").first)
-    p.get_by_label("Fix code").first.fill("PUMP-01")
-    p.get_by_role("button", name="Mark done").first.click()
+    # each step inside one stop's card, waiting for that card to show the new state: a
+    # page-wide ``.first`` could land on a card a rerun was still redrawing
+    done_t, failed_t, untouched_t = _stop_order(p)
+    assert sorted((done_t, failed_t, untouched_t)) == sorted(mine)
+    first, second = _card(p, done_t), _card(p, failed_t)
+    first.get_by_role("button", name="On my way").click()
+    first.get_by_text("On the way", exact=True).wait_for()
+    first.get_by_role("button", name="Arrived").click()
+    first.get_by_text("On site", exact=True).wait_for()
+    _open(p, first, "Done — fixed", first.get_by_label("Fix code"))
+    first.get_by_label("Fix code").fill("PUMP-01")
+    first.get_by_role("button", name="Mark done").click()
+    first.get_by_text("Done", exact=True).wait_for()
     p.get_by_text("done at").wait_for()
-    p.get_by_role("button", name="Arrived").first.click()
-    p.get_by_text("on site at").wait_for()
-    _open(p, "Could not fix", p.get_by_text("Part needed").first)
-    p.get_by_text("Part needed").first.click()
-    p.get_by_role("button", name="Report").first.click()
+    second.get_by_role("button", name="Arrived").click()
+    second.get_by_text("On site", exact=True).wait_for()
+    _open(p, second, "Could not fix", second.get_by_text("Part needed"))
+    second.get_by_text("Part needed").click()
+    second.get_by_role("button", name="Report").click()
     p.get_by_text("second visit to book").wait_for()
+    second.get_by_role("button", name="Report").wait_for(state="detached")
     p.screenshot(path="/tmp/tournee_field_phone.png")
     ctx.close()
 
@@ -167,17 +187,15 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     eng = make_engine(url)
     with sessionmaker(bind=eng)() as s:
         status = dict(s.execute(select(Visit.ticket_id, Visit.status)).tuples().all())
-        # the page lists the round in its published order; which of the first two
-        # visits got which outcome is the page's business, one of each is ours
-        outcome = {status[t]: t for t in mine if t in status}
-        assert sorted(status.get(t, "") for t in mine) == ["", "done", "failed"]
+        assert (status.get(done_t), status.get(failed_t)) == ("done", "failed")
+        assert untouched_t not in status
         assert not set(theirs) & set(status)
 
         def moves(t: int) -> list[str]:
             q = select(TicketEvent.to_state).where(TicketEvent.ticket_id == t)
             return list(s.scalars(q.order_by(TicketEvent.id)))
 
-        assert moves(outcome["done"])[-3:] == ["scheduled", "in progress", "resolved"]
-        assert moves(outcome["failed"])[-2:] == ["in progress", "triaged"]  # to book
+        assert moves(done_t)[-3:] == ["scheduled", "in progress", "resolved"]
+        assert moves(failed_t)[-2:] == ["in progress", "triaged"]  # to book
     eng.dispose()
     ctx.close()
