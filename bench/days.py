@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.baselines import greedy, vroom_solve
 from bench.overlap import overlap_share
+from dispatch.planning.saved import served_pct
 from routing.matrix import problem_matrix
 from routing.model import Solution
 from routing.validate import validate
@@ -47,7 +48,7 @@ def ensure_demo(path: Path) -> str:
 def _row(name: str, dp: Any, sol: Solution, wall: float) -> list[str]:
     scores = {ref: m.score for ref, m in dp.jobs.items()}
     placed = {s.job_id for r in sol.routes for s in r.stops}
-    served = 100 * sum(scores[j] for j in placed) / max(1e-9, sum(scores.values()))
+    served = served_pct(sum(scores[j] for j in placed), sum(scores.values()), 2)
     km = sum(r.distance_m for r in sol.routes) / 1000
     return [name, f"{wall:.1f}", f"{len(placed)}/{len(dp.jobs)}", f"{served:.2f}", f"{km:,.0f}",
             str(len(sol.routes)), str(len(validate(dp.problem, sol))),

@@ -23,6 +23,7 @@ from bench.baselines import greedy, vroom_solve
 from data.db import sessions
 from dispatch.planning import plans as planning
 from dispatch.planning.builder import technician_day
+from dispatch.planning.saved import served_pct
 from routing.matrix import problem_matrix
 from routing.validate import validate
 
@@ -54,7 +55,7 @@ def ensure_demo(path: Path) -> str:
 def row(name: str, dp, sol, wall: float) -> list[str]:
     scores = {ref: m.score for ref, m in dp.jobs.items()}
     placed = {s.job_id for r in sol.routes for s in r.stops}
-    served = 100 * sum(scores[j] for j in placed) / sum(scores.values())
+    served = served_pct(sum(scores[j] for j in placed), sum(scores.values()), 1)
     km = sum(r.distance_m for r in sol.routes) / 1000
     return [
         name,
