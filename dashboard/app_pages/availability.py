@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth_ui import require_role
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import session_scope, write_scope
 from dashboard.state import PageState
@@ -127,7 +128,8 @@ def _add_absence(user: SignedIn, view: avail.AvailabilityView) -> None:
                 st.error(str(exc).splitlines()[0], icon=":material/error:")
                 return
             _done(
-                f"{view.name}: {n} day(s) of {labels.absence(kind).lower()} recorded."
+                f"{view.name}: {n} day{'' if n == 1 else 's'} of "
+                f"{labels.absence(kind).lower()} recorded."
             )
 
 
@@ -199,10 +201,7 @@ def _hours(user: SignedIn, view: avail.AvailabilityView) -> None:
 def render() -> None:
     user = require_role(Role.DISPATCHER)
     st.title("Technician availability")
-    flash: str = ui.get("flash", "")
-    if flash:
-        st.success(flash, icon=":material/check_circle:")
-        ui.pop("flash")
+    show_flash(ui)
     code = _pick(user)
     if code is None:
         return

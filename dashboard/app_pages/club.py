@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth_ui import require_role
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import session_scope, write_scope
 from dashboard.state import PageState
@@ -191,10 +192,7 @@ def _preferences(user, c: club_view.ClubCard) -> None:  # type: ignore[no-untype
 def render() -> None:
     user = require_role(Role.STORE_STAFF, Role.AGENT, Role.MANAGER, Role.DISPATCHER)
     st.title("Club card")
-    msg = ui.get("flash", None)
-    if msg:
-        st.info(escape_markdown(msg))
-        ui.pop("flash")
+    show_flash(ui, plain="info")
     with st.form("club_lookup", border=False):
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         text = left.text_input(

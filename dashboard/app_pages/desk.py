@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard.auth_ui import require_role
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import session_scope, write_scope
 from dashboard.state import PageState
@@ -30,14 +31,6 @@ BADGE = {True: ":green-badge[SLA met]", False: ":red-badge[after the SLA]"}
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(second=0, microsecond=0)
-
-
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        (st.success if kind == "ok" else st.error)(escape_markdown(text))
-        ui.pop("flash")
 
 
 def _search(user: SignedIn) -> int | None:
@@ -386,7 +379,7 @@ def _remote(user: SignedIn) -> None:
 def render() -> None:
     user = require_role(Role.DISPATCHER, Role.AGENT, Role.STORE_STAFF)
     st.title("Service desk")
-    _flash()
+    show_flash(ui)
     caller, queue = st.tabs(["Caller", "Remote queue"])
     with queue:
         _remote(user)

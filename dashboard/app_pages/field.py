@@ -14,8 +14,10 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard.auth_ui import require_role
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import session_scope
+from dashboard.state import PageState
 from data.base import PARIS
 from data.enums import Role
 from dispatch.access.auth import SignedIn
@@ -32,6 +34,7 @@ a[data-testid^="stBaseLinkButton"] div {
   white-space: normal; overflow: visible; text-overflow: clip;}
 </style>"""
 """Link labels wrap rather than end in "…": a phone number is never cut short."""
+ui = PageState("field")
 BADGE = {
     VisitStatus.PLANNED: "gray",
     VisitStatus.ON_MY_WAY: "blue",
@@ -45,9 +48,7 @@ def render() -> None:
     user = require_role(Role.TECHNICIAN)
     st.markdown(NARROW, unsafe_allow_html=True)
     st.title("My round")
-    flash = st.session_state.pop("field_flash", None)
-    if flash:
-        st.success(flash, icon=":material/check_circle:")
+    show_flash(ui)
     try:
         with session_scope() as s:
             view = my_round(s, user, today=datetime.now(PARIS).date())
@@ -169,5 +170,5 @@ def _report(user: SignedIn, stop: RoundStop, to: VisitStatus, **kw: object) -> N
     except REFUSALS as exc:
         st.error(str(exc).splitlines()[0], icon=":material/block:")
         return
-    st.session_state["field_flash"] = report.message
+    ui.set("flash", ("ok", report.message))
     st.rerun()

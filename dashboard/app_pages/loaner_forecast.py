@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import streamlit as st
 
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.components.stock_charts import shortage_heatmap, site_chart
 from dashboard.resources import database_url, session_scope, write_scope
@@ -40,16 +41,6 @@ def _proposals(user: SignedIn) -> tuple[props.ProposalView, ...]:
         return props.list_proposals(
             s, user, statuses=("proposed", "accepted", "carried", "refused")
         )
-
-
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        {"ok": st.success, "warn": st.warning}.get(kind, st.error)(
-            escape_markdown(text)
-        )
-        ui.pop("flash")
 
 
 def _done(kind: str, text: str) -> None:
@@ -169,7 +160,7 @@ def _transfers(fc: StockForecast, user: SignedIn) -> None:
 
 def render_forecast(user: SignedIn, scope: int | None) -> None:
     """The tab's content for ``user``, limited to site ``scope`` when set."""
-    _flash()
+    show_flash(ui)
     today = datetime.now(PARIS).date()
     try:
         fc = _forecast(database_url(), user, scope, today)

@@ -21,6 +21,7 @@ from dashboard.app_pages.loaner_forecast import render_forecast
 from dashboard.auth_ui import require_role
 from dashboard.components import map_view
 from dashboard.components.basemap import base_map
+from dashboard.components.flash import show_flash
 from dashboard.components.map_layers import Point, PointLayer
 from dashboard.components.service_layers import escape_markdown, html_text
 from dashboard.components.tables import (
@@ -215,16 +216,6 @@ def _pool_section(pools: tuple[loaner_view.SitePool, ...], single: bool) -> None
 # --- actions ----------------------------------------------------------------------------
 
 
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        {"ok": st.success, "warn": st.warning}.get(kind, st.error)(
-            escape_markdown(text)
-        )
-        ui.pop("flash")
-
-
 def _done(kind: str, text: str) -> None:
     ui.set("flash", (kind, text))
     _clear()
@@ -395,7 +386,7 @@ def render() -> None:
     except AccessDenied:
         st.error(REFUSAL, icon=":material/block:")
         st.stop()
-    _flash()
+    show_flash(ui)
     cols = st.columns(5)
     for col, state in zip(
         cols, ("available", "lent", "cleaning", "in transit"), strict=False

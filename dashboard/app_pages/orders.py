@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard.auth_ui import require_role
 from dashboard.components import map_view
 from dashboard.components.basemap import base_map
+from dashboard.components.flash import show_flash
 from dashboard.components.map_layers import Point, PointLayer
 from dashboard.components.service_layers import escape_markdown, html_text
 from dashboard.resources import session_scope, write_scope
@@ -40,16 +41,6 @@ REFUSALS = (
     ValueError,
 )
 MAP_HEIGHT = 460
-
-
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        {"ok": st.success, "warn": st.warning}.get(kind, st.error)(
-            escape_markdown(text)
-        )
-        ui.pop("flash")
 
 
 def _done(kind: str, text: str) -> None:
@@ -280,7 +271,7 @@ def render() -> None:
         else ""
     )
     st.title(f"Delivery orders{where}")
-    _flash()
+    show_flash(ui)
     today = datetime.now(PARIS).date()
     left, _ = st.columns([1, 3])
     day = left.date_input(

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth_ui import require_role
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import regions, session_scope, write_scope
 from dashboard.state import PageState
@@ -62,14 +63,6 @@ def _filters() -> dict[str, object]:
     return dict(
         kind=kind or None, status=status or None, region=region or None, day=day
     )
-
-
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        (st.success if kind == "ok" else st.error)(escape_markdown(text))
-        ui.pop("flash")
 
 
 def _status(r: outbox_view.NoticeRow, today: date) -> str:
@@ -172,7 +165,7 @@ def render() -> None:
     st.caption(
         "What the customers were told or will be told: `tournee notices run` computes, queues and sends."
     )
-    _flash()
+    show_flash(ui)
     filters = _filters()
     with session_scope() as s:
         data = outbox_view.outbox(s, user, **filters)  # type: ignore[arg-type]

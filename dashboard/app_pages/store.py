@@ -15,6 +15,7 @@ import streamlit.components.v1 as components
 
 from dashboard.auth_ui import require_role
 from dashboard.components.bag_notices import render_bag_notices
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.components.tables import (
     PARIS,
@@ -95,14 +96,6 @@ def _choose_store(user: SignedIn) -> int | None:
             key=ui.key("site"),
         )
     )
-
-
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        (st.success if kind == "ok" else st.error)(escape_markdown(text))
-        ui.pop("flash")
 
 
 def _act(user: SignedIn, store_id: int, order_id: int, ref: str, to: str) -> None:
@@ -279,7 +272,7 @@ def render() -> None:
         f"{today:%A %d %B %Y} · {escape_markdown(data.store.code)} · "
         f"{escape_markdown(data.store.town)}"
     )
-    _flash()
+    show_flash(ui)
     late = sum(1 for b in data.today if b.promised_on < today)
     cols = st.columns(4)
     cols[0].metric(

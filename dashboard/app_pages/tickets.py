@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard.auth_ui import require_role
 from dashboard.components.at_risk import render_queue
+from dashboard.components.flash import show_flash
 from dashboard.components.service_layers import escape_markdown
 from dashboard.components.tables import PARIS, paris, ticket_records
 from dashboard.resources import database_url, regions, session_scope, write_scope
@@ -107,14 +108,6 @@ def _filters() -> tuple[str | None, str | None, str]:
         None if region == ALL else region,
         str(sla),
     )
-
-
-def _flash() -> None:
-    msg = ui.get("flash", None)
-    if msg:
-        kind, text = msg
-        (st.success if kind == "ok" else st.error)(escape_markdown(text))
-        ui.pop("flash")
 
 
 def _choose(user: SignedIn, page: ticket_view.TicketPage) -> int | None:
@@ -296,7 +289,7 @@ def _journey(user: SignedIn, ticket_id: int) -> None:
 def render() -> None:
     user = require_role(Role.DISPATCHER, Role.MANAGER, Role.AGENT)
     st.title("Tickets")
-    _flash()
+    show_flash(ui)
     status, region, sla = _filters()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     url = database_url()

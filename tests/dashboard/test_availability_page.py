@@ -66,7 +66,7 @@ def test_record_and_remove_an_absence(app: AppTest, app_db: str) -> None:
         .run()
     )
     assert not at.exception and not at.error
-    assert "2 day(s) of training recorded" in at.success[0].value
+    assert "2 days of training recorded" in at.success[0].value
     assert _absences(app_db) == [
         (code, start.isoformat(), "training"),
         (code, (start + timedelta(days=1)).isoformat(), "training"),

@@ -87,3 +87,17 @@ def test_buttons_move_the_visit(app, app_db, rounds):
 def test_a_user_without_a_technician_is_told(app, rounds):
     sign_in(app, "dispatcher")
     assert "My round" not in nav_titles(app)
+
+
+def test_a_message_does_not_move_the_cards(app, rounds):
+    """The message after a report takes a place that is there anyway: the cards keep
+    their positions, so a tap while the page redraws stays on the card it was meant for."""
+    mine, _ = rounds
+    sign_in(app, username="tec-001", password="tech-demo")
+    assert not app.success
+    before = len(app.main.children)
+    app.button(key=f"field_{mine[0]}_way").click().run()
+    assert "on the way" in app.success[0].value
+    assert len(app.main.children) == before
+    app.run()  # the message is shown once
+    assert not app.success and len(app.main.children) == before

@@ -194,3 +194,14 @@ def assert_no_error_text(page: Any) -> None:
     for text in ERROR_TEXTS:
         assert text not in body, f"{text!r} on the page:\n{body[:2000]}"
     assert page.get_by_test_id("stException").count() == 0
+
+
+SETTLED = """() => !document.querySelector('[data-stale="true"]')
+    && !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')"""
+
+
+def wait_settled(page: Any, timeout_ms: int = 30_000) -> None:
+    """Wait until the script run in flight has ended: no element left over from the
+    previous run (Streamlit marks those ``data-stale``) and no "running" icon. Call it
+    after something shows the rerun has begun, since a rerun starts a moment later."""
+    page.wait_for_function(SETTLED, timeout=timeout_ms)

@@ -27,6 +27,7 @@ from tests.e2e.conftest import (
     _wait_healthy,
     free_port,
     stop_server,
+    wait_settled,
 )
 
 PHONE = {"width": 390, "height": 844}
@@ -152,15 +153,18 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     first, second = _card(p, done_t), _card(p, failed_t)
     first.get_by_role("button", name="On my way").click()
     first.get_by_text("On the way", exact=True).wait_for()
+    wait_settled(p)
     first.get_by_role("button", name="Arrived").click()
     first.get_by_text("On site", exact=True).wait_for()
+    wait_settled(p)
     _open(p, first, "Done — fixed", first.get_by_label("Fix code"))
     first.get_by_label("Fix code").fill("PUMP-01")
     first.get_by_role("button", name="Mark done").click()
     first.get_by_text("Done", exact=True).wait_for()
-    p.get_by_text("done at").wait_for()
+    wait_settled(p)
     second.get_by_role("button", name="Arrived").click()
     second.get_by_text("On site", exact=True).wait_for()
+    wait_settled(p)
     _open(p, second, "Could not fix", second.get_by_text("Part needed"))
     second.get_by_text("Part needed").click()
     second.get_by_role("button", name="Report").click()

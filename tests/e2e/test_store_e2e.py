@@ -44,7 +44,8 @@ def test_store_user_marks_a_bag_ready_then_collected(signed_in_page):
 
     page.get_by_text(f"Bag {ref} marked ready").wait_for()
     page.get_by_role("tab", name=f"Today ({before - 1})").wait_for()
-    assert _button(page, "ready", key).count() == 0
+    # gone once the rerun ends (a stale copy stays on screen until then)
+    _button(page, "ready", key).wait_for(state="detached", timeout=20_000)
 
     waiting_tab = page.get_by_role("tab", name=re.compile(r"^Waiting \("))
     waiting_tab.click()
@@ -56,7 +57,7 @@ def test_store_user_marks_a_bag_ready_then_collected(signed_in_page):
     page.get_by_text(f"Bag {ref} marked collected").wait_for()
     # the message is drawn first in the rerun, the tabs after it: wait for them
     page.get_by_role("tab", name=f"Waiting ({waiting - 1})").wait_for()
-    assert _button(page, "collected", key).count() == 0
+    _button(page, "collected", key).wait_for(state="detached", timeout=20_000)
     collected = page.get_by_test_id("stMetric").filter(has_text="Collected today")
     assert int(collected.get_by_test_id("stMetricValue").inner_text()) >= 1
     assert_no_error_text(page)
