@@ -143,7 +143,7 @@ def _absent(args: argparse.Namespace) -> int:
         )
 
     n = write(run, (ValueError, AccessDenied))
-    print(f"{args.technician}: {n} day(s) of {args.kind} recorded")
+    print(f"{args.technician}: {_days(n)} of {args.kind} recorded")
     return 0
 
 
@@ -156,5 +156,9 @@ def _present(args: argparse.Namespace) -> int:
         )
 
     n = write(run, (ValueError, AccessDenied))
-    print(f"{args.technician}: {n} day(s) of absence removed")
+    print(f"{args.technician}: {_days(n)} of absence removed")
     return 0
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"

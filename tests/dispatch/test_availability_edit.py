@@ -137,7 +137,7 @@ def test_cli_calls_the_service(demo_url: str, monkeypatch, capsys) -> None:
     monkeypatch.setenv("DATABASE_URL", demo_url)
     absent = "tech absent --technician TEC-001 --from 2026-11-25 --to"
     assert main(f"{absent} 2026-11-26 --kind sick".split()) == 0
-    assert "2 day(s) of sick recorded" in capsys.readouterr().out
+    assert "2 days of sick recorded" in capsys.readouterr().out
     assert (
         main(["tech", "present", "--technician", "TEC-001", "--from", "2026-11-26"])
         == 0
