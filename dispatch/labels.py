@@ -138,6 +138,11 @@ def site(code: str | None, name: str | None) -> str:
     return " · ".join(x for x in (code, name) if x)
 
 
+def days(n: int) -> str:
+    """``1 day``, ``3 days``."""
+    return "1 day" if n == 1 else f"{n} days"
+
+
 def absence(code: str | None) -> str:
     """``Leave``, ``Training``, ``Sick``: a technician's absence kind."""
     return ABSENCES.get(code or "", _readable(code))

@@ -128,7 +128,7 @@ def _add_absence(user: SignedIn, view: avail.AvailabilityView) -> None:
                 st.error(str(exc).splitlines()[0], icon=":material/error:")
                 return
             _done(
-                f"{view.name}: {n} day{'' if n == 1 else 's'} of "
+                f"{view.name}: {labels.days(n)} of "
                 f"{labels.absence(kind).lower()} recorded."
             )
 

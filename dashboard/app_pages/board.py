@@ -36,7 +36,6 @@ from dashboard.app_pages.board_parts.common import (
 )
 from dashboard.app_pages.board_parts.horizon import (
     HORIZON_CHOICES,
-    days_label,
     horizon_section,
 )
 from dashboard.app_pages.board_parts.plan import (
@@ -60,6 +59,7 @@ from dashboard.resources import (
     write_scope,
 )
 from data.enums import Role
+from dispatch import labels
 from dispatch.access.auth import SignedIn
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
@@ -108,7 +108,7 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int, int]:
         days = c5.selectbox(
             "Horizon",
             HORIZON_CHOICES,
-            format_func=days_label,
+            format_func=labels.days,
             key=ctx.ui.key("horizon"),
             help="Plan several days together: what a day cannot take goes to the next.",
         )
@@ -130,7 +130,7 @@ def _controls(ctx: Board, user: SignedIn) -> tuple[date, str | None, int, int]:
         )
     busy = ctx.ui.get("run_id", None) is not None
     if c4.button(
-        "Plan the day" if days == 1 else f"Plan {days_label(days)}",
+        "Plan the day" if days == 1 else f"Plan {labels.days(days)}",
         type="primary",
         icon=":material/route:",
         disabled=busy,

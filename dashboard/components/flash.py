@@ -10,9 +10,6 @@ next visit). With the slot always there, nothing below it moves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import streamlit as st
 
 from dashboard.components.safe_text import escape_markdown
@@ -20,12 +17,13 @@ from dashboard.state import PageState
 
 __all__ = ["show_flash"]
 
-ICONS = {
-    "ok": ":material/check_circle:",
-    "warn": ":material/warning:",
-    "info": ":material/info:",
-    "error": ":material/error:",
+STYLES = {
+    "ok": ("success", ":material/check_circle:"),
+    "warn": ("warning", ":material/warning:"),
+    "info": ("info", ":material/info:"),
+    "error": ("error", ":material/error:"),
 }
+"""A message's kind: the ``st`` call that draws it, and its icon."""
 
 
 def show_flash(ui: PageState, plain: str = "ok") -> None:
@@ -36,12 +34,6 @@ def show_flash(ui: PageState, plain: str = "ok") -> None:
     if not msg:
         return
     kind, text = (plain, msg) if isinstance(msg, str) else msg
-    draw: dict[str, Callable[..., Any]] = {
-        "ok": slot.success,
-        "warn": slot.warning,
-        "info": slot.info,
-    }
-    draw.get(kind, slot.error)(
-        escape_markdown(text), icon=ICONS.get(kind, ICONS["error"])
-    )
+    method, icon = STYLES.get(kind, STYLES["error"])
+    getattr(slot, method)(escape_markdown(text), icon=icon)
     ui.pop("flash")

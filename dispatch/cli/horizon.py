@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dispatch import labels
 from dispatch.access.roles import AccessDenied
 from dispatch.cli.common import CommandError, cli_user, table, write
 from dispatch.planning import availability_edit
@@ -143,7 +144,7 @@ def _absent(args: argparse.Namespace) -> int:
         )
 
     n = write(run, (ValueError, AccessDenied))
-    print(f"{args.technician}: {_days(n)} of {args.kind} recorded")
+    print(f"{args.technician}: {labels.days(n)} of {args.kind} recorded")
     return 0
 
 
@@ -156,9 +157,5 @@ def _present(args: argparse.Namespace) -> int:
         )
 
     n = write(run, (ValueError, AccessDenied))
-    print(f"{args.technician}: {_days(n)} of absence removed")
+    print(f"{args.technician}: {labels.days(n)} of absence removed")
     return 0
-
-
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"

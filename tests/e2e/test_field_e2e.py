@@ -100,6 +100,13 @@ def _card(page, ticket: int):  # type: ignore[no-untyped-def]
     return page.locator(f".st-key-stop_{ticket}")
 
 
+def _tap(page, card, button: str, badge: str) -> None:  # type: ignore[no-untyped-def]
+    """Tap a card's button, then wait for the card's new badge and for the rerun to end."""
+    card.get_by_role("button", name=button).click()
+    card.get_by_text(badge, exact=True).wait_for()
+    wait_settled(page)
+
+
 def _sign_in(page, base: str, user: str, password: str) -> None:
     page.goto(base)
     page.get_by_label("Username").fill(user)
@@ -151,20 +158,12 @@ def test_technician_day_on_a_phone(field_day, browser) -> None:
     done_t, failed_t, untouched_t = _stop_order(p)
     assert sorted((done_t, failed_t, untouched_t)) == sorted(mine)
     first, second = _card(p, done_t), _card(p, failed_t)
-    first.get_by_role("button", name="On my way").click()
-    first.get_by_text("On the way", exact=True).wait_for()
-    wait_settled(p)
-    first.get_by_role("button", name="Arrived").click()
-    first.get_by_text("On site", exact=True).wait_for()
-    wait_settled(p)
+    _tap(p, first, "On my way", "On the way")
+    _tap(p, first, "Arrived", "On site")
     _open(p, first, "Done — fixed", first.get_by_label("Fix code"))
     first.get_by_label("Fix code").fill("PUMP-01")
-    first.get_by_role("button", name="Mark done").click()
-    first.get_by_text("Done", exact=True).wait_for()
-    wait_settled(p)
-    second.get_by_role("button", name="Arrived").click()
-    second.get_by_text("On site", exact=True).wait_for()
-    wait_settled(p)
+    _tap(p, first, "Mark done", "Done")
+    _tap(p, second, "Arrived", "On site")
     _open(p, second, "Could not fix", second.get_by_text("Part needed"))
     second.get_by_text("Part needed").click()
     second.get_by_role("button", name="Report").click()

@@ -15,25 +15,22 @@ import streamlit as st
 from dashboard.app_pages.board_parts.common import _me
 from dashboard.components.service_layers import escape_markdown
 from dashboard.resources import session_scope
+from dispatch import labels
 from dispatch.views import board_horizon
 
 HORIZON_CHOICES = (1, 2, 3, 5, 7)
 
 
-def days_label(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
 def horizon_section(day: date, region: str | None, days: int) -> None:
     """The newest horizon planned from ``day`` for ``region``, or how to plan one."""
-    st.subheader(f"Horizon: {days_label(days)} from {day:%a %d %b}", divider="gray")
+    st.subheader(f"Horizon: {labels.days(days)} from {day:%a %d %b}", divider="gray")
     with session_scope() as s:
         h = board_horizon.latest_horizon(s, day, region, actor=_me())
     if h is None:
         where = f" in {escape_markdown(region)}" if region else ""
         st.info(
             f"No horizon planned from {day:%A %d %B}{where} yet: press "
-            f"**Plan {days_label(days)}** to plan the days together (visits left out "
+            f"**Plan {labels.days(days)}** to plan the days together (visits left out "
             "on a day go to the next, booked visits stay on their day, overtime only "
             "for work due that day).",
             icon=":material/date_range:",
@@ -41,7 +38,7 @@ def horizon_section(day: date, region: str | None, days: int) -> None:
         return
     if len(h.days) != days:
         st.caption(
-            f"The newest horizon from this day covers {days_label(len(h.days))}."
+            f"The newest horizon from this day covers {labels.days(len(h.days))}."
         )
     if h.cancelled:
         st.warning("That horizon was cancelled: the days show the best plans so far.")
