@@ -1,4 +1,5 @@
-"""What every `tournee` command group shares: the refusal type, the actor, tables, transactions.
+"""What every `tournee` command group shares: the refusal type, the actor, tables, transactions,
+and argument types for numbers (`number_arg`, `SECONDS`).
 
 A command is a thin wrapper: it parses its arguments, runs one read or one write
 transaction through the service that owns the change, and prints. Refusals the services
@@ -7,7 +8,9 @@ raise become one line on stderr and a non-zero exit (see :func:`dispatch.cli.mai
 
 from __future__ import annotations
 
+import argparse
 import getpass
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -141,3 +144,27 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
         for r in cells
     )
+
+
+def number_arg(
+    cast: Callable[[str], float], *, minimum: float, above: bool = False
+) -> Callable[[str], Any]:
+    """An argparse ``type=``: a finite number ``>= minimum`` (``> minimum`` when
+    ``above``), else argparse's one-line usage error naming the option, never a
+    traceback from deep in the planner (``--seconds -3``)."""
+    rule = f"> {minimum:g}" if above else f">= {minimum:g}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (value <= minimum if above else value < minimum):
+            raise argparse.ArgumentTypeError(f"not a number {rule}: {text!r}")
+        return value
+
+    return parse
+
+
+SECONDS = number_arg(float, minimum=0, above=True)
+"""A solver time budget: seconds > 0."""

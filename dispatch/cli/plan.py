@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data.db import migrate, sessions
 from dispatch.access.roles import AccessDenied
-from dispatch.cli.common import CommandError, cli_user, read, write
+from dispatch.cli.common import SECONDS, CommandError, cli_user, number_arg, read, write
 from dispatch.cli.horizon import plan_horizon_cli
 from dispatch.planning import plans as planning
 from dispatch.planning import runs as jobs
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--overtime",
-        type=int,
+        type=number_arg(int, minimum=0),
         default=60,
         metavar="MIN",
         help="with --from: overtime allowed per technician and day when due work is left out",
@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--depot", type=int, default=None, help="couriers: one depot only (site id)"
     )
-    p.add_argument("--seconds", type=float, default=None, help="solver time budget")
+    p.add_argument("--seconds", type=SECONDS, default=None, help="solver time budget")
     p.add_argument(
         "--json", dest="json_path", default=None, help="write the plan as JSON here"
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from data.base import PARIS
 from dispatch.access.roles import AccessDenied
-from dispatch.cli.common import ACTOR_HELP, CommandError, command_user, write
+from dispatch.cli.common import ACTOR_HELP, SECONDS, CommandError, command_user, write
 from dispatch.planning.publish import publish
 from dispatch.planning.replan import (
     DEFAULT_SECONDS,
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--seconds",
-        type=float,
+        type=SECONDS,
         default=DEFAULT_SECONDS,
         help="time budget of the whole re-plan (default %(default)s)",
     )

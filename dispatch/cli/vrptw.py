@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dispatch.cli.common import SECONDS
 from routing.params import SolveParams
 from routing.progress import Progress
 from routing.solomon import read, solve_file
@@ -22,7 +23,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument(
-        "--seconds", type=float, default=10.0, help="time limit (default 10)"
+        "--seconds", type=SECONDS, default=10.0, help="time limit (default 10)"
     )
     p.add_argument(
         "--json", type=Path, metavar="OUT", help="write the answer as JSON here"
